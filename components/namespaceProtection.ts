@@ -1,0 +1,66 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterConfig, NamespaceConfig } from "../config/types";
+import { CalicoNetworkPolicy } from "./calicoNetworkPolicy";
+import type { Connection } from "./connections";
+import { renderNamespacePolicies } from "./rules";
+
+export interface NamespaceProtectionArgs {
+  /** Name of the protected namespace. */
+  readonly namespace: string;
+  /** What the namespace needs: mesh membership, API access, ports, Calico policies. */
+  readonly config: NamespaceConfig;
+  /** Cluster facts: DNS, API, private ranges, mesh settings. */
+  readonly cluster: ClusterConfig;
+  /** Every declared connection of the stack; the ones touching this namespace become its rules. */
+  readonly connections: readonly Connection[];
+}
+
+/**
+ * Zero-trust protection for one namespace: a baseline NetworkPolicy that selects every pod and
+ * denies both directions while carrying the namespace-wide allows (one object, so an update never
+ * leaves the namespace denied without its allows), pod-scoped allow objects, and Calico policies.
+ * The baseline depends on the pod-scoped objects so allows exist before the deny on first deploy.
+ */
+export class NamespaceProtection extends pulumi.ComponentResource {
+  /** The namespace-wide baseline (deny both directions plus namespace-wide allows). */
+  public readonly baseline: k8s.networking.v1.NetworkPolicy;
+  /** Pod-scoped allow policies. */
+  public readonly scopedPolicies: k8s.networking.v1.NetworkPolicy[];
+  /** Calico policies (ICMP and other non-Kubernetes protocols). */
+  public readonly calicoPolicies: CalicoNetworkPolicy[];
+
+  constructor(name: string, args: NamespaceProtectionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("zt-netpol:network:NamespaceProtection", name, args, opts);
+    const [baseline, ...scoped] = renderNamespacePolicies(
+      args.namespace,
+      args.connections,
+      args.cluster,
+    );
+    this.scopedPolicies = scoped.map(
+      (manifest) =>
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-${manifest.metadata.name}`,
+          { metadata: manifest.metadata, spec: manifest.spec },
+          { parent: this },
+        ),
+    );
+    this.calicoPolicies = args.config.calicoPolicies.map(
+      (policy) =>
+        new CalicoNetworkPolicy(
+          `${name}-${policy.name}`,
+          { namespace: args.namespace, policy },
+          { parent: this },
+        ),
+    );
+    this.baseline = new k8s.networking.v1.NetworkPolicy(
+      `${name}-baseline`,
+      { metadata: baseline.metadata, spec: baseline.spec },
+      { parent: this, dependsOn: [...this.scopedPolicies, ...this.calicoPolicies] },
+    );
+    this.registerOutputs({
+      baselineName: baseline.metadata.name,
+      policyCount: 1 + scoped.length + this.calicoPolicies.length,
+    });
+  }
+}

@@ -1,0 +1,70 @@
+/** Reads the `zt-netpol:*` keys of a stack, from a Pulumi.<stack>.yaml file or the live engine. */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import type { StackConfig } from "./types";
+import {
+  CONFIG_NAMESPACE,
+  ConfigError,
+  validateStackConfig,
+  type RawStackConfig,
+} from "./validate";
+
+const PREFIX = `${CONFIG_NAMESPACE}:`;
+
+/** The repository root: where Pulumi.yaml and the stack files live. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export function stackFilePath(stack: string, rootDir = PROJECT_ROOT): string {
+  return path.join(rootDir, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * The `config:` block of a stack file, as the Pulumi engine would hand it to the program:
+ * every key namespaced, object values JSON-encoded, scalars as strings.
+ */
+export function readStackFile(file: string): Record<string, string> {
+  if (!fs.existsSync(file)) throw new ConfigError([`stack file ${file} does not exist`]);
+  let document: unknown;
+  try {
+    document = parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError([`${file}: not valid YAML: ${(error as Error).message}`]);
+  }
+  const config = (document as { config?: unknown } | null)?.config;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new ConfigError([`${file}: has no "config:" mapping`]);
+  }
+  const encoded: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
+    // Secure values would arrive as {secure: …}: this program keeps no secrets in config.
+    encoded[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return encoded;
+}
+
+/** Picks the `zt-netpol:` keys out of flat engine config and decodes their values. */
+export function rawConfigFromFlat(flat: Readonly<Record<string, string>>): RawStackConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    if (!key.startsWith(PREFIX)) continue;
+    const name = key.slice(PREFIX.length);
+    try {
+      raw[name] = JSON.parse(value);
+    } catch {
+      raw[name] = value;
+    }
+  }
+  return raw;
+}
+
+/** Validated config of a stack file, e.g. `loadStackConfig("homelab")`. */
+export function loadStackConfig(stack: string, rootDir = PROJECT_ROOT): StackConfig {
+  return validateStackConfig(rawConfigFromFlat(readStackFile(stackFilePath(stack, rootDir))));
+}
+
+/** Validated config of the stack the Pulumi engine (or its mocks) is running. */
+export function readPulumiStackConfig(): StackConfig {
+  return validateStackConfig(rawConfigFromFlat(pulumi.runtime.allConfig()));
+}

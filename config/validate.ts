@@ -1,0 +1,776 @@
+/**
+ * Turns raw stack config (YAML/JSON values) into a typed StackConfig, or fails with every problem
+ * found, each naming its config key path. Nothing is registered before this passes.
+ */
+import { parseCalicoSelector } from "../engine/calico/selector";
+import { normaliseCidr, parseCidr, parseIpv4 } from "./net";
+import type {
+  CalicoPolicyConfig,
+  CalicoRuleConfig,
+  CertManagerConfig,
+  ClusterConfig,
+  Endpoint,
+  FlowConfig,
+  LanTarget,
+  MeshConfig,
+  NamespaceConfig,
+  PortSpec,
+  Protocol,
+  StackConfig,
+} from "./types";
+
+export const CONFIG_NAMESPACE = "zt-netpol";
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid stack config (${problems.length} problem(s)):\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Raw config as Pulumi hands it over: the keys under `zt-netpol:` with parsed values. */
+export type RawStackConfig = Readonly<Record<string, unknown>>;
+
+type Raw = Record<string, unknown>;
+
+const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
+const CALICO_PROTOCOLS = ["TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite"] as const;
+const CALICO_ACTIONS = ["Allow", "Deny", "Log", "Pass"] as const;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Collects problems with their key paths so the user sees all of them at once. */
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    this.list.push(`${CONFIG_NAMESPACE}:${path}: ${message}`);
+  }
+}
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Levenshtein distance, to suggest the key a typo meant. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  const best = allowed
+    .map((candidate) => ({ candidate, distance: editDistance(key, candidate) }))
+    .sort((x, y) => x.distance - y.distance)[0];
+  const hint = best && best.distance <= 3 ? ` (did you mean "${best.candidate}"?)` : "";
+  return `unknown key "${key}"${hint}; allowed keys: ${allowed.join(", ")}`;
+}
+
+/** Reads one object's fields, flagging missing required keys and keys nobody reads. */
+class ObjectReader {
+  constructor(
+    private readonly problems: Problems,
+    readonly path: string,
+    private readonly raw: Raw,
+    allowed: readonly string[],
+  ) {
+    for (const key of Object.keys(raw)) {
+      if (!allowed.includes(key)) problems.add(`${path}.${key}`, unknownKeyMessage(key, allowed));
+    }
+  }
+
+  at(key: string): string {
+    return `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.raw[key] !== undefined && this.raw[key] !== null;
+  }
+
+  value(key: string): unknown {
+    return this.raw[key];
+  }
+
+  string(key: string, fallback?: string): string {
+    const value = this.raw[key];
+    if (value === undefined || value === null) {
+      if (fallback !== undefined) return fallback;
+      this.problems.add(this.at(key), "is required (a string)");
+      return "";
+    }
+    if (typeof value !== "string" || value.trim() === "") {
+      this.problems.add(this.at(key), `must be a non-empty string, got ${JSON.stringify(value)}`);
+      return "";
+    }
+    return value;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== "boolean") {
+      this.problems.add(this.at(key), `must be true or false, got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  port(key: string, fallback?: number): number {
+    const value = this.raw[key];
+    if (value === undefined && fallback !== undefined) return fallback;
+    return checkPortNumber(this.problems, this.at(key), value);
+  }
+
+  object(key: string, required: boolean): Raw | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) {
+      if (required) this.problems.add(this.at(key), "is required (a mapping)");
+      return undefined;
+    }
+    if (!isObject(value)) {
+      this.problems.add(this.at(key), `must be a mapping, got ${JSON.stringify(value)}`);
+      return undefined;
+    }
+    return value;
+  }
+
+  list(key: string): unknown[] {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) {
+      this.problems.add(this.at(key), `must be a list, got ${JSON.stringify(value)}`);
+      return [];
+    }
+    return value;
+  }
+}
+
+function checkPortNumber(problems: Problems, path: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
+    problems.add(path, `port must be an integer from 1 to 65535, got ${JSON.stringify(value)}`);
+    return 0;
+  }
+  return value;
+}
+
+function checkProtocol(problems: Problems, path: string, value: unknown): Protocol {
+  const upper = typeof value === "string" ? value.toUpperCase() : "";
+  if (!(PROTOCOLS as readonly string[]).includes(upper)) {
+    const icmpHint = upper.startsWith("ICMP")
+      ? "; Kubernetes NetworkPolicy cannot express ICMP, declare a calicoPolicies entry instead"
+      : "";
+    problems.add(
+      path,
+      `unknown protocol ${JSON.stringify(value)}: use TCP, UDP or SCTP${icmpHint}`,
+    );
+    return "TCP";
+  }
+  return upper as Protocol;
+}
+
+/** Ports are written `443`, `"53/UDP"`, `"30000-32767/TCP"` or `{port, protocol, endPort}`. */
+function readPort(problems: Problems, path: string, raw: unknown): PortSpec {
+  if (typeof raw === "number")
+    return { port: checkPortNumber(problems, path, raw), protocol: "TCP" };
+  if (typeof raw === "string") {
+    const match = /^(\d+)(?:-(\d+))?(?:\/([A-Za-z0-9]+))?$/.exec(raw.trim());
+    if (!match) {
+      problems.add(
+        path,
+        `cannot read port ${JSON.stringify(raw)}: write 443, "53/UDP" or "8000-8010/TCP"`,
+      );
+      return { port: 0, protocol: "TCP" };
+    }
+    return finishPort(
+      problems,
+      path,
+      Number(match[1]),
+      match[2] ? Number(match[2]) : undefined,
+      match[3] ?? "TCP",
+    );
+  }
+  if (isObject(raw)) {
+    const reader = new ObjectReader(problems, path, raw, ["port", "protocol", "endPort"]);
+    const endPort = reader.has("endPort") ? reader.value("endPort") : undefined;
+    return finishPort(
+      problems,
+      path,
+      reader.value("port"),
+      endPort,
+      reader.value("protocol") ?? "TCP",
+    );
+  }
+  problems.add(path, `cannot read port ${JSON.stringify(raw)}`);
+  return { port: 0, protocol: "TCP" };
+}
+
+function finishPort(
+  problems: Problems,
+  path: string,
+  port: unknown,
+  endPort: unknown,
+  protocol: unknown,
+): PortSpec {
+  const start = checkPortNumber(problems, path, port);
+  const proto = checkProtocol(problems, `${path}.protocol`, protocol);
+  if (endPort === undefined) return { port: start, protocol: proto };
+  const end = checkPortNumber(problems, `${path}.endPort`, endPort);
+  if (end !== 0 && start !== 0 && end < start)
+    problems.add(`${path}.endPort`, `endPort ${end} is below port ${start}`);
+  return end === start
+    ? { port: start, protocol: proto }
+    : { port: start, protocol: proto, endPort: end };
+}
+
+function readPorts(problems: Problems, reader: ObjectReader, key: string): PortSpec[] {
+  return reader.list(key).map((raw, i) => readPort(problems, `${reader.at(key)}[${i}]`, raw));
+}
+
+function readCidr(problems: Problems, path: string, value: unknown): string {
+  const cidr = typeof value === "string" ? normaliseCidr(value) : undefined;
+  if (!cidr) {
+    problems.add(
+      path,
+      `invalid IPv4 CIDR ${JSON.stringify(value)} (expected a.b.c.d/n with zero host bits)`,
+    );
+    return "0.0.0.0/32";
+  }
+  return cidr;
+}
+
+function readLabels(problems: Problems, path: string, raw: unknown): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) {
+    problems.add(path, `must be a mapping of label key to value, got ${JSON.stringify(raw)}`);
+    return {};
+  }
+  const labels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!LABEL_KEY.test(key))
+      problems.add(`${path}.${key}`, `invalid label key ${JSON.stringify(key)}`);
+    if (typeof value !== "string" || !LABEL_VALUE.test(value)) {
+      problems.add(`${path}.${key}`, `invalid label value ${JSON.stringify(value)}`);
+      continue;
+    }
+    labels[key] = value;
+  }
+  return labels;
+}
+
+function readNamespaceName(problems: Problems, path: string, value: unknown): string {
+  if (typeof value !== "string" || !DNS_LABEL.test(value) || value.length > 63) {
+    problems.add(path, `invalid namespace name ${JSON.stringify(value)} (RFC 1123 label)`);
+    return "";
+  }
+  return value;
+}
+
+function readMesh(problems: Problems, path: string, raw: Raw): MeshConfig {
+  const reader = new ObjectReader(problems, path, raw, [
+    "namespace",
+    "hbonePort",
+    "istiodPorts",
+    "probeSource",
+  ]);
+  const probeSource = readCidr(problems, reader.at("probeSource"), reader.string("probeSource"));
+  if (!probeSource.endsWith("/32"))
+    problems.add(reader.at("probeSource"), "must be a single address (/32)");
+  return {
+    namespace: readNamespaceName(problems, reader.at("namespace"), reader.string("namespace")),
+    hbonePort: reader.port("hbonePort"),
+    istiodPorts: reader
+      .list("istiodPorts")
+      .map((p, i) => checkPortNumber(problems, `${reader.at("istiodPorts")}[${i}]`, p)),
+    probeSource,
+  };
+}
+
+function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
+  const reader = new ObjectReader(problems, "cluster", raw ?? {}, [
+    "name",
+    "apiServer",
+    "controlPlane",
+    "dns",
+    "privateRanges",
+    "monitoringNamespace",
+    "mesh",
+    "lanHosts",
+    "edge",
+  ]);
+  const api = new ObjectReader(
+    problems,
+    reader.at("apiServer"),
+    reader.object("apiServer", true) ?? {},
+    ["clusterIP", "port"],
+  );
+  const clusterIP = api.string("clusterIP");
+  if (clusterIP && parseIpv4(clusterIP) === undefined)
+    problems.add(api.at("clusterIP"), `invalid IPv4 address ${JSON.stringify(clusterIP)}`);
+  const control = new ObjectReader(
+    problems,
+    reader.at("controlPlane"),
+    reader.object("controlPlane", true) ?? {},
+    ["cidr", "port"],
+  );
+  const dns = new ObjectReader(problems, reader.at("dns"), reader.object("dns", true) ?? {}, [
+    "namespace",
+    "podLabels",
+    "port",
+  ]);
+  const dnsLabels = readLabels(problems, dns.at("podLabels"), dns.value("podLabels"));
+  if (Object.keys(dnsLabels).length === 0) {
+    problems.add(
+      dns.at("podLabels"),
+      "must name the DNS pods' labels: without them the DNS rule would open the whole DNS namespace",
+    );
+  }
+  const lanRaw = reader.object("lanHosts", false) ?? {};
+  const lanHosts: Record<string, string> = {};
+  for (const [host, address] of Object.entries(lanRaw))
+    lanHosts[host] = readCidr(problems, `${reader.at("lanHosts")}.${host}`, address);
+  const edge = new ObjectReader(problems, reader.at("edge"), reader.object("edge", false) ?? {}, [
+    "namespaces",
+    "ports",
+  ]);
+  const meshRaw = reader.object("mesh", false);
+  return {
+    name: reader.string("name"),
+    apiServer: { clusterIP, port: api.port("port", 443) },
+    controlPlane: {
+      cidr: readCidr(problems, control.at("cidr"), control.string("cidr")),
+      port: control.port("port", 6443),
+    },
+    dns: {
+      namespace: readNamespaceName(problems, dns.at("namespace"), dns.string("namespace")),
+      podLabels: dnsLabels,
+      port: dns.port("port", 53),
+    },
+    privateRanges: reader
+      .list("privateRanges")
+      .map((c, i) => readCidr(problems, `${reader.at("privateRanges")}[${i}]`, c)),
+    monitoringNamespace: readNamespaceName(
+      problems,
+      reader.at("monitoringNamespace"),
+      reader.string("monitoringNamespace"),
+    ),
+    mesh: meshRaw ? readMesh(problems, reader.at("mesh"), meshRaw) : undefined,
+    lanHosts,
+    edge: {
+      namespaces: edge
+        .list("namespaces")
+        .map((n, i) => readNamespaceName(problems, `${edge.at("namespaces")}[${i}]`, n)),
+      ports: edge
+        .list("ports")
+        .map((p, i) => checkPortNumber(problems, `${edge.at("ports")}[${i}]`, p)),
+    },
+  };
+}
+
+/** A LAN host name from cluster.lanHosts, or a literal address/CIDR. */
+function resolveNet(
+  problems: Problems,
+  path: string,
+  value: unknown,
+  cluster: ClusterConfig,
+): { cidr: string; host?: string } {
+  if (typeof value === "string" && cluster.lanHosts[value])
+    return { cidr: cluster.lanHosts[value], host: value };
+  if (typeof value === "string" && normaliseCidr(value))
+    return { cidr: normaliseCidr(value) as string };
+  const known = Object.keys(cluster.lanHosts);
+  problems.add(
+    path,
+    `${JSON.stringify(value)} is neither a CIDR nor a LAN host from cluster.lanHosts (${known.join(", ") || "none declared"})`,
+  );
+  return { cidr: "0.0.0.0/32" };
+}
+
+function readCalicoRule(
+  problems: Problems,
+  path: string,
+  raw: unknown,
+  cluster: ClusterConfig,
+): CalicoRuleConfig {
+  if (!isObject(raw)) {
+    problems.add(path, "must be a mapping with action, protocol and nets");
+    return { action: "Deny", nets: [] };
+  }
+  const reader = new ObjectReader(problems, path, raw, ["action", "protocol", "nets", "ports"]);
+  const action = reader.string("action");
+  if (action && !(CALICO_ACTIONS as readonly string[]).includes(action)) {
+    problems.add(
+      reader.at("action"),
+      `unknown Calico action ${JSON.stringify(action)}: use ${CALICO_ACTIONS.join(", ")}`,
+    );
+  }
+  const protocol = reader.has("protocol") ? reader.string("protocol") : undefined;
+  if (protocol !== undefined && !(CALICO_PROTOCOLS as readonly string[]).includes(protocol)) {
+    problems.add(
+      reader.at("protocol"),
+      `unknown Calico protocol ${JSON.stringify(protocol)}: use ${CALICO_PROTOCOLS.join(", ")}`,
+    );
+  }
+  const nets = reader
+    .list("nets")
+    .map((n, i) => resolveNet(problems, `${reader.at("nets")}[${i}]`, n, cluster).cidr);
+  if (nets.length === 0)
+    problems.add(
+      reader.at("nets"),
+      "must name at least one network: a Calico rule without nets matches everything",
+    );
+  const ports = reader
+    .list("ports")
+    .map((p, i) => checkPortNumber(problems, `${reader.at("ports")}[${i}]`, p));
+  return {
+    action: action as CalicoRuleConfig["action"],
+    ...(protocol ? { protocol: protocol as CalicoRuleConfig["protocol"] } : {}),
+    nets,
+    ...(ports.length ? { ports } : {}),
+  };
+}
+
+function readCalicoPolicy(
+  problems: Problems,
+  path: string,
+  raw: unknown,
+  cluster: ClusterConfig,
+): CalicoPolicyConfig | undefined {
+  if (!isObject(raw)) {
+    problems.add(path, "must be a mapping");
+    return undefined;
+  }
+  const reader = new ObjectReader(problems, path, raw, [
+    "name",
+    "selector",
+    "order",
+    "types",
+    "ingress",
+    "egress",
+  ]);
+  const selector = reader.string("selector");
+  if (selector) {
+    try {
+      parseCalicoSelector(selector);
+    } catch (error) {
+      problems.add(
+        reader.at("selector"),
+        `Calico selector does not parse: ${(error as Error).message}`,
+      );
+    }
+  }
+  const ingress = reader
+    .list("ingress")
+    .map((r, i) => readCalicoRule(problems, `${reader.at("ingress")}[${i}]`, r, cluster));
+  const egress = reader
+    .list("egress")
+    .map((r, i) => readCalicoRule(problems, `${reader.at("egress")}[${i}]`, r, cluster));
+  const types = reader.list("types").map((t, i) => {
+    if (t !== "Ingress" && t !== "Egress")
+      problems.add(
+        `${reader.at("types")}[${i}]`,
+        `must be Ingress or Egress, got ${JSON.stringify(t)}`,
+      );
+    return t as "Ingress" | "Egress";
+  });
+  if (types.length === 0)
+    problems.add(
+      reader.at("types"),
+      "must be explicit (Ingress and/or Egress): Calico's defaulting differs from Kubernetes",
+    );
+  const order = reader.value("order");
+  if (order !== undefined && (typeof order !== "number" || order < 0))
+    problems.add(reader.at("order"), "must be a non-negative number");
+  return {
+    name: readNamespaceName(problems, reader.at("name"), reader.string("name")),
+    selector,
+    ...(typeof order === "number" ? { order } : {}),
+    types,
+    ingress,
+    egress,
+  };
+}
+
+function readLanTargets(
+  problems: Problems,
+  reader: ObjectReader,
+  cluster: ClusterConfig,
+): LanTarget[] {
+  return reader.list("lanEgress").map((raw, i) => {
+    const path = `${reader.at("lanEgress")}[${i}]`;
+    const target = new ObjectReader(problems, path, isObject(raw) ? raw : {}, ["host", "ports"]);
+    if (!isObject(raw)) problems.add(path, "must be a mapping {host, ports}");
+    const host = target.string("host");
+    if (host && !cluster.lanHosts[host]) {
+      problems.add(
+        target.at("host"),
+        `unknown LAN host "${host}": declare it under cluster.lanHosts (${Object.keys(cluster.lanHosts).join(", ")})`,
+      );
+    }
+    const ports = readPorts(problems, target, "ports");
+    if (ports.length === 0) problems.add(target.at("ports"), "must name at least one port");
+    return { host, ports };
+  });
+}
+
+function readNamespace(
+  problems: Problems,
+  index: number,
+  raw: unknown,
+  cluster: ClusterConfig,
+): NamespaceConfig | undefined {
+  const path = `namespaces[${index}]`;
+  if (!isObject(raw)) {
+    problems.add(path, "must be a mapping with at least name and purpose");
+    return undefined;
+  }
+  const reader = new ObjectReader(problems, path, raw, [
+    "name",
+    "purpose",
+    "meshed",
+    "kubeApi",
+    "externalEgress",
+    "metricsPorts",
+    "intraNamespace",
+    "webhookPorts",
+    "lanEgress",
+    "calicoPolicies",
+    "notes",
+  ]);
+  const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
+  return {
+    name,
+    purpose: reader.string("purpose"),
+    meshed: reader.boolean("meshed", false),
+    kubeApi: reader.boolean("kubeApi", false),
+    externalEgress: readPorts(problems, reader, "externalEgress"),
+    metricsPorts: readPorts(problems, reader, "metricsPorts"),
+    intraNamespace: readPorts(problems, reader, "intraNamespace"),
+    webhookPorts: readPorts(problems, reader, "webhookPorts"),
+    lanEgress: readLanTargets(problems, reader, cluster),
+    calicoPolicies: reader
+      .list("calicoPolicies")
+      .flatMap(
+        (p, i) =>
+          readCalicoPolicy(problems, `${reader.at("calicoPolicies")}[${i}]`, p, cluster) ?? [],
+      ),
+    ...(reader.has("notes") ? { notes: reader.string("notes") } : {}),
+  };
+}
+
+/**
+ * Endpoints are written `ns`, `internet`, `{namespace, podLabels}`, `{host}` (a LAN host) or
+ * `{cidr}`.
+ */
+function readEndpoint(
+  problems: Problems,
+  path: string,
+  raw: unknown,
+  cluster: ClusterConfig,
+): Endpoint {
+  if (raw === "internet") return { kind: "external", cidr: "0.0.0.0/0", host: "internet" };
+  if (typeof raw === "string")
+    return { kind: "workload", namespace: readNamespaceName(problems, path, raw), podLabels: {} };
+  if (!isObject(raw)) {
+    problems.add(
+      path,
+      `must be a namespace name, "internet", {namespace, podLabels}, {host} or {cidr}; got ${JSON.stringify(raw)}`,
+    );
+    return { kind: "external", cidr: "0.0.0.0/32" };
+  }
+  const reader = new ObjectReader(problems, path, raw, ["namespace", "podLabels", "host", "cidr"]);
+  const given = ["namespace", "host", "cidr"].filter((k) => reader.has(k));
+  if (given.length !== 1) {
+    problems.add(
+      path,
+      `must have exactly one of namespace, host or cidr (found ${given.join(", ") || "none"})`,
+    );
+    return { kind: "external", cidr: "0.0.0.0/32" };
+  }
+  if (reader.has("namespace")) {
+    return {
+      kind: "workload",
+      namespace: readNamespaceName(problems, reader.at("namespace"), reader.value("namespace")),
+      podLabels: readLabels(problems, reader.at("podLabels"), reader.value("podLabels")),
+    };
+  }
+  if (reader.has("podLabels"))
+    problems.add(reader.at("podLabels"), "podLabels only apply to a namespace endpoint");
+  if (reader.has("host")) {
+    const net = resolveNet(problems, reader.at("host"), reader.value("host"), cluster);
+    return { kind: "external", ...net };
+  }
+  return { kind: "external", cidr: readCidr(problems, reader.at("cidr"), reader.value("cidr")) };
+}
+
+function readFlow(
+  problems: Problems,
+  index: number,
+  raw: unknown,
+  cluster: ClusterConfig,
+): FlowConfig | undefined {
+  const path = `flows[${index}]`;
+  if (!isObject(raw)) {
+    problems.add(path, "must be a mapping {name, from, to, ports, reason}");
+    return undefined;
+  }
+  const reader = new ObjectReader(problems, path, raw, ["name", "from", "to", "ports", "reason"]);
+  const name = reader.string("name");
+  if (name && !DNS_LABEL.test(name))
+    problems.add(
+      reader.at("name"),
+      `flow name ${JSON.stringify(name)} must be a lowercase RFC 1123 label (it names Kubernetes objects)`,
+    );
+  const ports = readPorts(problems, reader, "ports");
+  if (ports.length === 0)
+    problems.add(
+      reader.at("ports"),
+      "must name at least one port: a flow on every port is not zero-trust",
+    );
+  return {
+    name,
+    from: readEndpoint(problems, reader.at("from"), reader.value("from"), cluster),
+    to: readEndpoint(problems, reader.at("to"), reader.value("to"), cluster),
+    ports,
+    reason: reader.string("reason"),
+  };
+}
+
+function readCertManager(problems: Problems, raw: Raw | undefined): CertManagerConfig | undefined {
+  if (!raw) return undefined;
+  const reader = new ObjectReader(problems, "certManager", raw, [
+    "enabled",
+    "namespace",
+    "version",
+  ]);
+  return {
+    enabled: reader.boolean("enabled", false),
+    namespace: readNamespaceName(
+      problems,
+      reader.at("namespace"),
+      reader.string("namespace", "cert-manager"),
+    ),
+    ...(reader.has("version") ? { version: reader.string("version") } : {}),
+  };
+}
+
+/** Cross-field checks: references, duplicates and mesh settings. */
+function checkReferences(problems: Problems, config: StackConfig): void {
+  const declared = new Map<string, NamespaceConfig>();
+  config.namespaces.forEach((ns, i) => {
+    if (!ns.name) return;
+    if (declared.has(ns.name))
+      problems.add(`namespaces[${i}].name`, `duplicate namespace "${ns.name}"`);
+    declared.set(ns.name, ns);
+  });
+  const requireDeclared = (path: string, name: string, role: string) => {
+    if (name && !declared.has(name)) {
+      problems.add(
+        path,
+        `${role} "${name}" is not a declared namespace (declare it under ${CONFIG_NAMESPACE}:namespaces)`,
+      );
+    }
+  };
+  requireDeclared(
+    "cluster.monitoringNamespace",
+    config.cluster.monitoringNamespace,
+    "monitoring namespace",
+  );
+  config.cluster.edge.namespaces.forEach((n, i) =>
+    requireDeclared(`cluster.edge.namespaces[${i}]`, n, "edge namespace"),
+  );
+  const meshedAt = config.namespaces.findIndex((ns) => ns.meshed);
+  if (meshedAt >= 0 && !config.cluster.mesh) {
+    problems.add(
+      `namespaces[${meshedAt}].meshed`,
+      `namespace "${config.namespaces[meshedAt].name}" is meshed but cluster.mesh (namespace, hbonePort, istiodPorts, probeSource) is not set`,
+    );
+  }
+  if (config.cluster.mesh && declared.get(config.cluster.mesh.namespace)?.meshed) {
+    problems.add(
+      "cluster.mesh.namespace",
+      "the mesh control-plane namespace cannot itself be meshed",
+    );
+  }
+  const names = new Set<string>();
+  config.flows.forEach((flow, i) => {
+    if (flow.name && names.has(flow.name))
+      problems.add(`flows[${i}].name`, `duplicate flow name "${flow.name}"`);
+    names.add(flow.name);
+    if (flow.from.kind === "workload")
+      requireDeclared(`flows[${i}].from`, flow.from.namespace, "flow source");
+    if (flow.to.kind === "workload")
+      requireDeclared(`flows[${i}].to`, flow.to.namespace, "flow destination");
+    if (flow.from.kind === "external" && flow.to.kind === "external") {
+      problems.add(`flows[${i}]`, "a flow needs at least one end inside the cluster");
+    }
+  });
+  for (const [i, cidr] of config.cluster.privateRanges.entries()) {
+    if (!parseCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
+  }
+}
+
+/** Validates raw `zt-netpol:*` config. Throws ConfigError listing every problem with its key path. */
+export function validateStackConfig(raw: RawStackConfig): StackConfig {
+  const problems = new Problems();
+  const known = ["cluster", "namespaces", "flows", "certManager"];
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) problems.add(key, unknownKeyMessage(key, known));
+  }
+  const clusterRaw = raw.cluster;
+  if (!isObject(clusterRaw)) problems.add("cluster", "is required (a mapping of cluster facts)");
+  const cluster = readCluster(problems, isObject(clusterRaw) ? clusterRaw : undefined);
+  const listOf = (key: string): unknown[] => {
+    const value = raw[key];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      problems.add(key, `must be a list, got ${JSON.stringify(value)}`);
+      return [];
+    }
+    return value;
+  };
+  const namespaces = listOf("namespaces").flatMap(
+    (n, i) => readNamespace(problems, i, n, cluster) ?? [],
+  );
+  if (namespaces.length === 0)
+    problems.add("namespaces", "must declare at least one protected namespace");
+  const flows = listOf("flows").flatMap((f, i) => readFlow(problems, i, f, cluster) ?? []);
+  const certRaw = raw.certManager;
+  if (certRaw !== undefined && !isObject(certRaw)) problems.add("certManager", "must be a mapping");
+  const certManager = readCertManager(problems, isObject(certRaw) ? certRaw : undefined);
+  const config: StackConfig = {
+    cluster,
+    namespaces,
+    flows,
+    ...(certManager ? { certManager } : {}),
+  };
+  checkReferences(problems, config);
+  if (certManager?.enabled && !namespaces.some((n) => n.name === certManager.namespace)) {
+    problems.add(
+      "certManager.namespace",
+      `cert-manager is enabled but namespace "${certManager.namespace}" is not protected: declare it under ${CONFIG_NAMESPACE}:namespaces`,
+    );
+  }
+  const certNs = namespaces.find((n) => n.name === certManager?.namespace);
+  if (
+    certManager?.enabled &&
+    certNs &&
+    (certNs.webhookPorts.length === 0 || certNs.metricsPorts.length === 0)
+  ) {
+    problems.add(
+      "certManager",
+      `cert-manager takes its webhook securePort and metrics port from namespaces "${certNs.name}" webhookPorts[0] and metricsPorts[0]: declare both`,
+    );
+  }
+  if (problems.list.length > 0) throw new ConfigError(problems.list);
+  return config;
+}

@@ -1,0 +1,105 @@
+/**
+ * Runs the real Pulumi program against Pulumi's in-memory mock engine and captures every resource
+ * it registers (the awsx test pattern), including parent and dependency URNs, which the stock
+ * mock API does not expose. Used by `npm run plan` and by the tests; no CLI, plugin or cluster.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { setMockOptions, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+
+export interface CapturedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly custom: boolean;
+  /** Inputs as registered: for a component, the args it passed to `super` (what stack policies see). */
+  readonly props: Record<string, unknown>;
+  readonly parent?: string;
+  readonly dependencies: readonly string[];
+}
+
+/** Mocks that echo inputs back as outputs and refuse every invoke: the program must need none. */
+export const echoMocks: pulumi.runtime.Mocks = {
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
+    return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs } };
+  },
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    throw new Error(
+      `unexpected invoke ${args.token}: the program must not call providers at plan time`,
+    );
+  },
+};
+
+type RegisterRequest = {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+  getObject(): unknown;
+};
+type Callback = (err: unknown, response: { getUrn(): string } | undefined) => void;
+
+class CapturingMonitor extends MockMonitor {
+  readonly captured: CapturedResource[] = [];
+
+  override async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
+    const props = deserializeProperties(req.getObject() as never) as Record<string, unknown>;
+    return super.registerResource(
+      req,
+      (err: unknown, response: { getUrn(): string } | undefined) => {
+        if (!err && response) {
+          this.captured.push({
+            type: req.getType(),
+            name: req.getName(),
+            urn: response.getUrn(),
+            custom: req.getCustom(),
+            props,
+            ...(req.getParent() ? { parent: req.getParent() } : {}),
+            dependencies: req.getDependenciesList(),
+          });
+        }
+        callback(err, response);
+      },
+    );
+  }
+}
+
+export interface MockRunOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Flat engine config, `project:key` to string (objects JSON-encoded). */
+  readonly config: Readonly<Record<string, string>>;
+  readonly mocks?: pulumi.runtime.Mocks;
+  readonly preview?: boolean;
+}
+
+/**
+ * Installs the capturing mock engine and sets config. Call before the program (or any resource)
+ * is constructed: resources created earlier bypass the mocks.
+ */
+export async function installMockEngine(options: MockRunOptions): Promise<CapturingMonitor> {
+  const mocks = options.mocks ?? echoMocks;
+  await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false);
+  const monitor = new CapturingMonitor(mocks);
+  setMockOptions(monitor, options.project, options.stack, options.preview ?? false);
+  pulumi.runtime.setAllConfig({ ...options.config });
+  return monitor;
+}
+
+/** Runs `programPath` (a fresh copy each time) under the mock engine and returns what it registered. */
+export async function runProgram(
+  programPath: string,
+  options: MockRunOptions,
+): Promise<CapturedResource[]> {
+  const monitor = await installMockEngine(options);
+  const resolved = require.resolve(programPath);
+  delete require.cache[resolved];
+  require(resolved);
+  await waitForRPCs();
+  return monitor.captured;
+}

@@ -1,0 +1,48 @@
+/** Renders a stack offline: validated config, every registered resource, and the k8s manifests. */
+import * as path from "path";
+import { loadStackConfig, PROJECT_ROOT, readStackFile, stackFilePath } from "../config/load";
+import type { StackConfig } from "../config/types";
+import { runProgram, type CapturedResource } from "./mockRuntime";
+
+export type { CapturedResource } from "./mockRuntime";
+
+export const PROJECT_NAME = "zt-netpol";
+const KUBERNETES_TYPE_PREFIX = "kubernetes:";
+
+export interface RenderResult {
+  readonly stack: string;
+  readonly config: StackConfig;
+  readonly resources: CapturedResource[];
+  /** Every Kubernetes object the program registers, exactly as `pulumi up` would send it. */
+  readonly manifests: Record<string, unknown>[];
+}
+
+/** Kubernetes objects among captured resources (provider resources excluded). */
+export function manifestsOf(resources: readonly CapturedResource[]): Record<string, unknown>[] {
+  return resources
+    .filter(
+      (r) =>
+        r.custom &&
+        r.type.startsWith(KUBERNETES_TYPE_PREFIX) &&
+        !r.type.startsWith("pulumi:providers:"),
+    )
+    .filter((r) => typeof r.props.apiVersion === "string" && typeof r.props.kind === "string")
+    .map((r) => {
+      const { apiVersion, kind, metadata, ...rest } = r.props;
+      return { apiVersion, kind, metadata, ...rest };
+    });
+}
+
+/**
+ * Validates the stack file first (so bad config fails before anything is registered), then runs
+ * the real program under the mock engine.
+ */
+export async function renderStack(stack: string, rootDir = PROJECT_ROOT): Promise<RenderResult> {
+  const config = loadStackConfig(stack, rootDir);
+  const resources = await runProgram(path.join(PROJECT_ROOT, "index.ts"), {
+    project: PROJECT_NAME,
+    stack,
+    config: readStackFile(stackFilePath(stack, rootDir)),
+  });
+  return { stack, config, resources, manifests: manifestsOf(resources) };
+}
