@@ -17,6 +17,13 @@ export interface RenderResult {
   readonly manifests: Record<string, unknown>[];
 }
 
+/** Namespace, then the baseline before pod-scoped and Calico objects, then name. */
+function manifestKey(manifest: Record<string, unknown>): string {
+  const metadata = manifest.metadata as { name?: string; namespace?: string };
+  const isBaseline = metadata.name === `${metadata.namespace}-network-policy`;
+  return `${metadata.namespace ?? ""}\u0000${isBaseline ? 0 : 1}${manifest.apiVersion as string}\u0000${metadata.name ?? ""}`;
+}
+
 /** Kubernetes objects among captured resources (provider resources excluded). */
 export function manifestsOf(resources: readonly CapturedResource[]): Record<string, unknown>[] {
   return resources
@@ -30,7 +37,8 @@ export function manifestsOf(resources: readonly CapturedResource[]): Record<stri
     .map((r) => {
       const { apiVersion, kind, metadata, ...rest } = r.props;
       return { apiVersion, kind, metadata, ...rest };
-    });
+    })
+    .sort((a, b) => manifestKey(a).localeCompare(manifestKey(b)));
 }
 
 /**

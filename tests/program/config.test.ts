@@ -1,0 +1,173 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { stringify } from "yaml";
+import { loadStackConfig, readStackFile, rawConfigFromFlat } from "../../config/load";
+import { ConfigError, validateStackConfig } from "../../config/validate";
+import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import { installMockEngine } from "../../plan/mockRuntime";
+import { PROJECT_NAME } from "../../plan/render";
+
+const homelabRaw = () =>
+  structuredClone(
+    rawConfigFromFlat(readStackFile(path.join(__dirname, "../../Pulumi.homelab.yaml"))),
+  ) as Record<string, any>;
+
+function problemsOf(mutate: (raw: Record<string, any>) => void): string[] {
+  const raw = homelabRaw();
+  mutate(raw);
+  try {
+    validateStackConfig(raw);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return [...error.problems];
+  }
+  assert.fail("config was accepted");
+}
+
+function expectProblem(
+  mutate: (raw: Record<string, any>) => void,
+  keyPath: string,
+  fragment: RegExp,
+): void {
+  const problems = problemsOf(mutate);
+  const hit = problems.find((p) => p.startsWith(`zt-netpol:${keyPath}:`));
+  assert.ok(hit, `no problem at ${keyPath}; got:\n${problems.join("\n")}`);
+  assert.match(hit, fragment);
+}
+
+const ns = (raw: Record<string, any>, name: string) =>
+  raw.namespaces.find((n: { name: string }) => n.name === name);
+const nsIndex = (name: string) =>
+  homelabRaw().namespaces.findIndex((n: { name: string }) => n.name === name);
+
+describe("stack config validation", () => {
+  it("accepts the homelab stack", () => {
+    const config = loadStackConfig("homelab");
+    assert.equal(config.namespaces.length, 18);
+    assert.equal(config.cluster.mesh?.probeSource, "169.254.7.127/32");
+  });
+
+  it("rejects an invalid CIDR with its key path", () => {
+    expectProblem(
+      (raw) => (raw.cluster.controlPlane.cidr = "10.0.10.0/33"),
+      "cluster.controlPlane.cidr",
+      /invalid IPv4 CIDR/,
+    );
+    expectProblem(
+      (raw) => (raw.cluster.controlPlane.cidr = "10.0.10.5/24"),
+      "cluster.controlPlane.cidr",
+      /zero host bits/,
+    );
+  });
+
+  it("rejects a port out of range", () => {
+    const i = nsIndex("loki");
+    expectProblem(
+      (raw) => (ns(raw, "loki").metricsPorts = [70000]),
+      `namespaces[${i}].metricsPorts[0]`,
+      /1 to 65535/,
+    );
+    expectProblem((raw) => (raw.flows[0].ports = [0]), "flows[0].ports[0]", /1 to 65535/);
+  });
+
+  it("rejects an unknown protocol and points ICMP to Calico", () => {
+    expectProblem(
+      (raw) => (raw.flows[1].ports = ["4566/TCPP"]),
+      "flows[1].ports[0].protocol",
+      /unknown protocol/,
+    );
+    expectProblem(
+      (raw) => (raw.flows[1].ports = [{ port: 1, protocol: "ICMP" }]),
+      "flows[1].ports[0].protocol",
+      /calicoPolicies/,
+    );
+  });
+
+  it("rejects a flow naming an undeclared namespace", () => {
+    expectProblem(
+      (raw) => (raw.flows[1].to = "localstak"),
+      "flows[1].to",
+      /not a declared namespace/,
+    );
+  });
+
+  it("rejects a duplicate namespace", () => {
+    const count = homelabRaw().namespaces.length;
+    expectProblem(
+      (raw) => raw.namespaces.push({ name: "loki", purpose: "again" }),
+      `namespaces[${count}].name`,
+      /duplicate namespace "loki"/,
+    );
+  });
+
+  it("rejects mesh use without mesh settings", () => {
+    expectProblem(
+      (raw) => delete raw.cluster.mesh,
+      `namespaces[${nsIndex("localstack")}].meshed`,
+      /cluster\.mesh/,
+    );
+  });
+
+  it("rejects a Calico selector syntax error with the selector's key path", () => {
+    const i = nsIndex("default");
+    expectProblem(
+      (raw) => (ns(raw, "default").calicoPolicies[0].selector = "app == 'blackbox-exporter"),
+      `namespaces[${i}].calicoPolicies[0].selector`,
+      /does not parse/,
+    );
+  });
+
+  it("rejects an unknown key and suggests the intended one", () => {
+    const i = nsIndex("velero");
+    expectProblem(
+      (raw) => (ns(raw, "velero").metricPorts = [8085]),
+      `namespaces[${i}].metricPorts`,
+      /did you mean "metricsPorts"/,
+    );
+    expectProblem((raw) => (raw.flow = []), "flow", /did you mean "flows"/);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf((raw) => {
+      raw.flows[0].ports = [99999];
+      raw.cluster.privateRanges = ["nope"];
+    });
+    assert.ok(problems.length >= 2, problems.join("\n"));
+  });
+
+  it("fails before the program registers any resource", async () => {
+    const raw = homelabRaw();
+    raw.flows[1].to = "nowhere";
+    const flat = Object.fromEntries(
+      Object.entries(raw).map(([k, v]) => [`zt-netpol:${k}`, JSON.stringify(v)]),
+    );
+    const monitor = await installMockEngine({
+      project: PROJECT_NAME,
+      stack: "broken",
+      config: flat,
+    });
+    const program = require.resolve("../../index.ts");
+    delete require.cache[program];
+    assert.throws(() => require(program), /zt-netpol:flows\[1\]\.to: flow destination "nowhere"/);
+    await waitForRPCs();
+    assert.deepEqual(monitor.captured, []);
+  });
+
+  it("loads any stack file by name from a directory", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-stack-"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.copy.yaml"),
+      stringify({
+        config: Object.fromEntries(
+          Object.entries(homelabRaw()).map(([k, v]) => [`zt-netpol:${k}`, v]),
+        ),
+      }),
+    );
+    assert.equal(
+      loadStackConfig("copy", dir).flows.length,
+      loadStackConfig("homelab").flows.length,
+    );
+  });
+});
