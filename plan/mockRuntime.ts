@@ -99,6 +99,7 @@ export async function runProgram(
   const monitor = await installMockEngine(options);
   const resolved = require.resolve(programPath);
   delete require.cache[resolved];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
   require(resolved);
   await waitForRPCs();
   return monitor.captured;

@@ -4,7 +4,8 @@ import type { Endpoint, PortSpec } from "../config/types";
 import type { RenderResult } from "./render";
 
 export function describeEndpoint(endpoint: Endpoint): string {
-  if (endpoint.kind === "external") return endpoint.host ? `${endpoint.host} (${endpoint.cidr})` : endpoint.cidr;
+  if (endpoint.kind === "external")
+    return endpoint.host ? `${endpoint.host} (${endpoint.cidr})` : endpoint.cidr;
   const labels = Object.entries(endpoint.podLabels).map(([k, v]) => `${k}=${v}`);
   return labels.length ? `${endpoint.namespace}/${labels.join(",")}` : endpoint.namespace;
 }
@@ -23,27 +24,39 @@ export function summarise(result: RenderResult, connections: readonly Connection
   const lines: string[] = [];
   const components = result.resources.filter((r) => !r.custom).length;
   lines.push(`Previewing stack ${result.stack} (offline, in-memory engine)`);
-  lines.push(`  ${result.resources.length} resources to create: ${result.manifests.length} Kubernetes objects, ${components} components`);
+  lines.push(
+    `  ${result.resources.length} resources to create: ${result.manifests.length} Kubernetes objects, ${components} components`,
+  );
   lines.push("");
   lines.push("Resources per namespace:");
   const byNamespace = new Map<string, string[]>();
   for (const manifest of result.manifests) {
     const { name, namespace } = metadataOf(manifest);
-    byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), `${manifest.kind as string} ${name}`]);
+    byNamespace.set(namespace, [
+      ...(byNamespace.get(namespace) ?? []),
+      `${manifest.kind as string} ${name}`,
+    ]);
   }
   for (const ns of [...byNamespace.keys()].sort()) {
     const meshed = result.config.namespaces.find((n) => n.name === ns)?.meshed ? " [ambient]" : "";
     lines.push(`  ${ns}${meshed}`);
     for (const item of byNamespace.get(ns) ?? []) lines.push(`    + ${item}`);
   }
-  const others = result.resources.filter((r) => !r.type.startsWith("kubernetes:") && !r.type.startsWith("zt-netpol:"));
-  for (const r of others) lines.push(`  + ${r.type} ${r.name} (rendered by its provider at deploy time)`);
+  const others = result.resources.filter(
+    (r) => !r.type.startsWith("kubernetes:") && !r.type.startsWith("zt-netpol:"),
+  );
+  for (const r of others)
+    lines.push(`  + ${r.type} ${r.name} (rendered by its provider at deploy time)`);
   lines.push("");
   lines.push(`Declared flows (${result.config.flows.length}), each rendered at both ends:`);
   for (const c of connections.filter((c) => c.kind === "flow")) {
     const mesh = c.hbone ? " +HBONE" : "";
-    lines.push(`  ${c.name}: ${describeEndpoint(c.from)} -> ${describeEndpoint(c.to)} on ${describePorts(c.ports)}${mesh}`);
+    lines.push(
+      `  ${c.name}: ${describeEndpoint(c.from)} -> ${describeEndpoint(c.to)} on ${describePorts(c.ports)}${mesh}`,
+    );
   }
-  lines.push(`  and ${connections.length - result.config.flows.length} connections from the universal patterns`);
+  lines.push(
+    `  and ${connections.length - result.config.flows.length} connections from the universal patterns`,
+  );
   return lines.join("\n");
 }

@@ -49,6 +49,8 @@ export function canonicalise(value: unknown): unknown {
 }
 
 export function toMultiDocumentYaml(objects: readonly unknown[], header?: string): string {
-  const body = objects.map((o) => stringify(canonicalise(o), { lineWidth: 0 }).trimEnd()).join("\n---\n");
+  const body = objects
+    .map((o) => stringify(canonicalise(o), { lineWidth: 0 }).trimEnd())
+    .join("\n---\n");
   return `${header ? `${header}\n` : ""}${body}\n`;
 }

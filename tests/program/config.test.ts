@@ -9,12 +9,16 @@ import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
 import { installMockEngine } from "../../plan/mockRuntime";
 import { PROJECT_NAME } from "../../plan/render";
 
+// Raw YAML is untyped by nature; the tests poke at it the way a user's typo would.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type RawConfig = Record<string, any>;
+
 const homelabRaw = () =>
   structuredClone(
     rawConfigFromFlat(readStackFile(path.join(__dirname, "../../Pulumi.homelab.yaml"))),
-  ) as Record<string, any>;
+  ) as RawConfig;
 
-function problemsOf(mutate: (raw: Record<string, any>) => void): string[] {
+function problemsOf(mutate: (raw: RawConfig) => void): string[] {
   const raw = homelabRaw();
   mutate(raw);
   try {
@@ -26,18 +30,14 @@ function problemsOf(mutate: (raw: Record<string, any>) => void): string[] {
   assert.fail("config was accepted");
 }
 
-function expectProblem(
-  mutate: (raw: Record<string, any>) => void,
-  keyPath: string,
-  fragment: RegExp,
-): void {
+function expectProblem(mutate: (raw: RawConfig) => void, keyPath: string, fragment: RegExp): void {
   const problems = problemsOf(mutate);
   const hit = problems.find((p) => p.startsWith(`zt-netpol:${keyPath}:`));
   assert.ok(hit, `no problem at ${keyPath}; got:\n${problems.join("\n")}`);
   assert.match(hit, fragment);
 }
 
-const ns = (raw: Record<string, any>, name: string) =>
+const ns = (raw: RawConfig, name: string) =>
   raw.namespaces.find((n: { name: string }) => n.name === name);
 const nsIndex = (name: string) =>
   homelabRaw().namespaces.findIndex((n: { name: string }) => n.name === name);
@@ -150,6 +150,7 @@ describe("stack config validation", () => {
     });
     const program = require.resolve("../../index.ts");
     delete require.cache[program];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must run fresh
     assert.throws(() => require(program), /zt-netpol:flows\[1\]\.to: flow destination "nowhere"/);
     await waitForRPCs();
     assert.deepEqual(monitor.captured, []);
