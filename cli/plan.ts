@@ -30,7 +30,9 @@ async function main(): Promise<number> {
   const manifestsFile = path.join(outDir, "manifests.yaml");
   const header = `# Rendered by zt-netpol from Pulumi.${stack}.yaml: exactly what \`pulumi up\` applies.`;
   fs.writeFileSync(manifestsFile, toMultiDocumentYaml(result.manifests, header));
-  console.log(`\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`);
+  console.log(
+    `\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
+  );
   console.log(`Plan finished in ${((Date.now() - started) / 1000).toFixed(2)}s`);
   return 0;
 }
