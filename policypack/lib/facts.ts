@@ -1,0 +1,199 @@
+/**
+ * Cluster facts: what the policies must know about the cluster to judge a NetworkPolicy.
+ *
+ * They reach a policy three ways, in this order of preference:
+ * 1. stack policies read them from the `ClusterProtection` component's props (the validated
+ *    StackConfig of the stack being previewed), so a stack always judges itself by its own facts;
+ * 2. pack config (`--policy-pack-config`), validated against each policy's `configSchema`;
+ * 3. the schema defaults, which are the homelab cluster's values (defined once, below).
+ */
+import type { StackConfig } from "../../config/types";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+
+export interface MeshFacts {
+  /** Namespace of istiod and ztunnel. */
+  readonly namespace: string;
+  /** HBONE tunnel port. */
+  readonly hbonePort: number;
+  /** istiod ports meshed workloads must reach (xDS, webhook). */
+  readonly istiodPorts: readonly number[];
+  /** Source of kubelet probes in ambient mode (SNATed by istio-cni), a /32. */
+  readonly probeSource: string;
+}
+
+export interface ClusterFacts {
+  readonly dns: {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly port: number;
+  };
+  readonly privateRanges: readonly string[];
+  readonly apiServer: { readonly clusterIP: string; readonly port: number };
+  readonly controlPlane: { readonly cidr: string; readonly port: number };
+  /** `null` when the cluster has no mesh. */
+  readonly mesh: MeshFacts | null;
+  readonly edge: { readonly namespaces: readonly string[]; readonly ports: readonly number[] };
+  readonly meshedNamespaces: readonly string[];
+  readonly protectedNamespaces: readonly string[];
+}
+
+export type FactKey = keyof ClusterFacts;
+
+/** The homelab cluster of /work/shared/seed/network-policies.md: the defaults of every schema. */
+export const HOMELAB_FACTS: ClusterFacts = {
+  dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 },
+  privateRanges: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+  apiServer: { clusterIP: "10.96.0.1", port: 443 },
+  controlPlane: { cidr: "10.0.10.0/24", port: 6443 },
+  mesh: {
+    namespace: "istio-system",
+    hbonePort: 15008,
+    istiodPorts: [15012, 15017],
+    probeSource: "169.254.7.127/32",
+  },
+  edge: { namespaces: ["ingress-nginx"], ports: [80, 443] },
+  meshedNamespaces: [
+    "default",
+    "loki",
+    "argo-workflows",
+    "localstack",
+    "unipoller",
+    "trivy-system",
+  ],
+  protectedNamespaces: [
+    "ingress-nginx",
+    "istio-system",
+    "gatekeeper-system",
+    "localstack",
+    "unipoller",
+    "loki",
+    "trivy-system",
+    "velero",
+    "argo-workflows",
+    "cert-manager",
+    "external-dns",
+    "metallb-system",
+    "falco",
+    "default",
+    "argocd",
+    "synology-csi",
+    "kube-system",
+    "tigera-operator",
+  ],
+};
+
+/** The facts of any stack, from its validated config. */
+export function factsFromStackConfig(cfg: StackConfig): ClusterFacts {
+  const cluster = cfg.cluster;
+  const mesh = cluster.mesh;
+  return {
+    dns: {
+      namespace: cluster.dns.namespace,
+      podLabels: { ...cluster.dns.podLabels },
+      port: cluster.dns.port,
+    },
+    privateRanges: [...cluster.privateRanges],
+    apiServer: { clusterIP: cluster.apiServer.clusterIP, port: cluster.apiServer.port },
+    controlPlane: { cidr: cluster.controlPlane.cidr, port: cluster.controlPlane.port },
+    mesh: mesh
+      ? {
+          namespace: mesh.namespace,
+          hbonePort: mesh.hbonePort,
+          istiodPorts: [...mesh.istiodPorts],
+          probeSource: mesh.probeSource,
+        }
+      : null,
+    edge: { namespaces: [...cluster.edge.namespaces], ports: [...cluster.edge.ports] },
+    meshedNamespaces: cfg.namespaces.filter((n) => n.meshed).map((n) => n.name),
+    protectedNamespaces: cfg.namespaces.map((n) => n.name),
+  };
+}
+
+const NAME: PolicyConfigJSONSchema = { type: "string", minLength: 1 };
+const PORT: PolicyConfigJSONSchema = { type: "integer", minimum: 1, maximum: 65535 };
+const CIDR: PolicyConfigJSONSchema = {
+  type: "string",
+  pattern: "^[0-9a-fA-F:.]+/[0-9]{1,3}$",
+  description: "an IPv4 or IPv6 CIDR",
+};
+const NAMES: PolicyConfigJSONSchema = { type: "array", items: NAME };
+
+/** JSON schema of each fact, with the homelab value as its default. */
+export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
+  dns: {
+    type: "object",
+    description: "Cluster DNS: namespace, pod labels and port",
+    properties: {
+      namespace: NAME,
+      podLabels: { type: "object", additionalProperties: { type: "string" }, minProperties: 1 },
+      port: PORT,
+    },
+    required: ["namespace", "podLabels", "port"],
+    additionalProperties: false,
+    default: HOMELAB_FACTS.dns,
+  },
+  privateRanges: {
+    type: "array",
+    description: "Ranges every internet egress rule must except",
+    items: CIDR,
+    minItems: 1,
+    default: HOMELAB_FACTS.privateRanges,
+  },
+  apiServer: {
+    type: "object",
+    description: "Kubernetes API service ClusterIP and port",
+    properties: { clusterIP: { type: "string", minLength: 1 }, port: PORT },
+    required: ["clusterIP", "port"],
+    additionalProperties: false,
+    default: HOMELAB_FACTS.apiServer,
+  },
+  controlPlane: {
+    type: "object",
+    description: "Control-plane node network and kube-apiserver port",
+    properties: { cidr: CIDR, port: PORT },
+    required: ["cidr", "port"],
+    additionalProperties: false,
+    default: HOMELAB_FACTS.controlPlane,
+  },
+  mesh: {
+    type: ["object", "null"],
+    description: "Istio ambient settings; null when the cluster has no mesh",
+    properties: {
+      namespace: NAME,
+      hbonePort: PORT,
+      istiodPorts: { type: "array", items: PORT },
+      probeSource: CIDR,
+    },
+    required: ["namespace", "hbonePort", "istiodPorts", "probeSource"],
+    additionalProperties: false,
+    default: HOMELAB_FACTS.mesh,
+  },
+  edge: {
+    type: "object",
+    description: "Namespaces that may take ingress from anywhere, and on which ports",
+    properties: { namespaces: NAMES, ports: { type: "array", items: PORT } },
+    required: ["namespaces", "ports"],
+    additionalProperties: false,
+    default: HOMELAB_FACTS.edge,
+  },
+  meshedNamespaces: {
+    ...NAMES,
+    description: "Namespaces enrolled in the ambient mesh (used when the stack does not say)",
+    default: HOMELAB_FACTS.meshedNamespaces,
+  },
+  protectedNamespaces: {
+    ...NAMES,
+    description:
+      "Namespaces that must have a default-deny baseline (used when the stack does not say)",
+    default: HOMELAB_FACTS.protectedNamespaces,
+  },
+};
+
+/** Reads the facts out of a policy's (already defaulted) config; missing keys fall back to homelab. */
+export function factsFromPolicyConfig(config: Readonly<Record<string, unknown>>): ClusterFacts {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(HOMELAB_FACTS) as FactKey[]) {
+    out[key] = config[key] !== undefined ? config[key] : HOMELAB_FACTS[key];
+  }
+  return out as unknown as ClusterFacts;
+}

@@ -1,0 +1,51 @@
+/**
+ * Policy 2: every NetworkPolicy states `policyTypes`.
+ *
+ * Without the field the API server assumes Ingress, and Egress only when the object has egress
+ * rules (Kubernetes NetworkPolicy reference, "policyTypes"). A policy meant as "egress default
+ * deny" with no egress rules then denies no egress at all, silently. Rules for a direction the
+ * types leave out are ignored just as silently.
+ */
+import { netpolFinding } from "../lib/findings";
+import { K8S_NETWORK_POLICY_TYPE, readNetworkPolicy } from "../lib/netpol";
+import { type Finding, resourcePolicy } from "../lib/policy";
+
+export const explicitPolicyTypes = resourcePolicy({
+  name: "explicit-policy-types",
+  description:
+    "Every NetworkPolicy states spec.policyTypes explicitly and governs every direction it has rules for.",
+  enforcementLevel: "mandatory",
+  prevents:
+    "An egress default-deny that denies nothing: without policyTypes the API server leaves egress open when there are no egress rules, and ignores rules for unlisted directions.",
+  types: [K8S_NETWORK_POLICY_TYPE],
+  check(subject) {
+    const policy = readNetworkPolicy(subject.props);
+    const findings: Finding[] = [];
+    const types = policy.policyTypes ?? [];
+    if (types.length === 0) {
+      findings.push(
+        netpolFinding(
+          policy,
+          "spec.policyTypes",
+          `is not set, so the API server assumes [${policy.egress.length > 0 ? "Ingress, Egress" : "Ingress"}] and egress is ${policy.egress.length > 0 ? "governed only by accident" : "not governed at all"}`,
+          "set spec.policyTypes: [Ingress, Egress] (or exactly the directions this policy governs)",
+        ),
+      );
+      return findings;
+    }
+    for (const direction of ["Ingress", "Egress"] as const) {
+      const rules = direction === "Ingress" ? policy.ingress : policy.egress;
+      if (rules.length > 0 && !types.includes(direction)) {
+        findings.push(
+          netpolFinding(
+            policy,
+            "spec.policyTypes",
+            `lacks ${direction} although spec.${direction.toLowerCase()} has ${rules.length} rule(s): they are ignored and ${direction.toLowerCase()} is not restricted by this policy`,
+            `add ${direction} to spec.policyTypes`,
+          ),
+        );
+      }
+    }
+    return findings;
+  },
+});

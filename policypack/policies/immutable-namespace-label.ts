@@ -1,0 +1,43 @@
+/**
+ * Policy 5: namespace selectors use only `kubernetes.io/metadata.name`.
+ *
+ * The API server sets that label to the namespace's name on every namespace and rejects changes
+ * to it (Kubernetes "Well-Known Labels": kubernetes.io/metadata.name, beta in 1.21, GA in 1.22).
+ * Any other namespace label can be set by whoever may patch namespaces, which turns "label your
+ * namespace team=payments" into "reach the payments database".
+ */
+import { NAME_LABEL_EXAMPLE, netpolFinding } from "../lib/findings";
+import { K8S_NETWORK_POLICY_TYPE, readNetworkPolicy } from "../lib/netpol";
+import { type Finding, resourcePolicy } from "../lib/policy";
+import { NAMESPACE_NAME_LABEL, selectorKeys } from "../lib/selectors";
+
+export const immutableNamespaceLabel = resourcePolicy({
+  name: "immutable-namespace-label",
+  description: `Namespace selectors use only the ${NAMESPACE_NAME_LABEL} label, which the API server sets and nobody can change.`,
+  enforcementLevel: "mandatory",
+  prevents:
+    "Privilege escalation by relabelling: anyone allowed to label a namespace could otherwise make it match an allow rule.",
+  types: [K8S_NETWORK_POLICY_TYPE],
+  check(subject) {
+    const policy = readNetworkPolicy(subject.props);
+    const findings: Finding[] = [];
+    for (const rule of [...policy.ingress, ...policy.egress]) {
+      for (const peer of rule.peers) {
+        if (!peer.namespaceSelector) continue;
+        const forgeable = [...new Set(selectorKeys(peer.namespaceSelector))].filter(
+          (k) => k !== NAMESPACE_NAME_LABEL,
+        );
+        if (forgeable.length === 0) continue;
+        findings.push(
+          netpolFinding(
+            policy,
+            `${peer.path}.namespaceSelector`,
+            `selects namespaces by ${forgeable.join(", ")}, which anyone allowed to label namespaces can set`,
+            `select by name instead: ${NAME_LABEL_EXAMPLE("<namespace>")}`,
+          ),
+        );
+      }
+    }
+    return findings;
+  },
+});
