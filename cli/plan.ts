@@ -8,6 +8,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { expandConnections } from "../components/connections";
 import { ConfigError } from "../config/validate";
+import { renderFlowCatalogue } from "../plan/catalogue";
 import { renderStack } from "../plan/render";
 import { summarise } from "../plan/summary";
 import { toMultiDocumentYaml } from "../plan/yaml";
@@ -30,6 +31,9 @@ async function main(): Promise<number> {
   const manifestsFile = path.join(outDir, "manifests.yaml");
   const header = `# Rendered by zt-netpol from Pulumi.${stack}.yaml: exactly what \`pulumi up\` applies.`;
   fs.writeFileSync(manifestsFile, toMultiDocumentYaml(result.manifests, header));
+  const catalogueFile = path.join(outDir, "flow-catalogue.md");
+  fs.writeFileSync(catalogueFile, renderFlowCatalogue(result.config, connections));
+  console.log(`Wrote the flow catalogue to ${path.relative(process.cwd(), catalogueFile)}`);
   console.log(
     `\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
   );
