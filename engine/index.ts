@@ -1,6 +1,85 @@
 /**
- * Public API of the connectivity engine. Everything other folders may use is exported here;
- * files under engine/ are internal and may change without notice.
+ * Public API of the connectivity engine: parse → normalise → evaluate → report.
+ * Everything other folders may use is exported here; files under engine/ are internal.
+ *
+ *   const model = buildModel(loadManifestPaths(["manifests/"]), { ipBlockMatchesPods: true });
+ *   explainFlow(model, { from: { namespace: "a" }, to: { namespace: "b" }, port: 8080 }).text;
+ *   namespaceConnectivity(model);              // intent check: every allowed ns→ns / ns↔external set
+ *   renderMatrixMarkdown(model); renderMermaidMarkdown(model); renderHtml(model);
+ *   diffModels(oldModel, newModel);
  */
+import { computeConnectivity } from "./evaluate/matrix";
+import type { ClassConnectivity } from "./evaluate/matrix";
+import type { ClusterModel } from "./model/types";
+import type { Connection } from "./report/connectivity";
+import { namespaceConnections } from "./report/connectivity";
+import type { FlowQuery } from "./report/explain";
+import { explainFlow } from "./report/explain";
+
+// Calico selectors
 export { CalicoSelectorError, parseCalicoSelector } from "./calico/selector";
 export type { CalicoSelector } from "./calico/selector";
+
+// Loading and the model
+export { parseManifestText, ManifestParseError } from "./load/parse";
+export type { SourcedObject } from "./load/parse";
+export { loadManifestPaths, listManifestFiles } from "./load/files";
+export { buildModel, DEFAULT_POD_CIDR } from "./model/build";
+export { ManifestError, formatProblem, formatRef } from "./model/problems";
+export type { Problem, ObjectRef } from "./model/problems";
+export type {
+  ClusterModel,
+  EngineOptions,
+  MeshOptions,
+  NamespaceInfo,
+  PodInfo,
+  NormalPolicy,
+  NormalRule,
+  IgnoredObject,
+  Endpoint,
+  Direction,
+} from "./model/types";
+
+// Connection sets
+export {
+  ALL_CONNECTIONS,
+  NO_CONNECTIONS,
+  allowsConnection,
+  connectionsToList,
+  equalConnections,
+  formatConnections,
+  isEmptyConnections,
+} from "./model/connections";
+export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connections";
+
+// Evaluation
+export { Evaluator, evaluatePair } from "./evaluate/evaluator";
+export type { CornerDecision, PairResult } from "./evaluate/evaluator";
+export { computeConnectivity } from "./evaluate/matrix";
+export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
+export type { PodClass } from "./evaluate/classes";
+
+// Reports
+export { explainFlow, suggestFlowYaml } from "./report/explain";
+export type { FlowQuery, FlowExplanation, PairExplanation, QueryEndpoint } from "./report/explain";
+export { namespaceConnections, workloadConnections, peerName } from "./report/connectivity";
+export type { Connection, ConnectivityPeer } from "./report/connectivity";
+export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
+export { diffConnections, diffModels, renderDiff } from "./report/diff";
+export type { ConnectionChange } from "./report/diff";
+
+/**
+ * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external
+ * block with a non-empty allowed set (per-protocol port ranges, `viaHbone` flag).
+ */
+export function namespaceConnectivity(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+): Connection[] {
+  return namespaceConnections(connectivity ?? computeConnectivity(model));
+}
+
+/** For the policy pack: is one flow allowed (every matching pod pair)? */
+export function isFlowAllowed(model: ClusterModel, query: FlowQuery): boolean {
+  return explainFlow(model, query).verdict === "allowed";
+}

@@ -1,0 +1,242 @@
+/**
+ * Policy evaluation for one flow direction ("corner") and for a source/destination pair.
+ *
+ * Combination rule (Calico's default tier, which also holds the Kubernetes policies at order 1000;
+ * https://docs.tigera.io/calico/latest/network-policy/policy-tiers/tiered-policy):
+ * policies that select the local endpoint for the direction are walked by (order, name); inside a
+ * policy rules run in order; the first matching Allow or Deny decides; Log does not decide; Pass
+ * leaves the tier, and with no further tier the namespace's Kubernetes profile applies, which
+ * allows. If some policy selected the endpoint but no rule decided, the packet is dropped; if no
+ * policy selected it, the endpoint is not isolated and everything is allowed.
+ * With only Kubernetes policies (all Allow) this reduces exactly to the Kubernetes semantics:
+ * isolated as soon as one policy selects the pod, allowed if any rule of any of them matches.
+ */
+import * as conn from "../model/connections";
+import type { ConnectionSet, ModelProtocol } from "../model/connections";
+import { formatIpv4, formatRange } from "../model/ipv4";
+import type { ObjectRef } from "../model/problems";
+import type {
+  ClusterModel,
+  Direction,
+  Endpoint,
+  EndpointMatcher,
+  NormalPolicy,
+  NormalRule,
+  PodInfo,
+  RuleAction,
+} from "../model/types";
+
+export function describeEndpoint(endpoint: Endpoint): string {
+  if (endpoint.kind === "external")
+    return endpoint.range.lo === endpoint.range.hi
+      ? `external ${formatIpv4(endpoint.range.lo)}`
+      : `external ${formatRange(endpoint.range)}`;
+  const pod = endpoint.pod;
+  const base = `${pod.namespace}/${pod.name}`;
+  return pod.hypothetical ? `${base} (hypothetical pod)` : base;
+}
+
+export function matcherMatches(
+  matchers: "any" | readonly EndpointMatcher[],
+  endpoint: Endpoint,
+): EndpointMatcher | "any" | undefined {
+  if (matchers === "any") return "any";
+  for (const m of matchers) {
+    if (endpoint.kind === "pod" ? m.matchPod(endpoint.pod) : m.matchExternal(endpoint.range))
+      return m;
+  }
+  return undefined;
+}
+
+export interface RuleMatch {
+  readonly policy: NormalPolicy;
+  readonly rule: NormalRule;
+  /** The peer criterion that matched the remote side ("any" when unrestricted). */
+  readonly peer: EndpointMatcher | "any";
+}
+
+export interface CornerDecision {
+  readonly direction: Direction;
+  /** The endpoint whose policies are evaluated (source for egress, destination for ingress). */
+  readonly local: string;
+  /** False when the local side is outside the cluster, so no policy can apply. */
+  readonly evaluated: boolean;
+  readonly isolated: boolean;
+  readonly allowed: boolean;
+  readonly decidedBy?: RuleMatch & { readonly action: RuleAction };
+  readonly selectingPolicies: readonly ObjectRef[];
+  /** Log rules that matched on the way (they never decide). */
+  readonly logged: readonly RuleMatch[];
+}
+
+export class Evaluator {
+  private readonly byNamespace = new Map<string, NormalPolicy[]>();
+  private readonly applicableCache = new Map<string, readonly NormalPolicy[]>();
+
+  constructor(readonly model: ClusterModel) {}
+
+  /** Policies that may apply to pods of a namespace, in evaluation order. */
+  private namespacePolicies(namespace: string): NormalPolicy[] {
+    let list = this.byNamespace.get(namespace);
+    if (list === undefined) {
+      list = this.model.policies.filter(
+        (p) => p.namespace === undefined || p.namespace === namespace,
+      );
+      this.byNamespace.set(namespace, list);
+    }
+    return list;
+  }
+
+  /** Policies selecting the pod for a direction, in evaluation order. */
+  applicablePolicies(pod: PodInfo, direction: Direction): readonly NormalPolicy[] {
+    const key = pod.hypothetical ? undefined : `${direction}|${pod.id}`;
+    if (key !== undefined) {
+      const cached = this.applicableCache.get(key);
+      if (cached) return cached;
+    }
+    const list = this.namespacePolicies(pod.namespace).filter(
+      (p) => p.appliesTo[direction] && p.selects(pod),
+    );
+    if (key !== undefined) this.applicableCache.set(key, list);
+    return list;
+  }
+
+  /** Rules of `policies` for `direction` whose peers match the pair, in evaluation order. */
+  private *matchingRules(
+    policies: readonly NormalPolicy[],
+    direction: Direction,
+    source: Endpoint,
+    destination: Endpoint,
+  ): Generator<RuleMatch> {
+    for (const policy of policies) {
+      for (const rule of policy[direction]) {
+        const srcMatch = matcherMatches(rule.sources, source);
+        if (srcMatch === undefined) continue;
+        const dstMatch = matcherMatches(rule.destinations, destination);
+        if (dstMatch === undefined) continue;
+        yield { policy, rule, peer: direction === "ingress" ? srcMatch : dstMatch };
+      }
+    }
+  }
+
+  /** The full set of connections one corner allows between the pair. */
+  cornerConnections(direction: Direction, source: Endpoint, destination: Endpoint): ConnectionSet {
+    const local = direction === "egress" ? source : destination;
+    if (local.kind !== "pod") return conn.ALL_CONNECTIONS;
+    const policies = this.applicablePolicies(local.pod, direction);
+    if (policies.length === 0) return conn.ALL_CONNECTIONS;
+    let undecided: ConnectionSet = conn.ALL_CONNECTIONS;
+    let allowed: ConnectionSet = conn.NO_CONNECTIONS;
+    for (const { rule } of this.matchingRules(policies, direction, source, destination)) {
+      if (rule.action === "Log") continue;
+      const hit = conn.intersectConnections(rule.connections(destination), undecided);
+      if (conn.isEmptyConnections(hit)) continue;
+      if (rule.action === "Allow" || rule.action === "Pass")
+        allowed = conn.unionConnections(allowed, hit);
+      undecided = conn.subtractConnections(undecided, hit);
+      if (conn.isEmptyConnections(undecided)) break;
+    }
+    return allowed;
+  }
+
+  /** Which rule decides one (protocol, port) at one corner. */
+  cornerDecision(
+    direction: Direction,
+    source: Endpoint,
+    destination: Endpoint,
+    protocol: ModelProtocol,
+    port: number,
+  ): CornerDecision {
+    const local = direction === "egress" ? source : destination;
+    if (local.kind !== "pod")
+      return {
+        direction,
+        local: describeEndpoint(local),
+        evaluated: false,
+        isolated: false,
+        allowed: true,
+        selectingPolicies: [],
+        logged: [],
+      };
+    const policies = this.applicablePolicies(local.pod, direction);
+    const base = {
+      direction,
+      local: describeEndpoint(local),
+      evaluated: true,
+      selectingPolicies: policies.map((p) => p.ref),
+    };
+    if (policies.length === 0) return { ...base, isolated: false, allowed: true, logged: [] };
+    const logged: RuleMatch[] = [];
+    for (const match of this.matchingRules(policies, direction, source, destination)) {
+      if (!conn.allowsConnection(match.rule.connections(destination), protocol, port)) continue;
+      if (match.rule.action === "Log") {
+        logged.push(match);
+        continue;
+      }
+      return {
+        ...base,
+        isolated: true,
+        allowed: match.rule.action !== "Deny",
+        decidedBy: { ...match, action: match.rule.action },
+        logged,
+      };
+    }
+    return { ...base, isolated: true, allowed: false, logged };
+  }
+}
+
+export interface PairResult {
+  readonly connections: ConnectionSet;
+  /** True when meshed-to-meshed TCP was judged on the HBONE port. */
+  readonly viaHbone: boolean;
+  readonly egress: ConnectionSet;
+  readonly ingress: ConnectionSet;
+}
+
+export function isHbonePair(model: ClusterModel, source: Endpoint, destination: Endpoint): boolean {
+  return (
+    model.options.mesh !== undefined &&
+    source.kind === "pod" &&
+    destination.kind === "pod" &&
+    source.pod.meshed &&
+    destination.pod.meshed
+  );
+}
+
+/**
+ * Everything the pair may open. Traffic of a pod to itself is always allowed. With the mesh,
+ * TCP between two meshed pods reaches the CNI as HBONE (destination port hbonePort, real source IP,
+ * https://istio.io/latest/docs/ambient/usage/networkpolicy/): both corners are judged on that port
+ * and, if it passes, every application TCP port is reachable as far as L4 policy can tell.
+ * UDP and SCTP are not captured by ztunnel and keep their own ports.
+ */
+export function evaluatePair(
+  evaluator: Evaluator,
+  source: Endpoint,
+  destination: Endpoint,
+): PairResult {
+  if (
+    source.kind === "pod" &&
+    destination.kind === "pod" &&
+    source.pod.id === destination.pod.id &&
+    !source.pod.hypothetical
+  )
+    return {
+      connections: conn.ALL_CONNECTIONS,
+      viaHbone: false,
+      egress: conn.ALL_CONNECTIONS,
+      ingress: conn.ALL_CONNECTIONS,
+    };
+  const egress = evaluator.cornerConnections("egress", source, destination);
+  const ingress = evaluator.cornerConnections("ingress", source, destination);
+  let connections = conn.intersectConnections(egress, ingress);
+  const model = evaluator.model;
+  const hbone = isHbonePair(model, source, destination);
+  if (hbone) {
+    const port = model.options.mesh!.hbonePort;
+    const tunnelOpen =
+      conn.allowsConnection(egress, "TCP", port) && conn.allowsConnection(ingress, "TCP", port);
+    connections = { ...connections, TCP: tunnelOpen ? conn.protocolUniverse("TCP") : [] };
+  }
+  return { connections, viaHbone: hbone, egress, ingress };
+}

@@ -1,0 +1,228 @@
+/**
+ * Full connectivity between pod classes and external address blocks.
+ *
+ * Scaling idea: a pair can only be allowed if the source's egress could allow the destination
+ * (some Allow/Pass egress rule's peer matches it, or the source is not isolated) AND the
+ * destination's ingress could allow the source. Candidate sets come from per-peer lookups that
+ * are cached by peer, and only candidate pairs are evaluated exactly. In a default-deny cluster
+ * that is a handful of destinations per source instead of all of them.
+ */
+import * as conn from "../model/connections";
+import type { Ipv4Range } from "../model/ipv4";
+import { partitionIpv4 } from "../model/ipv4";
+import type { ClusterModel, Direction, Endpoint, EndpointMatcher, PodInfo } from "../model/types";
+import type { PodClass } from "./classes";
+import { buildPodClasses } from "./classes";
+import type { PairResult } from "./evaluator";
+import { Evaluator, evaluatePair, matcherMatches } from "./evaluator";
+
+export interface ClassPair {
+  readonly source: PodClass;
+  readonly destination: PodClass;
+  readonly result: PairResult;
+}
+
+export interface ExternalPair {
+  readonly pod: PodClass;
+  readonly block: Ipv4Range;
+  readonly result: PairResult;
+}
+
+export interface ClassConnectivity {
+  readonly model: ClusterModel;
+  readonly classes: readonly PodClass[];
+  /** Destination blocks cut by every egress ipBlock/nets boundary. */
+  readonly egressBlocks: readonly Ipv4Range[];
+  /** Source blocks cut by every ingress ipBlock/nets boundary. */
+  readonly ingressBlocks: readonly Ipv4Range[];
+  /** Pairs with a non-empty allowed set (self pairs of single-pod classes excluded). */
+  readonly podPairs: readonly ClassPair[];
+  readonly egressToExternal: readonly ExternalPair[];
+  readonly ingressFromExternal: readonly ExternalPair[];
+}
+
+type Candidates = "all" | Set<number>;
+
+const podEndpoint = (pod: PodInfo): Endpoint => ({ kind: "pod", pod });
+
+export function computeConnectivity(
+  model: ClusterModel,
+  evaluator = new Evaluator(model),
+): ClassConnectivity {
+  const classes = buildPodClasses(model);
+  const classesByNamespace = new Map<string, PodClass[]>();
+  for (const c of classes) {
+    const list = classesByNamespace.get(c.namespace);
+    if (list) list.push(c);
+    else classesByNamespace.set(c.namespace, [c]);
+  }
+  const namespacesByLabel = new Map<string, string[]>();
+  for (const ns of model.namespaces.values()) {
+    for (const [k, v] of Object.entries(ns.labels)) {
+      const key = `${k}\u0000${v}`;
+      const list = namespacesByLabel.get(key);
+      if (list) list.push(ns.name);
+      else namespacesByLabel.set(key, [ns.name]);
+    }
+  }
+
+  const remoteRanges: Record<Direction, Ipv4Range[]> = { ingress: [], egress: [] };
+  for (const policy of model.policies) {
+    for (const direction of ["ingress", "egress"] as const) {
+      for (const rule of policy[direction]) {
+        const remote = direction === "ingress" ? rule.sources : rule.destinations;
+        if (remote === "any") continue;
+        for (const m of remote) if (m.byIp) remoteRanges[direction].push(...m.ranges);
+      }
+    }
+  }
+  const egressBlocks = partitionIpv4(remoteRanges.egress);
+  const ingressBlocks = partitionIpv4(remoteRanges.ingress);
+
+  const podCandidateCache = new Map<string, Set<number>>();
+  const podCandidates = (m: EndpointMatcher): Set<number> => {
+    let found = podCandidateCache.get(m.key);
+    if (found) return found;
+    found = new Set<number>();
+    let pool: Iterable<PodClass>;
+    const hint = m.podHint;
+    switch (hint.kind) {
+      case "none":
+        pool = [];
+        break;
+      case "namespaces":
+        pool = hint.names.flatMap((n) => classesByNamespace.get(n) ?? []);
+        break;
+      case "namespaceLabel":
+        pool = hint.values.flatMap((v) =>
+          (namespacesByLabel.get(`${hint.key}\u0000${v}`) ?? []).flatMap(
+            (n) => classesByNamespace.get(n) ?? [],
+          ),
+        );
+        break;
+      default:
+        pool = classes;
+    }
+    for (const c of pool) if (m.matchPod(c.representative)) found.add(c.id);
+    podCandidateCache.set(m.key, found);
+    return found;
+  };
+  const blockCandidateCache = new Map<string, number[]>();
+  const blockCandidates = (m: EndpointMatcher, direction: Direction): number[] => {
+    const cacheKey = `${direction}|${m.key}`;
+    let found = blockCandidateCache.get(cacheKey);
+    if (found) return found;
+    const blocks = direction === "egress" ? egressBlocks : ingressBlocks;
+    found = [];
+    for (let i = 0; i < blocks.length; i++) if (m.matchExternal(blocks[i])) found.push(i);
+    blockCandidateCache.set(cacheKey, found);
+    return found;
+  };
+
+  /** Which remote classes/blocks the local class's `direction` corner could allow. */
+  const candidatesOf = (
+    c: PodClass,
+    direction: Direction,
+  ): { pods: Candidates; blocks: "all" | Set<number> } => {
+    const policies = evaluator.applicablePolicies(c.representative, direction);
+    if (policies.length === 0) return { pods: "all", blocks: "all" };
+    const local = podEndpoint(c.representative);
+    let pods = new Set<number>() as Candidates;
+    const blocks = new Set<number>();
+    for (const policy of policies) {
+      for (const rule of policy[direction]) {
+        if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+        const localSide = direction === "egress" ? rule.sources : rule.destinations;
+        const remoteSide = direction === "egress" ? rule.destinations : rule.sources;
+        if (matcherMatches(localSide, local) === undefined) continue;
+        if (remoteSide === "any") return { pods: "all", blocks: "all" };
+        for (const m of remoteSide) {
+          if (pods !== "all") {
+            if (m.podHint.kind === "all" && m.podLabelKeys.length === 0 && !m.byIp) pods = "all";
+            else for (const id of podCandidates(m)) pods.add(id);
+          }
+          for (const b of blockCandidates(m, direction)) blocks.add(b);
+        }
+      }
+    }
+    return { pods, blocks };
+  };
+
+  const egressCandidates = classes.map((c) => candidatesOf(c, "egress"));
+  const ingressCandidates = classes.map((c) => candidatesOf(c, "ingress"));
+  const openIngress: number[] = [];
+  const ingressBySource = new Map<number, number[]>();
+  ingressCandidates.forEach((cand, destinationId) => {
+    if (cand.pods === "all") openIngress.push(destinationId);
+    else
+      for (const s of cand.pods) {
+        const list = ingressBySource.get(s);
+        if (list) list.push(destinationId);
+        else ingressBySource.set(s, [destinationId]);
+      }
+  });
+
+  const podPairs: ClassPair[] = [];
+  for (const source of classes) {
+    const out = egressCandidates[source.id].pods;
+    const destinations: Iterable<number> =
+      out === "all" ? new Set([...openIngress, ...(ingressBySource.get(source.id) ?? [])]) : out;
+    for (const destinationId of destinations) {
+      const inbound = ingressCandidates[destinationId].pods;
+      if (inbound !== "all" && !inbound.has(source.id)) continue;
+      const destination = classes[destinationId];
+      let destinationPod = destination.representative;
+      if (destination === source) {
+        // A class talks to itself only through two distinct pods.
+        if (source.pods.length < 2) continue;
+        destinationPod = source.pods[1];
+      }
+      const result = evaluatePair(
+        evaluator,
+        podEndpoint(source.representative),
+        podEndpoint(destinationPod),
+      );
+      if (!conn.isEmptyConnections(result.connections))
+        podPairs.push({ source, destination, result });
+    }
+  }
+
+  const egressToExternal: ExternalPair[] = [];
+  const ingressFromExternal: ExternalPair[] = [];
+  for (const c of classes) {
+    const out = egressCandidates[c.id].blocks;
+    const outBlocks =
+      out === "all" ? egressBlocks.map((_, i) => i) : [...out].sort((a, b) => a - b);
+    for (const b of outBlocks) {
+      const block = egressBlocks[b];
+      const result = evaluatePair(evaluator, podEndpoint(c.representative), {
+        kind: "external",
+        range: block,
+      });
+      if (!conn.isEmptyConnections(result.connections))
+        egressToExternal.push({ pod: c, block, result });
+    }
+    const inbound = ingressCandidates[c.id].blocks;
+    const inBlocks =
+      inbound === "all" ? ingressBlocks.map((_, i) => i) : [...inbound].sort((a, b) => a - b);
+    for (const b of inBlocks) {
+      const block = ingressBlocks[b];
+      const result = evaluatePair(
+        evaluator,
+        { kind: "external", range: block },
+        podEndpoint(c.representative),
+      );
+      if (!conn.isEmptyConnections(result.connections))
+        ingressFromExternal.push({ pod: c, block, result });
+    }
+  }
+  return {
+    model,
+    classes,
+    egressBlocks,
+    ingressBlocks,
+    podPairs,
+    egressToExternal,
+    ingressFromExternal,
+  };
+}

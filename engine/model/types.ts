@@ -1,0 +1,159 @@
+/** The normalised cluster model every evaluator and report works on. */
+import type { ConnectionSet } from "./connections";
+import type { Ipv4Range } from "./ipv4";
+import type { Labels } from "./label-selector";
+import type { ObjectRef } from "./problems";
+import type { PortProtocol } from "./connections";
+
+export interface MeshOptions {
+  /** Namespace of istiod and ztunnel (never meshed itself). */
+  readonly namespace: string;
+  /** HBONE port: meshed-to-meshed TCP reaches the CNI on this destination port. */
+  readonly hbonePort: number;
+  /** Source IP of kubelet probes to meshed pods (SNAT by istio-cni), e.g. 169.254.7.127. */
+  readonly probeSource: string;
+  /** Namespaces meshed in addition to those labelled istio.io/dataplane-mode=ambient. */
+  readonly meshedNamespaces?: readonly string[];
+}
+
+export interface EngineOptions {
+  /**
+   * Whether ipBlock peers (and Calico nets) match pod IPs. Calico does (default true);
+   * netpol-analyzer assumes they never do (false).
+   */
+  readonly ipBlockMatchesPods?: boolean;
+  /** Istio ambient settings; absent = no mesh. */
+  readonly mesh?: MeshOptions;
+  /** Range used to synthesise deterministic pod IPs when manifests carry none. */
+  readonly podCidr?: string;
+}
+
+export interface ResolvedOptions {
+  readonly ipBlockMatchesPods: boolean;
+  readonly mesh?: MeshOptions;
+  readonly meshProbeSource?: number;
+  readonly podCidr: Ipv4Range;
+}
+
+export interface NamespaceInfo {
+  readonly name: string;
+  /** Labels incl. kubernetes.io/metadata.name (always set, as the API server does). */
+  readonly labels: Labels;
+  /** Labels as Calico's namespaceSelector sees them (adds projectcalico.org/name). */
+  readonly calicoLabels: Labels;
+  /** False when synthesised because something referenced it. */
+  readonly declared: boolean;
+  readonly meshed: boolean;
+}
+
+export interface NamedPort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: PortProtocol;
+}
+
+export interface PodInfo {
+  readonly id: number;
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Labels;
+  /** Labels as Calico selectors see them (adds projectcalico.org/namespace, orchestrator). */
+  readonly calicoLabels: Labels;
+  readonly namespaceLabels: Labels;
+  readonly calicoNamespaceLabels: Labels;
+  readonly ip: number;
+  readonly ipSynthesised: boolean;
+  readonly namedPorts: readonly NamedPort[];
+  /** The workload owning the pod (itself for a bare Pod). */
+  readonly owner: { readonly kind: string; readonly name: string };
+  readonly meshed: boolean;
+  /** True for a pod invented by a query because no real pod matched. */
+  readonly hypothetical: boolean;
+}
+
+export type Endpoint =
+  | { readonly kind: "pod"; readonly pod: PodInfo }
+  | { readonly kind: "external"; readonly range: Ipv4Range };
+
+/** How to find the pods a matcher may match without scanning every pod. */
+export type PodHint =
+  | { readonly kind: "none" }
+  | { readonly kind: "all" }
+  | { readonly kind: "namespaces"; readonly names: readonly string[] }
+  | { readonly kind: "namespaceLabel"; readonly key: string; readonly values: readonly string[] }
+  | { readonly kind: "ipRanges"; readonly ranges: readonly Ipv4Range[] };
+
+/** One peer of a rule (an AND of its criteria). */
+export interface EndpointMatcher {
+  /** Canonical text; equal keys mean equal matchers (used to cache candidate sets). */
+  readonly key: string;
+  /** What a person reads in an explanation. */
+  readonly description: string;
+  /** True when the decision depends on IP ranges (so ipBlockMatchesPods matters). */
+  readonly byIp: boolean;
+  /** IP ranges whose boundaries cut the external address space into blocks. */
+  readonly ranges: readonly Ipv4Range[];
+  readonly podHint: PodHint;
+  matchPod(pod: PodInfo): boolean;
+  matchExternal(range: Ipv4Range): boolean;
+  /** Label keys of pods the matcher reads (for equivalence classes). */
+  readonly podLabelKeys: readonly string[];
+}
+
+export type RuleAction = "Allow" | "Deny" | "Log" | "Pass";
+export type Direction = "ingress" | "egress";
+
+export interface NormalRule {
+  /** 0-based position in the policy's rule list for its direction. */
+  readonly index: number;
+  /** Field path, e.g. `spec.ingress[2]`. */
+  readonly path: string;
+  readonly action: RuleAction;
+  /** Criteria on the packet source; "any" when unrestricted. OR over the list. */
+  readonly sources: "any" | readonly EndpointMatcher[];
+  /** Criteria on the packet destination; "any" when unrestricted. OR over the list. */
+  readonly destinations: "any" | readonly EndpointMatcher[];
+  /** Allowed protocol/ports, resolved against the destination (named ports). */
+  connections(destination: Endpoint): ConnectionSet;
+  readonly portsDescription: string;
+  readonly usesNamedPorts: boolean;
+}
+
+export type PolicyKind =
+  | "NetworkPolicy"
+  | "projectcalico.org/NetworkPolicy"
+  | "projectcalico.org/GlobalNetworkPolicy";
+
+export interface NormalPolicy {
+  readonly ref: ObjectRef & { readonly kind: PolicyKind };
+  /** Namespace the policy lives in; undefined for a GlobalNetworkPolicy. */
+  readonly namespace?: string;
+  /** Calico order; Kubernetes policies are 1000; a missing Calico order is +Infinity. */
+  readonly order: number;
+  /** Name used to break ties between equal orders (Calico sorts by name). */
+  readonly sortName: string;
+  readonly appliesTo: { readonly ingress: boolean; readonly egress: boolean };
+  readonly ingress: readonly NormalRule[];
+  readonly egress: readonly NormalRule[];
+  readonly targetDescription: string;
+  selects(pod: PodInfo): boolean;
+  /** Label keys the target selector reads. */
+  readonly targetLabelKeys: readonly string[];
+}
+
+export interface IgnoredObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface ClusterModel {
+  readonly options: ResolvedOptions;
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  readonly pods: readonly PodInfo[];
+  /** All policies, sorted by (order, sortName). */
+  readonly policies: readonly NormalPolicy[];
+  readonly ignored: readonly IgnoredObject[];
+  readonly warnings: readonly string[];
+}
