@@ -701,6 +701,16 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       "the mesh control-plane namespace cannot itself be meshed",
     );
   }
+  // A peer selecting the DNS namespace without pod labels would admit every pod there (policy 6).
+  const dnsNamespace = config.cluster.dns.namespace;
+  config.namespaces.forEach((ns, i) => {
+    if (ns.name === dnsNamespace && ns.metricsPorts.length > 0) {
+      problems.add(
+        `namespaces[${i}].metricsPorts`,
+        `the DNS namespace "${dnsNamespace}" cannot be scraped namespace-wide: declare a flow from the monitoring namespace to {namespace: ${dnsNamespace}, podLabels: …}`,
+      );
+    }
+  });
   const names = new Set<string>();
   config.flows.forEach((flow, i) => {
     if (flow.name && names.has(flow.name))

@@ -129,6 +129,26 @@ describe("stack config validation", () => {
     expectProblem((raw) => (raw.flow = []), "flow", /did you mean "flows"/);
   });
 
+  it("refuses peers that would select the whole DNS namespace", () => {
+    expectProblem(
+      (raw) => (ns(raw, "kube-system").metricsPorts = [9153]),
+      `namespaces[${nsIndex("kube-system")}].metricsPorts`,
+      /cannot be scraped namespace-wide/,
+    );
+    expectProblem(
+      (raw) =>
+        raw.flows.push({
+          name: "x",
+          from: "velero",
+          to: "kube-system",
+          ports: [8080],
+          reason: "r",
+        }),
+      `flows[${homelabRaw().flows.length}].to`,
+      /AND semantics/,
+    );
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf((raw) => {
       raw.flows[0].ports = [99999];
