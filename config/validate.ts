@@ -723,6 +723,23 @@ function checkReferences(problems: Problems, config: StackConfig): void {
     if (flow.from.kind === "external" && flow.to.kind === "external") {
       problems.add(`flows[${i}]`, "a flow needs at least one end inside the cluster");
     }
+    const crossNamespace =
+      flow.from.kind !== "workload" ||
+      flow.to.kind !== "workload" ||
+      flow.from.namespace !== flow.to.namespace;
+    for (const end of ["from", "to"] as const) {
+      const endpoint = flow[end];
+      const wholeDnsNamespace =
+        endpoint.kind === "workload" &&
+        endpoint.namespace === dnsNamespace &&
+        Object.keys(endpoint.podLabels).length === 0;
+      if (wholeDnsNamespace && crossNamespace) {
+        problems.add(
+          `flows[${i}].${end}`,
+          `selects the whole DNS namespace "${dnsNamespace}": name podLabels so the peer keeps AND semantics`,
+        );
+      }
+    }
   });
   for (const [i, cidr] of config.cluster.privateRanges.entries()) {
     if (!parseCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
