@@ -6,7 +6,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { setMockOptions, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+
+/**
+ * Resolves once every registration the program started has reached the (mock) monitor.
+ * `waitForRPCs` is what `pulumi.runtime.disconnect` awaits; it is marked internal in the typings.
+ */
+export function waitForRegistrations(): Promise<void> {
+  return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
 
 export interface CapturedResource {
   readonly type: string;
@@ -86,7 +94,7 @@ export async function installMockEngine(options: MockRunOptions): Promise<Captur
   const mocks = options.mocks ?? echoMocks;
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false);
   const monitor = new CapturingMonitor(mocks);
-  setMockOptions(monitor, options.project, options.stack, options.preview ?? false);
+  settings.setMockOptions(monitor, options.project, options.stack, options.preview ?? false);
   pulumi.runtime.setAllConfig({ ...options.config });
   return monitor;
 }
@@ -101,6 +109,6 @@ export async function runProgram(
   delete require.cache[resolved];
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
   require(resolved);
-  await waitForRPCs();
+  await waitForRegistrations();
   return monitor.captured;
 }

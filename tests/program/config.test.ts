@@ -5,8 +5,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { loadStackConfig, readStackFile, rawConfigFromFlat } from "../../config/load";
 import { ConfigError, validateStackConfig } from "../../config/validate";
-import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
-import { installMockEngine } from "../../plan/mockRuntime";
+import { installMockEngine, waitForRegistrations } from "../../plan/mockRuntime";
 import { PROJECT_NAME } from "../../plan/render";
 
 // Raw YAML is untyped by nature; the tests poke at it the way a user's typo would.
@@ -172,7 +171,7 @@ describe("stack config validation", () => {
     delete require.cache[program];
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must run fresh
     assert.throws(() => require(program), /zt-netpol:flows\[1\]\.to: flow destination "nowhere"/);
-    await waitForRPCs();
+    await waitForRegistrations();
     assert.deepEqual(monitor.captured, []);
   });
 

@@ -1,0 +1,57 @@
+/**
+ * A stack has no pods of its own, so the connectivity engine gets a representative inventory:
+ * every protected namespace (labelled as the API server and istio would label it) and, in each,
+ * one pod with no labels plus one pod per label set that a declared connection names.
+ */
+import type { Connection } from "../components/connections";
+import type { StackConfig } from "../config/types";
+import { NAMESPACE_NAME_LABEL } from "../components/rules";
+
+export const AMBIENT_LABEL = "istio.io/dataplane-mode";
+
+function labelsKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function podName(labels: Readonly<Record<string, string>>): string {
+  const values = Object.values(labels)
+    .join("-")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-");
+  return values ? `pod-${values}`.slice(0, 63).replace(/-+$/, "") : "pod";
+}
+
+export function stackInventory(
+  config: StackConfig,
+  connections: readonly Connection[],
+): Record<string, unknown>[] {
+  const namespaces = new Set(config.namespaces.map((n) => n.name));
+  namespaces.add(config.cluster.dns.namespace);
+  if (config.cluster.mesh) namespaces.add(config.cluster.mesh.namespace);
+  const podLabels = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+  for (const ns of namespaces) podLabels.set(ns, new Map([[labelsKey({}), {}]]));
+  for (const c of connections) {
+    for (const end of [c.from, c.to]) {
+      if (end.kind !== "workload") continue;
+      podLabels.get(end.namespace)?.set(labelsKey(end.podLabels), end.podLabels);
+    }
+  }
+  const objects: Record<string, unknown>[] = [];
+  for (const ns of [...namespaces].sort()) {
+    const meshed = config.namespaces.find((n) => n.name === ns)?.meshed ?? false;
+    const labels: Record<string, string> = {
+      [NAMESPACE_NAME_LABEL]: ns,
+      ...(meshed ? { [AMBIENT_LABEL]: "ambient" } : {}),
+    };
+    objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } });
+    for (const pod of podLabels.get(ns)?.values() ?? []) {
+      objects.push({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: podName(pod), namespace: ns, labels: { ...pod } },
+        spec: { containers: [{ name: "app", image: "app" }] },
+      });
+    }
+  }
+  return objects;
+}
