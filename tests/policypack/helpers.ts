@@ -1,0 +1,67 @@
+/** Fixture loading shared by the policy pack tests. */
+import * as fs from "fs";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+import { resourcesFromManifests } from "../../policypack/lib/manifests";
+import {
+  type CapturedResource,
+  evaluateResources,
+  type PackConfig,
+  type Violation,
+} from "../../policypack/run";
+
+export const FIXTURES = path.join(__dirname, "fixtures");
+
+export interface Fixture {
+  readonly file: string;
+  readonly resources: CapturedResource[];
+  /** From `# config: {json}` header lines. */
+  readonly config: PackConfig;
+  /** From `# expect: text` header lines: substrings the target policy's messages must contain. */
+  readonly expects: string[];
+}
+
+export function loadFixture(file: string): Fixture {
+  const text = fs.readFileSync(file, "utf8");
+  const config: PackConfig = {};
+  const expects: string[] = [];
+  for (const line of text.split("\n")) {
+    const configMatch = /^# config: (.*)$/.exec(line);
+    if (configMatch) Object.assign(config, JSON.parse(configMatch[1]) as PackConfig);
+    const expectMatch = /^# expect: (.*)$/.exec(line);
+    if (expectMatch) expects.push(expectMatch[1]);
+  }
+  const sources = parseAllDocuments(text).map((doc, index) => ({
+    file: path.relative(FIXTURES, file),
+    index,
+    document: doc.toJSON() as unknown,
+  }));
+  return { file, resources: resourcesFromManifests(sources).resources, config, expects };
+}
+
+/** Violations of one policy only. */
+export function violationsOf(
+  policyName: string,
+  resources: CapturedResource[],
+  config?: PackConfig,
+): Violation[] {
+  return evaluateResources(resources, config).filter((v) => v.policyName === policyName);
+}
+
+/** A minimal Kubernetes NetworkPolicy resource as the program registers it. */
+export function netpolResource(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): CapturedResource {
+  return {
+    type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    name,
+    props: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name, namespace },
+      spec,
+    },
+  };
+}
