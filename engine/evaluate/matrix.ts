@@ -45,10 +45,32 @@ type Candidates = "all" | Set<number>;
 
 const podEndpoint = (pod: PodInfo): Endpoint => ({ kind: "pod", pod });
 
+/** IP ranges of remote peers per direction; their boundaries cut the external space into blocks. */
+export function remoteRanges(model: ClusterModel): Record<Direction, Ipv4Range[]> {
+  const ranges: Record<Direction, Ipv4Range[]> = { ingress: [], egress: [] };
+  for (const policy of model.policies) {
+    for (const direction of ["ingress", "egress"] as const) {
+      for (const rule of policy[direction]) {
+        const remote = direction === "ingress" ? rule.sources : rule.destinations;
+        if (remote === "any") continue;
+        for (const m of remote) if (m.byIp) ranges[direction].push(...m.ranges);
+      }
+    }
+  }
+  return ranges;
+}
+
+export interface ConnectivityOptions {
+  readonly evaluator?: Evaluator;
+  /** More ranges to cut external blocks at (e.g. the other side of a diff, so blocks align). */
+  readonly extraRanges?: Partial<Record<Direction, readonly Ipv4Range[]>>;
+}
+
 export function computeConnectivity(
   model: ClusterModel,
-  evaluator = new Evaluator(model),
+  options: ConnectivityOptions = {},
 ): ClassConnectivity {
+  const evaluator = options.evaluator ?? new Evaluator(model);
   const classes = buildPodClasses(model);
   const classesByNamespace = new Map<string, PodClass[]>();
   for (const c of classes) {
@@ -66,18 +88,9 @@ export function computeConnectivity(
     }
   }
 
-  const remoteRanges: Record<Direction, Ipv4Range[]> = { ingress: [], egress: [] };
-  for (const policy of model.policies) {
-    for (const direction of ["ingress", "egress"] as const) {
-      for (const rule of policy[direction]) {
-        const remote = direction === "ingress" ? rule.sources : rule.destinations;
-        if (remote === "any") continue;
-        for (const m of remote) if (m.byIp) remoteRanges[direction].push(...m.ranges);
-      }
-    }
-  }
-  const egressBlocks = partitionIpv4(remoteRanges.egress);
-  const ingressBlocks = partitionIpv4(remoteRanges.ingress);
+  const own = remoteRanges(model);
+  const egressBlocks = partitionIpv4([...own.egress, ...(options.extraRanges?.egress ?? [])]);
+  const ingressBlocks = partitionIpv4([...own.ingress, ...(options.extraRanges?.ingress ?? [])]);
 
   const podCandidateCache = new Map<string, Set<number>>();
   const podCandidates = (m: EndpointMatcher): Set<number> => {

@@ -17,17 +17,51 @@ export class ManifestParseError extends Error {
   }
 }
 
-function flatten(value: unknown, source: string, out: SourcedObject[]): void {
+/**
+ * `kubectl get -o yaml` lists may omit the kind of their items (and sometimes of the list).
+ * Recover it from the list kind (`PodList` → `Pod`) or, failing that, from the item's shape:
+ * a pod spec has containers, a namespace spec has only finalizers.
+ */
+function inferItemKind(
+  listKind: string | undefined,
+  item: Record<string, unknown>,
+): string | undefined {
+  if (listKind && listKind !== "List" && listKind.endsWith("List"))
+    return listKind.slice(0, -"List".length);
+  const spec = item.spec;
+  if (spec !== null && typeof spec === "object") {
+    const s = spec as Record<string, unknown>;
+    if (Array.isArray(s.containers)) return "Pod";
+    if (Object.keys(s).every((k) => k === "finalizers")) return "Namespace";
+  }
+  return undefined;
+}
+
+function flatten(
+  value: unknown,
+  source: string,
+  out: SourcedObject[],
+  listKind?: string,
+  listApiVersion?: unknown,
+): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
     value.forEach((item, i) => flatten(item, `${source}[${i}]`, out));
     return;
   }
   if (typeof value !== "object") throw new ManifestParseError(source, "document is not an object");
-  const obj = value as Record<string, unknown>;
-  if (typeof obj.kind === "string" && obj.kind.endsWith("List") && Array.isArray(obj.items)) {
-    obj.items.forEach((item: unknown, i) => flatten(item, `${source}.items[${i}]`, out));
+  let obj = value as Record<string, unknown>;
+  const kind = typeof obj.kind === "string" ? obj.kind : undefined;
+  if (Array.isArray(obj.items) && (kind === undefined || kind.endsWith("List"))) {
+    obj.items.forEach((item: unknown, i) =>
+      flatten(item, `${source}.items[${i}]`, out, kind ?? "List", obj.apiVersion),
+    );
     return;
+  }
+  if (kind === undefined && listKind !== undefined) {
+    const inferred = inferItemKind(listKind, obj);
+    if (inferred !== undefined)
+      obj = { apiVersion: listApiVersion ?? "v1", kind: inferred, ...obj };
   }
   out.push({ object: obj, source });
 }

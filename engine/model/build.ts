@@ -132,7 +132,12 @@ function readNamedPorts(
           number < 1 ||
           number > 65535
         ) {
-          sink.report(ref, `${at}.containerPort`, `invalid port ${JSON.stringify(number)}`, source);
+          // Dropping the name is fail-closed: rules naming it then open nothing.
+          sink.warn(
+            ref,
+            `${at}.containerPort`,
+            `invalid port ${JSON.stringify(number)}; named port ${port.name} ignored`,
+          );
           return;
         }
         if (!isPortProtocol(protocolRaw)) {

@@ -1,10 +1,15 @@
 /** Peer matchers shared by the Kubernetes and Calico normalisers. */
 import type { SelectorNode } from "../calico/selector-ast";
 import { evaluateSelector, selectorLabelKeys } from "../calico/selector-ast";
+import * as iv from "../model/intervals";
 import type { Ipv4Range } from "../model/ipv4";
 import { formatRangeAsCidr } from "../model/ipv4";
 import type { LabelSelectorMatcher } from "../model/label-selector";
 import type { EndpointMatcher, PodHint, PodInfo } from "../model/types";
+
+function intervalsToRanges(set: iv.IntervalSet): Ipv4Range[] {
+  return iv.toPairs(set).map(([lo, hi]) => ({ lo, hi }));
+}
 
 function inRange(ip: number, r: Ipv4Range): boolean {
   return r.lo <= ip && ip <= r.hi;
@@ -91,7 +96,11 @@ export function ipBlockPeer(
     key: `ip|${cidr.lo}-${cidr.hi}|${except.map((e) => `${e.lo}-${e.hi}`).join(",")}|${ipBlockMatchesPods}`,
     description: text,
     byIp: true,
-    ranges: [cidr, ...except],
+    // The matched address set as merged intervals: adjacent excepts leave one gap, as
+    // netpol-analyzer's block partition expects.
+    ranges: intervalsToRanges(
+      iv.subtract([cidr.lo, cidr.hi], iv.fromRanges(except.map((e) => [e.lo, e.hi] as const))),
+    ),
     podHint: ipBlockMatchesPods ? { kind: "ipRanges", ranges: [cidr] } : { kind: "none" },
     podLabelKeys: [],
     matchPod: (pod) => ipBlockMatchesPods && inside(pod.ip),
@@ -163,7 +172,9 @@ export function calicoEntity(
     ])}`,
     description: parts.join(" and "),
     byIp: nets !== undefined || notNets !== undefined,
-    ranges: [...(nets ?? []), ...(notNets ?? [])],
+    ranges: [...(nets ?? []), ...(notNets ?? [])].flatMap((r) =>
+      intervalsToRanges(iv.fromRanges([[r.lo, r.hi]])),
+    ),
     podHint,
     podLabelKeys: [...labelKeys],
     matchPod: (pod) => {

@@ -2,7 +2,7 @@
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
 import type { ClusterModel } from "../model/types";
-import { computeConnectivity } from "../evaluate/matrix";
+import { computeConnectivity, remoteRanges } from "../evaluate/matrix";
 import type { Connection } from "./connectivity";
 import { namespaceConnections, peerName, workloadConnections } from "./connectivity";
 
@@ -45,7 +45,13 @@ export function diffModels(
   granularity: "namespace" | "workload" = "namespace",
 ): ConnectionChange[] {
   const view = granularity === "namespace" ? namespaceConnections : workloadConnections;
-  return diffConnections(view(computeConnectivity(before)), view(computeConnectivity(after)));
+  // Cut external blocks at the boundaries of both sides so the same block is compared.
+  const a = remoteRanges(before);
+  const b = remoteRanges(after);
+  return diffConnections(
+    view(computeConnectivity(before, { extraRanges: b })),
+    view(computeConnectivity(after, { extraRanges: a })),
+  );
 }
 
 export function renderDiff(changes: readonly ConnectionChange[]): string {
