@@ -1,0 +1,89 @@
+/** Pack config: the engine's reconciliation semantics, as `--policy-pack-config` applies them. */
+import { strict as assert } from "assert";
+import { HOMELAB_FACTS } from "../../policypack/lib/facts";
+import { policies } from "../../policypack/policies";
+import { evaluateResources, PackConfigError, reconcilePackConfig } from "../../policypack/run";
+import { netpolResource } from "./helpers";
+
+const openIngress = netpolResource("argocd", "argocd-network-policy", {
+  podSelector: {},
+  policyTypes: ["Ingress", "Egress"],
+  ingress: [
+    { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 8080 }] },
+  ],
+});
+
+describe("policy pack config", () => {
+  it("fills every policy with its level and schema defaults (the homelab facts)", () => {
+    const reconciled = reconcilePackConfig();
+    for (const policy of policies)
+      assert.equal(reconciled[policy.name].enforcementLevel, policy.enforcementLevel);
+    assert.deepEqual(
+      reconciled["ingress-from-anywhere-edge-only"].properties.edge,
+      HOMELAB_FACTS.edge,
+    );
+    assert.deepEqual(reconciled["rules-name-ports"].properties.exemptions, []);
+  });
+
+  it("every policy has a description, an explicit level and a config schema", () => {
+    for (const policy of policies) {
+      assert.ok(policy.description.length > 20, policy.name);
+      assert.ok(
+        policy.enforcementLevel === "mandatory" || policy.enforcementLevel === "advisory",
+        policy.name,
+      );
+      assert.ok(policy.configSchema?.properties.exemptions, policy.name);
+    }
+  });
+
+  it("applies `all`, then per-policy levels", () => {
+    const reconciled = reconcilePackConfig({ all: "advisory", "dns-and-semantics": "mandatory" });
+    assert.equal(reconciled["rules-name-ports"].enforcementLevel, "advisory");
+    assert.equal(reconciled["dns-and-semantics"].enforcementLevel, "mandatory");
+  });
+
+  it("lowers, disables and reconfigures policies as configured", () => {
+    const name = "ingress-from-anywhere-edge-only";
+    assert.equal(
+      evaluateResources([openIngress]).find((v) => v.policyName === name)?.enforcementLevel,
+      "mandatory",
+    );
+    assert.equal(
+      evaluateResources([openIngress], { [name]: "advisory" }).find((v) => v.policyName === name)
+        ?.enforcementLevel,
+      "advisory",
+    );
+    assert.equal(
+      evaluateResources([openIngress], { [name]: "disabled" }).filter((v) => v.policyName === name)
+        .length,
+      0,
+    );
+    const asEdge = { [name]: { edge: { namespaces: ["argocd"], ports: [8080] } } };
+    assert.equal(
+      evaluateResources([openIngress], asEdge).filter((v) => v.policyName === name).length,
+      0,
+    );
+  });
+
+  it("rejects config the schema rejects, and policy names the pack does not have", () => {
+    assert.throws(
+      () =>
+        reconcilePackConfig({
+          "ingress-from-anywhere-edge-only": { edge: { namespaces: "argocd" } },
+        }),
+      PackConfigError,
+    );
+    assert.throws(() => reconcilePackConfig({ "rules-name-port": "advisory" }), /no such policy/);
+    assert.throws(
+      () => reconcilePackConfig({ "rules-name-ports": "loud" as never }),
+      /not an enforcement level/,
+    );
+    assert.throws(
+      () =>
+        reconcilePackConfig({
+          "no-all-namespaces-selector": { exemptions: [{ namespace: "velero" }] },
+        }),
+      /reason is required/,
+    );
+  });
+});
