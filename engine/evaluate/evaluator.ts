@@ -13,6 +13,7 @@
  */
 import * as conn from "../model/connections";
 import type { ConnectionSet, ModelProtocol } from "../model/connections";
+import { comparePolicies } from "../model/build";
 import { formatIpv4, formatRange } from "../model/ipv4";
 import type { ObjectRef } from "../model/problems";
 import type {
@@ -71,20 +72,29 @@ export interface CornerDecision {
 
 export class Evaluator {
   private readonly byNamespace = new Map<string, NormalPolicy[]>();
+  private readonly globalPolicies: NormalPolicy[] = [];
   private readonly applicableCache = new Map<string, readonly NormalPolicy[]>();
 
-  constructor(readonly model: ClusterModel) {}
+  constructor(readonly model: ClusterModel) {
+    // One pass; model.policies is already sorted, so each list stays in evaluation order.
+    for (const policy of model.policies) {
+      if (policy.namespace === undefined) {
+        this.globalPolicies.push(policy);
+        continue;
+      }
+      const list = this.byNamespace.get(policy.namespace);
+      if (list) list.push(policy);
+      else this.byNamespace.set(policy.namespace, [policy]);
+    }
+    if (this.globalPolicies.length > 0) {
+      for (const [namespace, list] of this.byNamespace)
+        this.byNamespace.set(namespace, [...list, ...this.globalPolicies].sort(comparePolicies));
+    }
+  }
 
   /** Policies that may apply to pods of a namespace, in evaluation order. */
-  private namespacePolicies(namespace: string): NormalPolicy[] {
-    let list = this.byNamespace.get(namespace);
-    if (list === undefined) {
-      list = this.model.policies.filter(
-        (p) => p.namespace === undefined || p.namespace === namespace,
-      );
-      this.byNamespace.set(namespace, list);
-    }
-    return list;
+  private namespacePolicies(namespace: string): readonly NormalPolicy[] {
+    return this.byNamespace.get(namespace) ?? this.globalPolicies;
   }
 
   /** Policies selecting the pod for a direction, in evaluation order. */
