@@ -17,10 +17,5 @@ export function netpolFinding(
   };
 }
 
-/** Every rule of a policy, ingress first, in document order. */
-export function allRules(policy: NetworkPolicyModel) {
-  return [...policy.ingress, ...policy.egress];
-}
-
 export const NAME_LABEL_EXAMPLE = (ns: string): string =>
   `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${ns}}}`;

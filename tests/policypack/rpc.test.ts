@@ -153,7 +153,10 @@ describe("policy pack over the analyzer RPC (spawned like the engine does)", fun
   }
 
   it("serves the pack named and versioned from policypack/package.json, with every policy, level and schema", async () => {
-    const info = await call(client.getAnalyzerInfo.bind(client), new Empty());
+    const info = await call<Empty, analyzerProto.AnalyzerInfo>(
+      client.getAnalyzerInfo.bind(client),
+      new Empty(),
+    );
     assert.equal(info.getName(), PACK_NAME);
     assert.equal(info.getVersion(), PACK_VERSION);
     const served = info.getPoliciesList().map((p) => ({
