@@ -1,5 +1,6 @@
 /**
- * `npm run plan -- --stack homelab --out DIR`: what `pulumi up` would apply, offline.
+ * `npm run plan -- --stack homelab --out DIR [--stack-dir DIR]`: what `pulumi up` would apply,
+ * offline. Pulumi.<stack>.yaml is read from --stack-dir (default: the project root).
  * Runs the real program under the in-memory engine, prints a preview-like summary, writes
  * DIR/manifests.yaml, and exits non-zero on any error.
  */
@@ -7,23 +8,32 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { expandConnections } from "../components/connections";
+import { PROJECT_ROOT } from "../config/load";
 import { ConfigError } from "../config/validate";
 import { renderFlowCatalogue } from "../plan/catalogue";
 import { renderStack } from "../plan/render";
 import { summarise } from "../plan/summary";
 import { toMultiDocumentYaml } from "../plan/yaml";
+import { factsFromStackConfig } from "../policypack/lib/facts";
+import {
+  evaluateResources,
+  formatViolations,
+  hasMandatory,
+  packConfigFromFacts,
+} from "../policypack/run";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       stack: { type: "string", default: "homelab" },
       out: { type: "string", default: "out" },
+      "stack-dir": { type: "string", default: PROJECT_ROOT },
     },
   });
   const stack = values.stack as string;
   const outDir = path.resolve(values.out as string);
   const started = Date.now();
-  const result = await renderStack(stack);
+  const result = await renderStack(stack, path.resolve(values["stack-dir"] as string));
   const connections = expandConnections(result.config);
   console.log(summarise(result, connections));
 
@@ -37,8 +47,19 @@ async function main(): Promise<number> {
   console.log(
     `\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
   );
+  // The same policies `pulumi preview --policy-pack policypack` runs, with this stack's facts.
+  const violations = evaluateResources(
+    result.resources,
+    packConfigFromFacts(factsFromStackConfig(result.config)),
+  );
+  const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
+  console.log("");
+  if (violations.length > 0) console.log(formatViolations(violations));
+  console.log(
+    `Policy pack: ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`,
+  );
   console.log(`Plan finished in ${((Date.now() - started) / 1000).toFixed(2)}s`);
-  return 0;
+  return hasMandatory(violations) ? 1 : 0;
 }
 
 main().then(

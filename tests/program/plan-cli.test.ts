@@ -1,0 +1,72 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse, parseAllDocuments, stringify } from "yaml";
+
+const ROOT = path.join(__dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+
+function plan(args: string[]) {
+  return spawnSync(TSX, ["cli/plan.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+}
+
+describe("npm run plan (the CLI)", function () {
+  this.timeout(120_000);
+
+  it("writes manifests.yaml and the flow catalogue, and reports zero violations for homelab", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
+    const run = plan(["--stack", "homelab", "--out", out]);
+    assert.equal(run.status, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /Policy pack: 0 mandatory and 0 advisory violations/);
+    const docs = parseAllDocuments(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).map(
+      (d) => d.toJS(),
+    );
+    assert.equal(
+      docs.filter((d) => d.kind === "NetworkPolicy" && d.apiVersion === "networking.k8s.io/v1")
+        .length >= 18,
+      true,
+    );
+    assert.ok(
+      fs
+        .readFileSync(path.join(out, "flow-catalogue.md"), "utf8")
+        .startsWith("# Flow catalogue: homelab"),
+    );
+  });
+
+  it("exits non-zero when the pack finds a mandatory violation", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
+    const document = parse(
+      fs.readFileSync(path.join(ROOT, "tests/fixtures/Pulumi.minilab.yaml"), "utf8"),
+    );
+    // Internet ingress into a namespace that is not an edge namespace: valid config, unsafe policy.
+    document.config["zt-netpol:flows"].push({
+      name: "internet-to-api",
+      from: "internet",
+      to: "api",
+      ports: [8080],
+      reason: "oops",
+    });
+    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify(document));
+    const run = plan(["--stack", "bad", "--stack-dir", dir, "--out", path.join(dir, "out")]);
+    assert.equal(run.status, 1, run.stdout);
+    assert.match(run.stdout, /\[mandatory\].*ingress-from-anywhere-edge-only/);
+  });
+
+  it("exits non-zero with the config key on invalid config, writing nothing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
+    const document = parse(
+      fs.readFileSync(path.join(ROOT, "tests/fixtures/Pulumi.minilab.yaml"), "utf8"),
+    );
+    document.config["zt-netpol:flows"][0].ports = [65536];
+    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify(document));
+    const run = plan(["--stack", "bad", "--stack-dir", dir, "--out", path.join(dir, "out")]);
+    assert.equal(run.status, 1);
+    assert.match(
+      run.stderr,
+      /zt-netpol:flows\[0\]\.ports\[0\]: port must be an integer from 1 to 65535/,
+    );
+    assert.equal(fs.existsSync(path.join(dir, "out")), false);
+  });
+});
