@@ -1,11 +1,17 @@
 /**
- * npm run explain -- --manifests PATH [--manifests PATH…] --from NS[/k=v,…]|IP|kubelet
+ * npm run explain -- --stack NAME | --manifests PATH [--manifests PATH…] --from NS[/k=v,…]|IP|kubelet
  *                    --to NS[/k=v,…]|IP --port N [--protocol P] [--ipblock-matches-pods=false]
  *                    [--mesh-namespace NS --hbone-port N --probe-source IP [--meshed-namespaces a,b]]
  * Prints the explanation; exit code 0 when allowed, 2 when denied, 1 on bad input.
  * parseExplainArgs is separate so other front ends (e.g. --stack) can extend it.
  */
-import type { EngineOptions, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
+import type {
+  ClusterModel,
+  EngineOptions,
+  FlowQuery,
+  ModelProtocol,
+  QueryEndpoint,
+} from "../engine";
 import { buildModel, explainFlow, loadManifestPaths, ManifestError } from "../engine";
 
 export interface ExplainArgs {
@@ -19,13 +25,18 @@ export interface ExplainArgs {
 export function parseEndpoint(text: string): QueryEndpoint {
   if (text === "kubelet") return { kubelet: true };
   if (/^\d+\.\d+\.\d+\.\d+(\/32)?$/.test(text)) return { ip: text };
-  const [namespace, labelText] = text.split("/", 2);
+  // Only the first "/" separates the namespace: label keys may carry a prefix (app.kubernetes.io/name).
+  const slash = text.indexOf("/");
+  const namespace = slash < 0 ? text : text.slice(0, slash);
+  const labelText = slash < 0 ? undefined : text.slice(slash + 1);
   if (!namespace)
     throw new Error(`bad endpoint ${JSON.stringify(text)} (NS[/k=v,…] or an IPv4 address)`);
   if (labelText === undefined || labelText === "") return { namespace };
   const podLabels: Record<string, string> = {};
   for (const pair of labelText.split(",")) {
-    const [key, value] = pair.split("=", 2);
+    const equals = pair.indexOf("=");
+    const [key, value] =
+      equals < 0 ? [pair, undefined] : [pair.slice(0, equals), pair.slice(equals + 1)];
     if (!key || value === undefined)
       throw new Error(`bad label ${JSON.stringify(pair)} in ${text} (k=v)`);
     podLabels[key] = value;
@@ -97,18 +108,45 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
   };
 }
 
-export function main(argv: readonly string[]): number {
+/** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`. */
+async function modelFor(args: ExplainArgs): Promise<ClusterModel> {
+  const stack = args.rest.find((a) => a.startsWith("--stack="))?.slice("--stack=".length);
+  if (stack === undefined) return buildModel(loadManifestPaths(args.manifests), args.options);
+  // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
+  const { renderStack } = await import("../plan/render");
+  const { expandConnections } = await import("../components/connections");
+  const { stackInventory } = await import("../plan/inventory");
+  const { stackEngineOptions } = await import("../plan/connectivity");
+  const result = await renderStack(stack);
+  const connections = expandConnections(result.config);
+  const options = { ...stackEngineOptions(result.config), ...definedOptions(args.options) };
+  return buildModel([...stackInventory(result.config, connections), ...result.manifests], options);
+}
+
+/** Only the switches the user actually set, so they override the stack's defaults. */
+function definedOptions(options: EngineOptions): EngineOptions {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, v]) => v !== undefined),
+  ) as EngineOptions;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
   let args: ExplainArgs;
   try {
     args = parseExplainArgs(argv);
-    if (args.manifests.length === 0) throw new Error("missing --manifests");
-    if (args.rest.length > 0) throw new Error(`unknown arguments: ${args.rest.join(" ")}`);
+    const unknown = args.rest.filter((a) => !a.startsWith("--stack="));
+    const hasStack = unknown.length < args.rest.length;
+    if (args.manifests.length === 0 && !hasStack)
+      throw new Error("missing --stack NAME or --manifests PATH");
+    if (args.manifests.length > 0 && hasStack)
+      throw new Error("give --stack or --manifests, not both");
+    if (unknown.length > 0) throw new Error(`unknown arguments: ${unknown.join(" ")}`);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return 1;
   }
   try {
-    const model = buildModel(loadManifestPaths(args.manifests), args.options);
+    const model = await modelFor(args);
     const result = explainFlow(model, args.query);
     process.stdout.write(result.text);
     return result.verdict === "allowed" ? 0 : 2;
@@ -118,4 +156,4 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) void main(process.argv.slice(2)).then((code) => process.exit(code));

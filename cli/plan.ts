@@ -10,7 +10,14 @@ import { parseArgs } from "util";
 import { expandConnections } from "../components/connections";
 import { PROJECT_ROOT } from "../config/load";
 import { ConfigError } from "../config/validate";
+import {
+  computeConnectivity,
+  renderHtml,
+  renderMatrixMarkdown,
+  renderMermaidMarkdown,
+} from "../engine";
 import { renderFlowCatalogue } from "../plan/catalogue";
+import { buildStackModel } from "../plan/connectivity";
 import { renderStack } from "../plan/render";
 import { summarise } from "../plan/summary";
 import { toMultiDocumentYaml } from "../plan/yaml";
@@ -47,6 +54,17 @@ async function main(): Promise<number> {
   console.log(
     `\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
   );
+  // What the rendered policies really allow, as a table and a picture.
+  const model = buildStackModel(result.config, result.manifests, connections);
+  const connectivity = computeConnectivity(model);
+  const reports: [string, string][] = [
+    ["matrix.md", renderMatrixMarkdown(model, connectivity)],
+    ["diagram.md", renderMermaidMarkdown(model, connectivity)],
+    ["connectivity.html", renderHtml(model, connectivity)],
+  ];
+  for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
+  console.log(`Wrote the connectivity matrix and diagram to ${reports.map(([f]) => f).join(", ")}`);
+
   // The same policies `pulumi preview --policy-pack policypack` runs, with this stack's facts.
   const violations = evaluateResources(
     result.resources,
