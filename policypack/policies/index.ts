@@ -4,6 +4,7 @@
  */
 import type { PackPolicy } from "../lib/policy";
 import { calicoPolicySpecific } from "./calico-policy-specific";
+import { declaredConnectivity } from "./declared-connectivity";
 import { dnsAndSemantics } from "./dns-and-semantics";
 import { explicitPolicyTypes } from "./explicit-policy-types";
 import { immutableNamespaceLabel } from "./immutable-namespace-label";
@@ -34,4 +35,5 @@ export const policies: readonly PackPolicy[] = [
   hboneOutsideMesh,
   kubeApiEgressPaired,
   oneBaselinePerNamespace,
+  declaredConnectivity,
 ];

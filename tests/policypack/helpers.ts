@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
+import { loadStackConfig } from "../../config/load";
 import { resourcesFromManifests } from "../../policypack/lib/manifests";
 import {
   type CapturedResource,
@@ -25,7 +26,12 @@ export function loadFixture(file: string): Fixture {
   const text = fs.readFileSync(file, "utf8");
   const config: PackConfig = {};
   const expects: string[] = [];
+  const intent: CapturedResource[] = [];
   for (const line of text.split("\n")) {
+    // `# intent: STACK` adds the ClusterProtection of tests/fixtures/Pulumi.STACK.yaml: the
+    // declared intent that stack policies such as declared-connectivity compare against.
+    const intentMatch = /^# intent: (.*)$/.exec(line);
+    if (intentMatch) intent.push(clusterProtectionOf(intentMatch[1].trim()));
     const configMatch = /^# config: (.*)$/.exec(line);
     if (configMatch) Object.assign(config, JSON.parse(configMatch[1]) as PackConfig);
     const expectMatch = /^# expect: (.*)$/.exec(line);
@@ -36,7 +42,23 @@ export function loadFixture(file: string): Fixture {
     index,
     document: doc.toJSON() as unknown,
   }));
-  return { file, resources: resourcesFromManifests(sources).resources, config, expects };
+  return {
+    file,
+    resources: [...intent, ...resourcesFromManifests(sources).resources],
+    config,
+    expects,
+  };
+}
+
+function clusterProtectionOf(stack: string): CapturedResource {
+  const config = loadStackConfig(stack, path.join(__dirname, "../fixtures"));
+  const type = "zt-netpol:cluster:ClusterProtection";
+  return {
+    type,
+    name: stack,
+    urn: `urn:pulumi:${stack}::zt-netpol::${type}::${stack}`,
+    props: config as never,
+  };
 }
 
 /** Violations of one policy only. */

@@ -14,6 +14,7 @@ describe("a second cluster is config only", () => {
     const policies = networkPolicies(result.manifests);
     assert.deepEqual([...new Set(policies.map((p) => p.metadata.namespace))].sort(), [
       "api",
+      "kube-system",
       "monitoring",
       "web",
     ]);

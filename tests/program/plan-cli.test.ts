@@ -35,6 +35,20 @@ describe("npm run plan (the CLI)", function () {
     );
   });
 
+  it("passes the whole pack on a second cluster too (minilab)", () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
+    const run = plan([
+      "--stack",
+      "minilab",
+      "--stack-dir",
+      path.join(ROOT, "tests/fixtures"),
+      "--out",
+      out,
+    ]);
+    assert.equal(run.status, 0, run.stdout);
+    assert.match(run.stdout, /Policy pack: 0 mandatory and 0 advisory violations/);
+  });
+
   it("exits non-zero when the pack finds a mandatory violation", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
     const document = parse(
