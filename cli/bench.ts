@@ -192,11 +192,13 @@ function measure(size: number): Measurement {
   };
 }
 
-export function main(argv: readonly string[]): number {
+export function main(argv: readonly string[]): number | Promise<number> {
   if (argv[0] === "--child") {
     process.stdout.write(JSON.stringify(measure(Number(argv[1]))) + "\n");
     return 0;
   }
+  if (argv[0] === "--homelab")
+    return benchHomelab().then((line) => (process.stdout.write(line + "\n"), 0));
   const sizes = argv.length > 0 ? argv.map(Number) : [100, 1000, 5000];
   const rows: Measurement[] = [];
   for (const size of sizes) {
@@ -226,19 +228,40 @@ export function main(argv: readonly string[]): number {
       "",
       `growth 1,000 → 5,000 namespaces: ${((big.buildMs + big.matrixMs) / Math.max(1, small.buildMs + small.matrixMs)).toFixed(1)}× (goal ≤ 30×)`,
     );
-  // The homelab has 18 namespaces: time one explain in process on a cluster of that size.
-  const homelab = buildModel(syntheticCluster(18), { mesh: MESH });
-  const started = performance.now();
-  explainFlow(homelab, {
-    from: { namespace: nsName(0) },
-    to: { namespace: nsName(8) },
-    port: 8080,
-  });
-  lines.push(
-    `one explain on an 18-namespace (homelab-sized) cluster, in process: ${(performance.now() - started).toFixed(1)} ms (goal < 300 ms)`,
-  );
   process.stdout.write(lines.join("\n") + "\n");
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+/** One explain on the real homelab: the stack rendered offline, then the engine in process. */
+async function benchHomelab(): Promise<string> {
+  const { renderStack } = await import("../plan/render");
+  const { expandConnections } = await import("../components/connections");
+  const { buildStackModel } = await import("../plan/connectivity");
+  const result = await renderStack("homelab");
+  const t0 = performance.now();
+  const model = buildStackModel(result.config, result.manifests, expandConnections(result.config));
+  const t1 = performance.now();
+  const explanation = explainFlow(model, {
+    from: { namespace: "argo-workflows" },
+    to: { namespace: "localstack" },
+    port: 4566,
+  });
+  const t2 = performance.now();
+  if (explanation.verdict !== "allowed") throw new Error("homelab bench flow should be allowed");
+  return `homelab (${result.manifests.length} objects): model build ${(t1 - t0).toFixed(1)} ms, one explain ${(t2 - t1).toFixed(1)} ms in process (goal < 300 ms)`;
+}
+
+if (require.main === module) {
+  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    // Measured in its own process, after the synthetic sizes, like them.
+    if (code !== 0 || process.argv.length > 2) return void (process.exitCode = code);
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, path.resolve(__filename), "--homelab"],
+      { encoding: "utf8" },
+    );
+    process.stdout.write(child.stdout);
+    process.stderr.write(child.stderr);
+    process.exitCode = child.status ?? 1;
+  });
+}
