@@ -6,6 +6,7 @@
 import type { Connection } from "../components/connections";
 import type { StackConfig } from "../config/types";
 import { NAMESPACE_NAME_LABEL } from "../components/rules";
+import { parseCalicoSelector } from "../engine";
 
 export const AMBIENT_LABEL = "istio.io/dataplane-mode";
 
@@ -21,6 +22,17 @@ function podName(labels: Readonly<Record<string, string>>): string {
   return values ? `pod-${values}`.slice(0, 63).replace(/-+$/, "") : "pod";
 }
 
+/**
+ * Labels of a pod that a Calico selector picks, when the selector's equality terms describe one
+ * (`app == 'blackbox-exporter'`). Kept only if the parsed selector really matches them.
+ */
+export function podLabelsForSelector(selector: string): Record<string, string> | undefined {
+  const labels: Record<string, string> = {};
+  for (const match of selector.matchAll(/([A-Za-z0-9_./-]+)\s*==\s*(['"])([^'"]*)\2/g))
+    labels[match[1]] = match[3];
+  return parseCalicoSelector(selector).matches(labels) ? labels : undefined;
+}
+
 export function stackInventory(
   config: StackConfig,
   connections: readonly Connection[],
@@ -34,6 +46,12 @@ export function stackInventory(
     for (const end of [c.from, c.to]) {
       if (end.kind !== "workload") continue;
       podLabels.get(end.namespace)?.set(labelsKey(end.podLabels), end.podLabels);
+    }
+  }
+  for (const ns of config.namespaces) {
+    for (const policy of ns.calicoPolicies) {
+      const labels = podLabelsForSelector(policy.selector);
+      if (labels) podLabels.get(ns.name)?.set(labelsKey(labels), labels);
     }
   }
   const objects: Record<string, unknown>[] = [];

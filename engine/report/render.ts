@@ -8,11 +8,13 @@ import type { ClassConnectivity } from "../evaluate/matrix";
 import { computeConnectivity } from "../evaluate/matrix";
 import type { Connection, ConnectivityPeer } from "./connectivity";
 import { namespaceConnections, peerName } from "./connectivity";
+import { groupExternalPeers } from "./external-groups";
 
 const HBONE_MARK = " (HBONE)";
 
+/** Namespace-level connections, external blocks grouped the way a person reads them. */
 function connectionsOf(model: ClusterModel, connectivity?: ClassConnectivity): Connection[] {
-  return namespaceConnections(connectivity ?? computeConnectivity(model));
+  return groupExternalPeers(namespaceConnections(connectivity ?? computeConnectivity(model)));
 }
 
 function cellText(c: Connection, model: ClusterModel): string {
