@@ -17,7 +17,7 @@ import {
   renderMermaidMarkdown,
 } from "../engine";
 import { renderFlowCatalogue } from "../plan/catalogue";
-import { buildStackModel } from "../plan/connectivity";
+import { buildStackModel, declaredFlowFocus } from "../plan/connectivity";
 import { renderStack } from "../plan/render";
 import { summarise } from "../plan/summary";
 import { toMultiDocumentYaml } from "../plan/yaml";
@@ -57,10 +57,11 @@ async function main(): Promise<number> {
   // What the rendered policies really allow, as a table and a picture.
   const model = buildStackModel(result.config, result.manifests, connections);
   const connectivity = computeConnectivity(model);
+  const focus = declaredFlowFocus(result.config, connections);
   const reports: [string, string][] = [
     ["matrix.md", renderMatrixMarkdown(model, connectivity)],
-    ["diagram.md", renderMermaidMarkdown(model, connectivity)],
-    ["connectivity.html", renderHtml(model, connectivity)],
+    ["diagram.md", renderMermaidMarkdown(model, connectivity, focus)],
+    ["connectivity.html", renderHtml(model, connectivity, focus)],
   ];
   for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
   console.log(`Wrote the connectivity matrix and diagram to ${reports.map(([f]) => f).join(", ")}`);

@@ -65,6 +65,7 @@ export type { FlowQuery, FlowExplanation, PairExplanation, QueryEndpoint } from 
 export { namespaceConnections, workloadConnections, peerName } from "./report/connectivity";
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
 export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
+export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
 

@@ -11,6 +11,18 @@ import { namespaceConnections, peerName } from "./connectivity";
 import { groupExternalPeers } from "./external-groups";
 
 const HBONE_MARK = " (HBONE)";
+const EDGE_LABEL_LIMIT = 30;
+
+/**
+ * Optional emphasis for the pictures: `focus` picks the connections a reader cares about first
+ * (a stack's declared application flows, say); they get a diagram of their own above the full one.
+ */
+export interface DiagramOptions {
+  readonly focus?: (connection: Connection) => boolean;
+  readonly focusTitle?: string;
+  /** One paragraph under the focused diagram, e.g. what the full picture adds. */
+  readonly focusNote?: string;
+}
 
 /** Namespace-level connections, external blocks grouped the way a person reads them. */
 function connectionsOf(model: ClusterModel, connectivity?: ClassConnectivity): Connection[] {
@@ -104,16 +116,10 @@ function shortConnections(c: Connection, model: ClusterModel): string {
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
-/** Mermaid flowchart (inside a markdown fence) of namespace-level flows. */
-export function renderMermaidMarkdown(
-  model: ClusterModel,
-  connectivity?: ClassConnectivity,
-): string {
-  const connections = connectionsOf(model, connectivity).filter(
-    (c) => peerName(c.from) !== peerName(c.to),
-  );
+function mermaidFlowchart(connections: readonly Connection[], model: ClusterModel): string {
+  const edges = connections.filter((c) => peerName(c.from) !== peerName(c.to));
   const nodes = new Map<string, string>();
-  for (const c of connections) {
+  for (const c of edges) {
     for (const peer of [c.from, c.to]) {
       const label = peer.kind === "external" ? externalLabel(peer) : peerName(peer);
       nodes.set(
@@ -126,14 +132,36 @@ export function renderMermaidMarkdown(
   }
   const lines = ["```mermaid", "flowchart LR"];
   for (const node of [...nodes.values()].sort()) lines.push(`  ${node}`);
-  for (const c of connections) {
+  for (const c of edges) {
     const from = mermaidId(c.from.kind === "external" ? externalLabel(c.from) : peerName(c.from));
     const to = mermaidId(c.to.kind === "external" ? externalLabel(c.to) : peerName(c.to));
     const arrow = c.viaHbone && model.options.mesh ? "==>" : "-->";
     lines.push(`  ${from} ${arrow}|"${shortConnections(c, model).replace(/"/g, "'")}"| ${to}`);
   }
   lines.push("```");
-  return `# Connectivity diagram\n\n${lines.join("\n")}\n`;
+  return lines.join("\n");
+}
+
+/** Mermaid flowcharts (inside markdown fences) of namespace-level flows. */
+export function renderMermaidMarkdown(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
+): string {
+  const connections = connectionsOf(model, connectivity);
+  const parts = ["# Connectivity diagram", ""];
+  if (options.focus) {
+    parts.push(`## ${options.focusTitle ?? "Focus"}`, "");
+    if (options.focusNote) parts.push(options.focusNote, "");
+    parts.push(
+      mermaidFlowchart(connections.filter(options.focus), model),
+      "",
+      "## Every allowed connection",
+      "",
+    );
+  }
+  parts.push(mermaidFlowchart(connections, model));
+  return `${parts.join("\n")}\n`;
 }
 
 function escapeHtml(text: string): string {
@@ -208,14 +236,16 @@ function layout(
   };
 }
 
-/** A standalone HTML page: SVG diagram plus the matrix table. */
-export function renderHtml(model: ClusterModel, connectivity?: ClassConnectivity): string {
-  const connections = connectionsOf(model, connectivity);
+function renderSvg(
+  connections: readonly Connection[],
+  model: ClusterModel,
+  includeAllNamespaces: boolean,
+): string {
   const label = (p: ConnectivityPeer): string =>
     p.kind === "external" ? externalLabel(p) : peerName(p);
   const edges = connections.filter((c) => label(c.from) !== label(c.to));
   const externals = new Set<string>();
-  const nodeSet = new Set<string>(model.namespaces.keys());
+  const nodeSet = new Set<string>(includeAllNamespaces ? model.namespaces.keys() : []);
   for (const c of edges)
     for (const p of [c.from, c.to]) {
       nodeSet.add(label(p));
@@ -227,6 +257,7 @@ export function renderHtml(model: ClusterModel, connectivity?: ClassConnectivity
     edges.map((c) => [label(c.from), label(c.to)]),
     externals,
   );
+  const edgeLabels: string[] = [];
   const boxW = 180;
   const boxH = 34;
   const svg: string[] = [
@@ -249,7 +280,14 @@ export function renderHtml(model: ClusterModel, connectivity?: ClassConnectivity
     svg.push(
       `<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.4" marker-end="url(#arrow)"><title>${escapeHtml(title)}</title></path>`,
     );
+    // Small pictures carry their ports on the edges; large ones keep them in the tooltips.
+    if (edges.length <= EDGE_LABEL_LIMIT && !backwards) {
+      edgeLabels.push(
+        `<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 5}" text-anchor="middle" font-size="10" fill="${colour}" stroke="white" stroke-width="3" paint-order="stroke">${escapeHtml(shortConnections(c, model))}</text>`,
+      );
+    }
   }
+  svg.push(...edgeLabels);
   for (const n of placed.values()) {
     const fill = n.external ? "#fde2e2" : "#e3effd";
     svg.push(
@@ -259,6 +297,22 @@ export function renderHtml(model: ClusterModel, connectivity?: ClassConnectivity
     );
   }
   svg.push("</svg>");
+  return svg.join("\n");
+}
+
+/** A standalone HTML page: SVG diagram(s) plus the table of allowed connections. */
+export function renderHtml(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
+): string {
+  const connections = connectionsOf(model, connectivity);
+  const label = (p: ConnectivityPeer): string =>
+    p.kind === "external" ? externalLabel(p) : peerName(p);
+  const focus = options.focus
+    ? `<h2>${escapeHtml(options.focusTitle ?? "Focus")}</h2>\n${options.focusNote ? `<p>${escapeHtml(options.focusNote)}</p>\n` : ""}${renderSvg(connections.filter(options.focus), model, false)}\n<h2>Every allowed connection</h2>\n`
+    : "";
+  const svg = [focus + renderSvg(connections, model, true)];
   const rows = connections
     .map(
       (c) =>
