@@ -33,6 +33,17 @@ describe("npm run plan (the CLI)", function () {
         .readFileSync(path.join(out, "flow-catalogue.md"), "utf8")
         .startsWith("# Flow catalogue: homelab"),
     );
+    assert.match(fs.readFileSync(path.join(out, "matrix.md"), "utf8"), /\| \*\*velero\*\* \|/);
+    // The declared-flows picture: the seed's segmentation diagram, without the universal patterns.
+    const diagram = fs.readFileSync(path.join(out, "diagram.md"), "utf8");
+    const everything = diagram.indexOf("## Every allowed connection");
+    const focus = diagram.slice(diagram.indexOf("## Declared flows"), everything);
+    assert.match(focus, /n_velero -->\|"TCP 4566"\| n_localstack/);
+    assert.match(focus, /n_ingress_nginx -->\|"TCP 2746"\| n_argo_workflows/);
+    assert.doesNotMatch(focus, /n_velero -->[^\n]*n_kube_system/);
+    assert.match(diagram.slice(everything), /n_velero -->[^\n]*n_kube_system/);
+    const html = fs.readFileSync(path.join(out, "connectivity.html"), "utf8");
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
   });
 
   it("passes the whole pack on a second cluster too (minilab)", () => {
