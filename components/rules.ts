@@ -5,7 +5,7 @@
  * baseline object (deny both directions plus allows, applied atomically); corners scoped to pod
  * labels go into their own objects.
  */
-import { cidrContains, parseCidr } from "../config/net";
+import { parseStrictCidr, rangeContains } from "../config/net";
 import type { ClusterConfig, Endpoint, PortSpec } from "../config/types";
 import { unionPorts, type Connection } from "./connections";
 
@@ -90,12 +90,13 @@ export function ipBlockPeer(
   direction: Direction,
   privateRanges: readonly string[],
 ): NetworkPolicyPeer {
-  const outer = parseCidr(cidr);
+  const outer = parseStrictCidr(cidr);
   const except =
     direction === "Egress" && outer
       ? privateRanges.filter((range) => {
-          const inner = parseCidr(range);
-          return inner !== undefined && inner.prefix > outer.prefix && cidrContains(outer, inner);
+          const inner = parseStrictCidr(range);
+          const strictlyInside = inner !== undefined && inner.hi - inner.lo < outer.hi - outer.lo;
+          return strictlyInside && rangeContains(outer, inner);
         })
       : [];
   return { ipBlock: except.length > 0 ? { cidr, except: [...except] } : { cidr } };

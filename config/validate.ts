@@ -3,7 +3,7 @@
  * found, each naming its config key path. Nothing is registered before this passes.
  */
 import { parseCalicoSelector } from "../engine/calico/selector";
-import { normaliseCidr, parseCidr, parseIpv4 } from "./net";
+import { normaliseCidr, parseIpv4, parseStrictCidr } from "./net";
 import type {
   CalicoPolicyConfig,
   CalicoRuleConfig,
@@ -742,7 +742,7 @@ function checkReferences(problems: Problems, config: StackConfig): void {
     }
   });
   for (const [i, cidr] of config.cluster.privateRanges.entries()) {
-    if (!parseCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
+    if (!parseStrictCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
   }
 }
 

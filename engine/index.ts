@@ -40,6 +40,10 @@ export type {
   Direction,
 } from "./model/types";
 
+// IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
+export { formatIpv4, parseIpv4, parseCidr as parseCidrRange, rangeContains } from "./model/ipv4";
+export type { Ipv4Range } from "./model/ipv4";
+
 // Connection sets
 export {
   ALL_CONNECTIONS,

@@ -29,12 +29,7 @@ import type { CalicoEntityCriteria } from "./matchers";
 import { calicoEntity } from "./matchers";
 import type { PortEntry } from "./k8s-policy";
 import { describePorts, parsePortNumber, portEntriesToConnections } from "./k8s-policy";
-
-type Raw = Record<string, unknown>;
-
-function isObject(value: unknown): value is Raw {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
+import { isObject, readRuleList, type Raw } from "./raw";
 
 const PROTOCOL_NUMBERS: Readonly<Record<number, string>> = {
   1: "ICMP",
@@ -319,20 +314,8 @@ export function normaliseCalicoPolicy(
     ? parseSelectorField(spec.namespaceSelector, "spec.namespaceSelector", fail)
     : undefined;
 
-  const rulesOf = (direction: "ingress" | "egress"): Raw[] => {
-    const raw = spec[direction];
-    if (raw === undefined || raw === null) return [];
-    if (!Array.isArray(raw)) {
-      fail(`spec.${direction}`, "must be a list");
-      return [];
-    }
-    return raw.map((r: unknown, i) => {
-      if (!isObject(r)) fail(`spec.${direction}[${i}]`, "must be an object");
-      return isObject(r) ? r : {};
-    });
-  };
-  const ingressRaw = rulesOf("ingress");
-  const egressRaw = rulesOf("egress");
+  const ingressRaw = readRuleList(spec, "ingress", fail);
+  const egressRaw = readRuleList(spec, "egress", fail);
 
   let appliesIngress: boolean;
   let appliesEgress: boolean;

@@ -19,15 +19,10 @@ import type { ObjectRef } from "../model/problems";
 import type { ProblemSink } from "../model/problems";
 import type { Endpoint, EndpointMatcher, NormalPolicy, NormalRule } from "../model/types";
 import { describeLabelSelector, ipBlockPeer, kubernetesPodPeer } from "./matchers";
+import { isObject, readRuleList, type Raw } from "./raw";
 
 export const KUBERNETES_POLICY_ORDER = 1000;
 const IANA_SVC_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
-
-type Raw = Record<string, unknown>;
-
-function isObject(value: unknown): value is Raw {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 export interface PortEntry {
   readonly protocol: conn.PortProtocol;
@@ -269,20 +264,8 @@ export function normaliseKubernetesPolicy(
     fail("spec.podSelector", "is required (use {} to select every pod of the namespace)");
   for (const [p, m] of selectorProblems) fail(p, m);
 
-  const ruleList = (direction: "ingress" | "egress"): Raw[] => {
-    const raw = spec[direction];
-    if (raw === undefined || raw === null) return [];
-    if (!Array.isArray(raw)) {
-      fail(`spec.${direction}`, "must be a list");
-      return [];
-    }
-    return raw.map((r: unknown, i) => {
-      if (!isObject(r)) fail(`spec.${direction}[${i}]`, "must be an object");
-      return isObject(r) ? r : {};
-    });
-  };
-  const ingressRaw = ruleList("ingress");
-  const egressRaw = ruleList("egress");
+  const ingressRaw = readRuleList(spec, "ingress", fail);
+  const egressRaw = readRuleList(spec, "egress", fail);
 
   let appliesIngress = true;
   let appliesEgress = egressRaw.length > 0;

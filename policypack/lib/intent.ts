@@ -7,7 +7,7 @@
 import { cornerPorts } from "../../components/rules";
 import type { Connection as Declared } from "../../components/connections";
 import { expandConnections } from "../../components/connections";
-import { parseCidr, formatIpv4 } from "../../config/net";
+import { formatIpv4, parseStrictCidr } from "../../config/net";
 import type { Endpoint, StackConfig } from "../../config/types";
 import {
   explainFlow,
@@ -26,22 +26,16 @@ export interface IntentFinding {
 
 /** An address inside `cidr`, outside the private ranges when the CIDR is wider than them. */
 function representativeAddress(cidr: string, privateRanges: readonly string[]): string {
-  const block = parseCidr(cidr);
+  const block = parseStrictCidr(cidr);
   if (!block) return cidr.replace(/\/\d+$/, "");
-  if (block.prefix === 32) return formatIpv4(block.base);
-  const privates = privateRanges.flatMap((r) => parseCidr(r) ?? []);
-  const size = 2 ** (32 - block.prefix);
+  if (block.lo === block.hi) return formatIpv4(block.lo);
+  const privates = privateRanges.flatMap((r) => parseStrictCidr(r) ?? []);
   // Step through the block coarsely: the first host address outside every private range.
-  const step = Math.max(1, Math.floor(size / 4096));
-  for (let offset = 1; offset < size; offset += step) {
-    const address = block.base + offset;
-    const inPrivate = privates.some(
-      (p) =>
-        Math.floor(address / 2 ** (32 - p.prefix)) === Math.floor(p.base / 2 ** (32 - p.prefix)),
-    );
-    if (!inPrivate) return formatIpv4(address);
+  const step = Math.max(1, Math.floor((block.hi - block.lo + 1) / 4096));
+  for (let address = block.lo + 1; address <= block.hi; address += step) {
+    if (!privates.some((p) => p.lo <= address && address <= p.hi)) return formatIpv4(address);
   }
-  return formatIpv4(block.base + 1);
+  return formatIpv4(block.lo + 1);
 }
 
 function queryEndpoint(endpoint: Endpoint, config: StackConfig): QueryEndpoint {
