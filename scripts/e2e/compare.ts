@@ -170,19 +170,32 @@ interface PreviewStep {
   newState?: { inputs?: Partial<KubeObject>; outputs?: Partial<KubeObject> };
 }
 
-/** Kubernetes objects that a `pulumi preview --json` would touch, with their operation. */
-export function previewChanges(preview: { steps?: PreviewStep[] }): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * What a `pulumi preview --json` would touch: Kubernetes objects by key, with their operation,
+ * and everything else (component resources, providers) by URN. Components take the config as
+ * their inputs, so a config change updates them in the state without touching the cluster.
+ */
+export function previewChanges(preview: { steps?: PreviewStep[] }): {
+  objects: Map<string, string>;
+  others: Map<string, string>;
+} {
+  const objects = new Map<string, string>();
+  const others = new Map<string, string>();
   for (const step of preview.steps ?? []) {
     if (step.op === "same" || step.op === "read") continue;
     const state = step.newState?.inputs ?? step.oldState?.inputs ?? step.oldState?.outputs;
-    if (!state?.kind || !state.apiVersion || !state.metadata?.name) {
-      out.set(step.urn, step.op);
-      continue;
+    if (
+      step.urn.includes("::kubernetes:") &&
+      state?.kind &&
+      state.apiVersion &&
+      state.metadata?.name
+    ) {
+      objects.set(keyOf(state as KubeObject), step.op);
+    } else {
+      others.set(step.urn, step.op);
     }
-    out.set(keyOf(state as KubeObject), step.op);
   }
-  return out;
+  return { objects, others };
 }
 
 function liveObjects(files: string[]): KubeObject[] {
@@ -220,12 +233,14 @@ function main(argv: string[]): number {
     }
     case "changes": {
       const expected = planChanges(plan(args[0]), plan(args[1]));
-      const actual = previewChanges(JSON.parse(readFileSync(args[2], "utf8")));
+      const { objects: actual, others } = previewChanges(JSON.parse(readFileSync(args[2], "utf8")));
       const fmt = (m: Map<string, string>) => [...m].sort().map(([k, op]) => `${op} ${k}`);
       console.log(`expected (offline plan diff): ${expected.size}`);
       for (const line of fmt(expected)) console.log(`  ${line}`);
-      console.log(`preview: ${actual.size}`);
+      console.log(`preview, Kubernetes objects: ${actual.size}`);
       for (const line of fmt(actual)) console.log(`  ${line}`);
+      console.log(`preview, other resources (state only): ${others.size}`);
+      for (const line of fmt(others)) console.log(`  ${line}`);
       const same =
         expected.size > 0 &&
         expected.size === actual.size &&

@@ -91,13 +91,21 @@ describe("e2e comparisons", () => {
         ["networking.k8s.io/v1/NetworkPolicy/a/q", "delete"],
       ],
     );
+    const urn = (t: string, n: string) => `urn:pulumi:s::p::${t}::${n}`;
+    const np = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
     const preview = previewChanges({
       steps: [
-        { op: "same", urn: "urn:x", newState: { inputs: before[0] } },
-        { op: "update", urn: "urn:p", newState: { inputs: after[0] } },
-        { op: "delete", urn: "urn:q", oldState: { inputs: before[1] } },
+        { op: "same", urn: urn(np, "x"), newState: { inputs: before[0] } },
+        { op: "update", urn: urn(np, "p"), newState: { inputs: after[0] } },
+        { op: "delete", urn: urn(np, "q"), oldState: { inputs: before[1] } },
+        {
+          op: "update",
+          urn: urn("zt-netpol:cluster:ClusterProtection", "c"),
+          newState: { inputs: {} },
+        },
       ],
     });
-    assert.deepEqual([...preview], [...expected]);
+    assert.deepEqual([...preview.objects], [...expected]);
+    assert.deepEqual([...preview.others.values()], ["update"]);
   });
 });
