@@ -170,6 +170,12 @@ interface PreviewStep {
   newState?: { inputs?: Partial<KubeObject>; outputs?: Partial<KubeObject> };
 }
 
+/** A URN's resource type: `urn:pulumi:stack::project::parent$…$type::name` → `type`. */
+export function urnType(urn: string): string {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.slice(qualified.lastIndexOf("$") + 1);
+}
+
 /**
  * What a `pulumi preview --json` would touch: Kubernetes objects by key, with their operation,
  * and everything else (component resources, providers) by URN. Components take the config as
@@ -185,7 +191,7 @@ export function previewChanges(preview: { steps?: PreviewStep[] }): {
     if (step.op === "same" || step.op === "read") continue;
     const state = step.newState?.inputs ?? step.oldState?.inputs ?? step.oldState?.outputs;
     if (
-      step.urn.includes("::kubernetes:") &&
+      urnType(step.urn).startsWith("kubernetes:") &&
       state?.kind &&
       state.apiVersion &&
       state.metadata?.name

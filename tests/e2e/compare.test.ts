@@ -8,6 +8,7 @@ import {
   parseManifests,
   planChanges,
   previewChanges,
+  urnType,
   type KubeObject,
 } from "../../scripts/e2e/compare";
 
@@ -91,7 +92,8 @@ describe("e2e comparisons", () => {
         ["networking.k8s.io/v1/NetworkPolicy/a/q", "delete"],
       ],
     );
-    const urn = (t: string, n: string) => `urn:pulumi:s::p::${t}::${n}`;
+    const urn = (t: string, n: string) =>
+      `urn:pulumi:s::p::zt-netpol:network:NamespaceProtection$${t}::${n}`;
     const np = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
     const preview = previewChanges({
       steps: [
@@ -107,5 +109,6 @@ describe("e2e comparisons", () => {
     });
     assert.deepEqual([...preview.objects], [...expected]);
     assert.deepEqual([...preview.others.values()], ["update"]);
+    assert.equal(urnType(urn(np, "p")), np);
   });
 });
