@@ -18,7 +18,7 @@ import {
 } from "../engine";
 import { renderFlowCatalogue } from "../plan/catalogue";
 import { buildStackModel, declaredFlowFocus } from "../plan/connectivity";
-import { renderStack } from "../plan/render";
+import { asPolicyEngineSees, renderStack } from "../plan/render";
 import { summarise } from "../plan/summary";
 import { toMultiDocumentYaml } from "../plan/yaml";
 import { factsFromStackConfig } from "../policypack/lib/facts";
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
 
   // The same policies `pulumi preview --policy-pack policypack` runs, with this stack's facts.
   const violations = evaluateResources(
-    result.resources,
+    asPolicyEngineSees(result.resources),
     packConfigFromFacts(factsFromStackConfig(result.config)),
   );
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;

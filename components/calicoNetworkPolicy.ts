@@ -34,6 +34,6 @@ export class CalicoNetworkPolicy extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({ policyName: manifest.metadata.name });
+    this.registerOutputs({ ...args, policyName: manifest.metadata.name });
   }
 }

@@ -7,6 +7,12 @@ import { NamespaceProtection } from "./namespaceProtection";
 /** The validated stack config. */
 export type ClusterProtectionArgs = StackConfig;
 
+function touches(connection: Connection, namespace: string): boolean {
+  return [connection.from, connection.to].some(
+    (end) => end.kind === "workload" && end.namespace === namespace,
+  );
+}
+
 /**
  * The whole cluster's zero-trust setup: one NamespaceProtection per declared namespace, rendered
  * from the connections the config declares, and the optional workloads that must start behind
@@ -27,7 +33,12 @@ export class ClusterProtection extends pulumi.ComponentResource {
     for (const ns of args.namespaces) {
       this.namespaces[ns.name] = new NamespaceProtection(
         ns.name,
-        { namespace: ns.name, config: ns, cluster: args.cluster, connections: this.connections },
+        {
+          namespace: ns.name,
+          config: ns,
+          cluster: args.cluster,
+          connections: this.connections.filter((c) => touches(c, ns.name)),
+        },
         { parent: this },
       );
     }
@@ -44,8 +55,11 @@ export class ClusterProtection extends pulumi.ComponentResource {
         { parent: this, dependsOn: [protection] },
       );
     }
+    // The real engine shows stack policies a component's outputs, not its args: the intent rides
+    // along so the policy pack can read it under `pulumi preview` as it does offline.
     this.registerOutputs({
-      namespaces: Object.keys(this.namespaces),
+      ...args,
+      protectedNamespaces: Object.keys(this.namespaces),
       connectionCount: this.connections.length,
     });
   }

@@ -58,7 +58,9 @@ export class NamespaceProtection extends pulumi.ComponentResource {
       { metadata: baseline.metadata, spec: baseline.spec },
       { parent: this, dependsOn: [...this.scopedPolicies, ...this.calicoPolicies] },
     );
+    // Outputs carry the args too: under the real engine they are what stack policies read.
     this.registerOutputs({
+      ...args,
       baselineName: baseline.metadata.name,
       policyCount: 1 + scoped.length + this.calicoPolicies.length,
     });

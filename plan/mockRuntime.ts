@@ -21,8 +21,13 @@ export interface CapturedResource {
   readonly name: string;
   readonly urn: string;
   readonly custom: boolean;
-  /** Inputs as registered: for a component, the args it passed to `super` (what stack policies see). */
+  /** Inputs as registered; for a component, the args it passed to `super`. */
   readonly props: Record<string, unknown>;
+  /**
+   * What the component passed to `registerOutputs`. Under the real engine this, not the args, is
+   * what a stack policy sees as a component's props.
+   */
+  outputs?: Record<string, unknown>;
   readonly parent?: string;
   readonly dependencies: readonly string[];
 }
@@ -51,9 +56,20 @@ type RegisterRequest = {
   getObject(): unknown;
 };
 type Callback = (err: unknown, response: { getUrn(): string } | undefined) => void;
+type OutputsRequest = { getUrn(): string; getOutputs(): unknown };
 
 class CapturingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
+
+  override registerResourceOutputs(
+    req: OutputsRequest,
+    callback: (err: unknown, response: unknown) => void,
+  ): void {
+    const entry = this.captured.find((r) => r.urn === req.getUrn());
+    if (entry && req.getOutputs())
+      entry.outputs = deserializeProperties(req.getOutputs() as never) as Record<string, unknown>;
+    super.registerResourceOutputs(req, callback);
+  }
 
   override async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
     const props = deserializeProperties(req.getObject() as never) as Record<string, unknown>;

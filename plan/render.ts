@@ -9,6 +9,14 @@ export type { CapturedResource } from "./mockRuntime";
 export const PROJECT_NAME = "zt-netpol";
 const KUBERNETES_TYPE_PREFIX = "kubernetes:";
 
+/**
+ * The resources as the real engine hands them to a stack policy: custom resources with their
+ * inputs, components with their registered outputs (not their constructor args).
+ */
+export function asPolicyEngineSees(resources: readonly CapturedResource[]): CapturedResource[] {
+  return resources.map((r) => (r.custom ? r : { ...r, props: r.outputs ?? {} }));
+}
+
 export interface RenderResult {
   readonly stack: string;
   readonly config: StackConfig;

@@ -9,6 +9,7 @@
  */
 import type { StackConfig } from "../../config/types";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { MalformedError } from "./errors";
 
 export interface MeshFacts {
   /** Namespace of istiod and ztunnel. */
@@ -81,6 +82,29 @@ export const HOMELAB_FACTS: ClusterFacts = {
     "tigera-operator",
   ],
 };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Fails closed, by field, when a ClusterProtection's props do not carry the stack config (an old
+ * program, or a component that does not register its intent as outputs).
+ */
+export function assertStackConfigShape(value: unknown): asserts value is StackConfig {
+  if (!isRecord(value)) throw new MalformedError("props", "expected the stack config");
+  if (!isRecord(value.cluster))
+    throw new MalformedError("cluster", "missing: the component does not carry the stack config");
+  for (const key of ["apiServer", "controlPlane", "dns", "edge"] as const) {
+    if (!isRecord(value.cluster[key]))
+      throw new MalformedError(`cluster.${key}`, "missing or not an object");
+  }
+  if (!Array.isArray(value.cluster.privateRanges))
+    throw new MalformedError("cluster.privateRanges", "expected a list");
+  for (const key of ["namespaces", "flows"] as const) {
+    if (!Array.isArray(value[key])) throw new MalformedError(key, "expected a list");
+  }
+}
 
 /** The facts of any stack, from its validated config. */
 export function factsFromStackConfig(cfg: StackConfig): ClusterFacts {

@@ -8,7 +8,7 @@
  */
 import type { NamespaceConfig, StackConfig } from "../../config/types";
 import { isUnknownValueError, MalformedError, unknownPath } from "./errors";
-import { type ClusterFacts, factsFromStackConfig } from "./facts";
+import { type ClusterFacts, assertStackConfigShape, factsFromStackConfig } from "./facts";
 import {
   effectivePolicyTypes,
   K8S_NAMESPACE_TYPE,
@@ -105,7 +105,8 @@ export function readStack(
         subject,
         policyName,
         () => {
-          const cfg = subject.props as unknown as StackConfig;
+          const cfg: unknown = subject.props;
+          assertStackConfigShape(cfg);
           // Touch what factsFromStackConfig reads, so a malformed component fails here, by name.
           factsFromStackConfig(cfg);
           return cfg;

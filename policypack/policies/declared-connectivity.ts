@@ -4,9 +4,9 @@
  * Runs the connectivity engine over the stack's own NetworkPolicy and Calico objects, so it proves
  * what the cluster will allow, not what the generator meant to write.
  */
-import type { StackConfig } from "../../config/types";
 import { ManifestError } from "../../engine";
 import { CALICO_NETWORK_POLICY_TYPE } from "../lib/calico";
+import { assertStackConfigShape } from "../lib/facts";
 import { checkIntent } from "../lib/intent";
 import { type Finding, stackPolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE } from "../lib/netpol";
@@ -23,7 +23,9 @@ export const declaredConnectivity = stackPolicy({
     const cluster = resources.find((r) => r.type === CLUSTER_PROTECTION_TYPE);
     // Plain YAML (npm run check) carries no intent: there is nothing declared to compare with.
     if (!cluster) return [];
-    const config = cluster.props as unknown as StackConfig;
+    const config: unknown = cluster.props;
+    // A malformed or intent-less component is a "cannot verify" violation (MalformedError), never a pass.
+    assertStackConfigShape(config);
     const manifests = resources
       .filter((r) => r.type === K8S_NETWORK_POLICY_TYPE || r.type === CALICO_NETWORK_POLICY_TYPE)
       .map((r) => r.props);

@@ -11,7 +11,7 @@ import {
   type PackConfig,
   packConfigFromFacts,
 } from "../../policypack/run";
-import { renderStack } from "../../plan/render";
+import { asPolicyEngineSees, renderStack } from "../../plan/render";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -21,7 +21,10 @@ describe("homelab plan under the policy pack", () => {
 
   before(async () => {
     const rendered = await renderStack("homelab");
-    resources = rendered.resources.map((r) => ({ ...r, props: structuredClone(r.props) }));
+    resources = asPolicyEngineSees(rendered.resources).map((r) => ({
+      ...r,
+      props: structuredClone(r.props),
+    }));
     config = packConfigFromFacts(factsFromStackConfig(rendered.config));
   });
 

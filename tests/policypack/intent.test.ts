@@ -11,7 +11,7 @@ import {
   evaluateResources,
   packConfigFromFacts,
 } from "../../policypack/run";
-import { renderStack } from "../../plan/render";
+import { asPolicyEngineSees, renderStack } from "../../plan/render";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -22,7 +22,7 @@ describe("declared-connectivity (intent check)", () => {
 
   before(async () => {
     const rendered = await renderStack("homelab");
-    resources = rendered.resources;
+    resources = asPolicyEngineSees(rendered.resources);
     manifests = rendered.manifests;
   });
 
@@ -146,5 +146,43 @@ describe("declared-connectivity (intent check)", () => {
     const plain = resources.filter((r) => r.type.startsWith("kubernetes:"));
     const violations = evaluateResources(plain, packConfigFromFacts(factsFromStackConfig(config)));
     assert.equal(violations.filter((v) => v.policyName === "declared-connectivity").length, 0);
+  });
+});
+
+describe("stack policies under the real engine's view of components", () => {
+  it("read the intent from the components' registered outputs, as `pulumi preview` hands them over", async () => {
+    const rendered = await renderStack("homelab");
+    const cluster = rendered.resources.find(
+      (r) => r.type === "zt-netpol:cluster:ClusterProtection",
+    );
+    assert.ok(cluster?.outputs, "ClusterProtection registered outputs");
+    assert.equal((cluster.outputs.cluster as { name: string }).name, "homelab");
+    const violations = evaluateResources(
+      asPolicyEngineSees(rendered.resources),
+      packConfigFromFacts(factsFromStackConfig(rendered.config)),
+    );
+    assert.deepEqual(violations, []);
+  });
+
+  it("fail closed, by policy, when a component carries no intent (outputs without the config)", async () => {
+    const rendered = await renderStack("homelab");
+    const bare = asPolicyEngineSees(rendered.resources).map((r) =>
+      r.type === "zt-netpol:cluster:ClusterProtection"
+        ? { ...r, props: { connectionCount: 1 } }
+        : r,
+    );
+    const violations = evaluateResources(
+      bare,
+      packConfigFromFacts(factsFromStackConfig(rendered.config)),
+    );
+    const intent = violations.filter((v) => v.policyName === "declared-connectivity");
+    assert.equal(intent.length, 1);
+    assert.equal(intent[0].enforcementLevel, "mandatory");
+    assert.match(intent[0].message, /cannot verify.*cluster: missing/s);
+    assert.ok(
+      violations.some(
+        (v) => v.policyName === "namespace-baseline-deny-all" && /cluster: missing/.test(v.message),
+      ),
+    );
   });
 });
