@@ -1,8 +1,9 @@
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterProtection } from "./components/clusterProtection";
-import { readPulumiStackConfig } from "./config/load";
+import { stackConfigFromEngine } from "./config/load";
 
 // Validation throws before any resource is registered, naming the bad config key.
-const config = readPulumiStackConfig();
+const config = stackConfigFromEngine(pulumi.runtime.allConfig());
 const cluster = new ClusterProtection(config.cluster.name, config);
 
 export const protectedNamespaces = Object.keys(cluster.namespaces);

@@ -5,8 +5,7 @@
  * recursively for *.yaml / *.yml) with the policy pack, in-process. Prints each violation the
  * way `pulumi preview` does (policy, object, how to fix it) and exits 1 when any is mandatory.
  *
- * Cluster facts: by default those of the homelab stack (Pulumi.homelab.yaml), else the pack's
- * built-in homelab defaults; `--facts-stack NAME` reads Pulumi.NAME.yaml, `--facts FILE.json`
+ * Cluster facts: by default those of the homelab stack (Pulumi.homelab.yaml); `--facts-stack NAME` reads Pulumi.NAME.yaml, `--facts FILE.json`
  * a JSON object of facts (see policypack/lib/facts.ts). `--config` is a `--policy-pack-config`
  * file, applied on top. `--partial` says PATH is part of a cluster: the completeness policies then
  * judge only namespaces PATH has NetworkPolicies in.
@@ -16,7 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { parseAllDocuments } from "yaml";
-import { loadStackConfig, stackFilePath } from "../config/load";
+import { loadStackConfig } from "../config/load";
 import {
   type ClusterFacts,
   factsFromStackConfig,
@@ -84,13 +83,7 @@ function factsFromFile(file: string): ClusterFacts {
 }
 
 function defaultFacts(): { facts: ClusterFacts; from: string } {
-  if (fs.existsSync(stackFilePath(DEFAULT_FACTS_STACK))) {
-    return {
-      facts: factsFromStackConfig(loadStackConfig(DEFAULT_FACTS_STACK)),
-      from: `stack ${DEFAULT_FACTS_STACK}`,
-    };
-  }
-  return { facts: HOMELAB_FACTS, from: "built-in homelab defaults" };
+  return { facts: HOMELAB_FACTS, from: `stack ${DEFAULT_FACTS_STACK}` };
 }
 
 function main(argv: string[]): number {

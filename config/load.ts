@@ -1,7 +1,9 @@
-/** Reads the `zt-netpol:*` keys of a stack, from a Pulumi.<stack>.yaml file or the live engine. */
+/**
+ * Reads the `zt-netpol:*` keys of a stack, from a Pulumi.<stack>.yaml file or the engine's flat
+ * config. No Pulumi SDK here: the policy pack and the CLIs load stack files too.
+ */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type { StackConfig } from "./types";
 import {
@@ -64,7 +66,7 @@ export function loadStackConfig(stack: string, rootDir = PROJECT_ROOT): StackCon
   return validateStackConfig(rawConfigFromFlat(readStackFile(stackFilePath(stack, rootDir))));
 }
 
-/** Validated config of the stack the Pulumi engine (or its mocks) is running. */
-export function readPulumiStackConfig(): StackConfig {
-  return validateStackConfig(rawConfigFromFlat(pulumi.runtime.allConfig()));
+/** Validated config from the engine's flat config (`pulumi.runtime.allConfig()`). */
+export function stackConfigFromEngine(flat: Readonly<Record<string, string>>): StackConfig {
+  return validateStackConfig(rawConfigFromFlat(flat));
 }

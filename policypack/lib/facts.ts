@@ -10,6 +10,7 @@
 import type { StackConfig } from "../../config/types";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { MalformedError } from "./errors";
+import { loadStackConfig } from "../../config/load";
 
 export interface MeshFacts {
   /** Namespace of istiod and ztunnel. */
@@ -40,48 +41,11 @@ export interface ClusterFacts {
 
 export type FactKey = keyof ClusterFacts;
 
-/** The homelab cluster of /work/shared/seed/network-policies.md: the defaults of every schema. */
-export const HOMELAB_FACTS: ClusterFacts = {
-  dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" }, port: 53 },
-  privateRanges: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
-  apiServer: { clusterIP: "10.96.0.1", port: 443 },
-  controlPlane: { cidr: "10.0.10.0/24", port: 6443 },
-  mesh: {
-    namespace: "istio-system",
-    hbonePort: 15008,
-    istiodPorts: [15012, 15017],
-    probeSource: "169.254.7.127/32",
-  },
-  edge: { namespaces: ["ingress-nginx"], ports: [80, 443] },
-  meshedNamespaces: [
-    "default",
-    "loki",
-    "argo-workflows",
-    "localstack",
-    "unipoller",
-    "trivy-system",
-  ],
-  protectedNamespaces: [
-    "ingress-nginx",
-    "istio-system",
-    "gatekeeper-system",
-    "localstack",
-    "unipoller",
-    "loki",
-    "trivy-system",
-    "velero",
-    "argo-workflows",
-    "cert-manager",
-    "external-dns",
-    "metallb-system",
-    "falco",
-    "default",
-    "argocd",
-    "synology-csi",
-    "kube-system",
-    "tigera-operator",
-  ],
-};
+/**
+ * The homelab stack's facts, read from Pulumi.homelab.yaml so the pack's defaults cannot drift from
+ * the stack: the defaults of every schema, and what `npm run check` assumes without a flag.
+ */
+export const HOMELAB_FACTS: ClusterFacts = factsFromStackConfig(loadStackConfig("homelab"));
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
