@@ -36,6 +36,7 @@ type Raw = Record<string, unknown>;
 const PROTOCOLS: readonly Protocol[] = ["TCP", "UDP", "SCTP"];
 const CALICO_PROTOCOLS = ["TCP", "UDP", "ICMP", "ICMPv6", "SCTP", "UDPLite"] as const;
 const CALICO_ACTIONS = ["Allow", "Deny", "Log", "Pass"] as const;
+const PORTED_CALICO_PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP", "UDPLite"];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -431,6 +432,13 @@ function readCalicoRule(
   const ports = reader
     .list("ports")
     .map((p, i) => checkPortNumber(problems, `${reader.at("ports")}[${i}]`, p));
+  // Calico only accepts ports with a protocol that has them (projectcalico.org/v3 Rule).
+  if (ports.length > 0 && !(protocol && PORTED_CALICO_PROTOCOLS.includes(protocol))) {
+    problems.add(
+      reader.at("ports"),
+      `ports need protocol ${PORTED_CALICO_PROTOCOLS.join(", ")} (got ${protocol ?? "none"})`,
+    );
+  }
   return {
     action: action as CalicoRuleConfig["action"],
     ...(protocol ? { protocol: protocol as CalicoRuleConfig["protocol"] } : {}),
@@ -487,9 +495,23 @@ function readCalicoPolicy(
       reader.at("types"),
       "must be explicit (Ingress and/or Egress): Calico's defaulting differs from Kubernetes",
     );
+  if (new Set(types).size !== types.length)
+    problems.add(reader.at("types"), "lists a direction twice");
+  // Rules for a direction the policy does not apply to would be silently dead.
+  for (const [direction, rules] of [
+    ["Ingress", ingress],
+    ["Egress", egress],
+  ] as const) {
+    if (rules.length > 0 && types.length > 0 && !types.includes(direction)) {
+      problems.add(
+        reader.at(direction.toLowerCase()),
+        `has rules but types does not include ${direction}: Calico would ignore them`,
+      );
+    }
+  }
   const order = reader.value("order");
-  if (order !== undefined && (typeof order !== "number" || order < 0))
-    problems.add(reader.at("order"), "must be a non-negative number");
+  if (order !== undefined && (typeof order !== "number" || !Number.isFinite(order) || order < 0))
+    problems.add(reader.at("order"), "must be a finite, non-negative number");
   return {
     name: readNamespaceName(problems, reader.at("name"), reader.string("name")),
     selector,
@@ -688,6 +710,18 @@ function checkReferences(problems: Problems, config: StackConfig): void {
   config.cluster.edge.namespaces.forEach((n, i) =>
     requireDeclared(`cluster.edge.namespaces[${i}]`, n, "edge namespace"),
   );
+  config.namespaces.forEach((ns, i) => {
+    const seen = new Set<string>();
+    ns.calicoPolicies.forEach((policy, j) => {
+      if (seen.has(policy.name)) {
+        problems.add(
+          `namespaces[${i}].calicoPolicies[${j}].name`,
+          `duplicate Calico policy name "${policy.name}"`,
+        );
+      }
+      seen.add(policy.name);
+    });
+  });
   const meshedAt = config.namespaces.findIndex((ns) => ns.meshed);
   if (meshedAt >= 0 && !config.cluster.mesh) {
     problems.add(
@@ -741,6 +775,12 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       }
     }
   });
+  if (config.cluster.privateRanges.length === 0) {
+    problems.add(
+      "cluster.privateRanges",
+      "must list the private ranges (e.g. 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16): internet egress excepts them, and without them it would reach the LAN",
+    );
+  }
   for (const [i, cidr] of config.cluster.privateRanges.entries()) {
     if (!parseStrictCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
   }

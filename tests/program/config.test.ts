@@ -148,6 +148,42 @@ describe("stack config validation", () => {
     );
   });
 
+  it("requires the private ranges that internet egress must except", () => {
+    expectProblem(
+      (raw) => (raw.cluster.privateRanges = []),
+      "cluster.privateRanges",
+      /must list the private ranges/,
+    );
+    expectProblem(
+      (raw) => delete raw.cluster.privateRanges,
+      "cluster.privateRanges",
+      /must list the private ranges/,
+    );
+  });
+
+  it("refuses Calico rules and policies that Calico would reject or ignore", () => {
+    const i = nsIndex("default");
+    const at = `namespaces[${i}].calicoPolicies[0]`;
+    const icmp = (raw: RawConfig) => ns(raw, "default").calicoPolicies[0];
+    expectProblem(
+      (raw) => (icmp(raw).egress[0].ports = [53]),
+      `${at}.egress[0].ports`,
+      /ports need protocol TCP, UDP, SCTP, UDPLite \(got ICMP\)/,
+    );
+    expectProblem(
+      (raw) => (icmp(raw).ingress = [{ action: "Allow", protocol: "ICMP", nets: ["gateway"] }]),
+      `${at}.ingress`,
+      /types does not include Ingress/,
+    );
+    expectProblem((raw) => (icmp(raw).types = ["Egress", "Egress"]), `${at}.types`, /twice/);
+    expectProblem((raw) => (icmp(raw).order = Number.POSITIVE_INFINITY), `${at}.order`, /finite/);
+    expectProblem(
+      (raw) => ns(raw, "default").calicoPolicies.push(structuredClone(icmp(raw))),
+      `namespaces[${i}].calicoPolicies[1].name`,
+      /duplicate Calico policy name/,
+    );
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf((raw) => {
       raw.flows[0].ports = [99999];
