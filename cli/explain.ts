@@ -12,7 +12,8 @@ import type {
   ModelProtocol,
   QueryEndpoint,
 } from "../engine";
-import { buildModel, explainFlow, loadManifestPaths, ManifestError } from "../engine";
+import { buildModel, explainFlow, loadManifestPaths } from "../engine";
+import { modelNotes, requirePolicies } from "./model-notes";
 
 export interface ExplainArgs {
   readonly manifests: string[];
@@ -111,7 +112,11 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
 /** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`. */
 async function modelFor(args: ExplainArgs): Promise<ClusterModel> {
   const stack = args.rest.find((a) => a.startsWith("--stack="))?.slice("--stack=".length);
-  if (stack === undefined) return buildModel(loadManifestPaths(args.manifests), args.options);
+  if (stack === undefined) {
+    const model = buildModel(loadManifestPaths(args.manifests), args.options);
+    requirePolicies(model, args.manifests.join(", "));
+    return model;
+  }
   // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
   const { renderStack } = await import("../plan/render");
   const { expandConnections } = await import("../components/connections");
@@ -148,10 +153,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const model = await modelFor(args);
     const result = explainFlow(model, args.query);
+    process.stderr.write(modelNotes(model));
     process.stdout.write(result.text);
     return result.verdict === "allowed" ? 0 : 2;
   } catch (error) {
-    process.stderr.write(`${error instanceof ManifestError ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

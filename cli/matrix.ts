@@ -13,6 +13,7 @@ import {
   renderMermaidMarkdown,
 } from "../engine";
 import { parseExplainArgs } from "./explain";
+import { modelNotes } from "./model-notes";
 
 export function main(argv: readonly string[]): number {
   const outIndex = argv.indexOf("--out");
@@ -22,6 +23,7 @@ export function main(argv: readonly string[]): number {
     // Reuse the explain parser for --manifests and the engine switches (with a dummy flow).
     const args = parseExplainArgs([...rest, "--from", "x", "--to", "x", "--port", "1"]);
     const model = buildModel(loadManifestPaths(args.manifests), args.options);
+    process.stderr.write(modelNotes(model));
     const connectivity = computeConnectivity(model);
     const markdown = renderMatrixMarkdown(model, connectivity);
     process.stdout.write(markdown);

@@ -242,6 +242,36 @@ export function comparePolicies(a: NormalPolicy, b: NormalPolicy): number {
 }
 
 /**
+ * Kinds that grant or deny traffic beside NetworkPolicy and that this engine does not model:
+ * an input holding one fails, rather than yield verdicts that ignore it. AdminNetworkPolicy and
+ * BaselineAdminNetworkPolicy are enforced by Calico 3.30+ in tiers of their own; NetworkSets and
+ * HostEndpoints change what Calico selectors match.
+ */
+const UNMODELLED_POLICY_KINDS = new Set([
+  "AdminNetworkPolicy",
+  "BaselineAdminNetworkPolicy",
+  "ClusterNetworkPolicy",
+  "NetworkSet",
+  "GlobalNetworkSet",
+  "HostEndpoint",
+]);
+
+/** Kinds that can only narrow what NetworkPolicy allows (or are not enforced): warned, not fatal. */
+const WARNED_KINDS = new Set([
+  "AuthorizationPolicy",
+  "StagedNetworkPolicy",
+  "StagedGlobalNetworkPolicy",
+  "StagedKubernetesNetworkPolicy",
+]);
+
+/** Calico's API group as served by its API server, and as stored in its CRDs. */
+function isCalicoApiVersion(apiVersion: string): boolean {
+  return (
+    apiVersion.startsWith("projectcalico.org/") || apiVersion.startsWith("crd.projectcalico.org/")
+  );
+}
+
+/**
  * Builds the model. Accepts plain objects or `{object, source}` pairs from the loader.
  * @throws ManifestError listing every problem found.
  */
@@ -285,6 +315,24 @@ export function buildModel(
       kind === "NetworkPolicy" ||
       kind === "GlobalNetworkPolicy";
     if (!modelled) {
+      const group = apiVersion.split("/")[0];
+      if (UNMODELLED_POLICY_KINDS.has(kind)) {
+        // These decide traffic too; evaluating without them could call an open path denied.
+        sink.report(
+          ref,
+          "kind",
+          `${kind} (${apiVersion}) decides traffic but is not modelled: remove it from the input to analyse the rest`,
+          source,
+        );
+        continue;
+      }
+      if (WARNED_KINDS.has(kind)) {
+        sink.warn(
+          ref,
+          "kind",
+          `${kind} (${group}) is not modelled: it may deny traffic the verdicts call allowed`,
+        );
+      }
       ignored.push({ apiVersion, kind, namespace, name });
       continue;
     }
@@ -377,7 +425,7 @@ export function buildModel(
     }
     if (
       (kind === "NetworkPolicy" || kind === "GlobalNetworkPolicy") &&
-      apiVersion.startsWith("projectcalico.org/")
+      isCalicoApiVersion(apiVersion)
     ) {
       const global = kind === "GlobalNetworkPolicy";
       const policy = normaliseCalicoPolicy(

@@ -1,0 +1,77 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { buildModel, explainFlow, ManifestError } from "../../engine";
+
+const pod = (namespace: string, app: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: app, namespace, labels: { app } },
+  spec: { containers: [{ name: "c" }] },
+});
+
+describe("engine inputs: nothing that decides traffic is skipped silently", () => {
+  it("evaluates Calico policies stored as crd.projectcalico.org/v1 like projectcalico.org/v3", () => {
+    const denyEgress = {
+      apiVersion: "crd.projectcalico.org/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "deny", namespace: "a" },
+      spec: { selector: "all()", types: ["Egress"], egress: [{ action: "Deny" }] },
+    };
+    const model = buildModel([pod("a", "web"), pod("b", "db"), denyEgress]);
+    const result = explainFlow(model, {
+      from: { namespace: "a" },
+      to: { namespace: "b" },
+      port: 5432,
+    });
+    assert.equal(result.verdict, "denied");
+  });
+
+  it("refuses policy kinds it does not model, naming the object", () => {
+    const anp = {
+      apiVersion: "policy.networking.k8s.io/v1alpha1",
+      kind: "AdminNetworkPolicy",
+      metadata: { name: "anp" },
+      spec: { priority: 1, subject: { namespaces: {} }, egress: [] },
+    };
+    assert.throws(
+      () => buildModel([pod("a", "web"), anp]),
+      (error: unknown) =>
+        error instanceof ManifestError && /AdminNetworkPolicy.*not modelled/.test(error.message),
+    );
+  });
+
+  it("warns about kinds that can only narrow traffic, and lists what it ignored", () => {
+    const authz = {
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name: "deny-all", namespace: "b" },
+      spec: {},
+    };
+    const config = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "a" } };
+    const model = buildModel([pod("a", "web"), authz, config]);
+    assert.ok(
+      model.warnings.some((w) => /AuthorizationPolicy.*may deny traffic/.test(w)),
+      model.warnings.join("\n"),
+    );
+    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["AuthorizationPolicy", "ConfigMap"]);
+  });
+
+  it("explain exits 1 on an input without any policy rather than calling everything allowed", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-empty-"));
+    fs.writeFileSync(path.join(dir, "pods.yaml"), JSON.stringify(pod("a", "web")));
+    const tsx = path.join(__dirname, "../../node_modules/.bin/tsx");
+    const run = spawnSync(
+      tsx,
+      ["cli/explain.ts", "--manifests", dir, "--from", "a", "--to", "b", "--port", "443"],
+      {
+        cwd: path.join(__dirname, "../.."),
+        encoding: "utf8",
+      },
+    );
+    assert.equal(run.status, 1, run.stdout);
+    assert.match(run.stderr, /holds no NetworkPolicy or Calico policy/);
+  });
+});
