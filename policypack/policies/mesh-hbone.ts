@@ -27,7 +27,7 @@ import {
 } from "../lib/netpol";
 import { type Finding, stackPolicy } from "../lib/policy";
 import { isEmptySelector, namespaceSetIncludes, sameSelector } from "../lib/selectors";
-import { isBaseline, type NetpolEntry, netpolsIn, readStack } from "../lib/stack";
+import { isBaseline, type NetpolEntry, netpolsIn, readStack, type StackView } from "../lib/stack";
 
 /** True when `rule` admits TCP `port` from a peer of namespace `ns` as broad as `peer`. */
 function admitsFrom(
@@ -49,6 +49,63 @@ function admitsFrom(
 
 function governs(entry: NetpolEntry, direction: "Ingress" | "Egress"): boolean {
   return effectivePolicyTypes(entry.model).has(direction);
+}
+
+/**
+ * Rules that admit meshed namespaces on TCP application ports without HBONE. Ambient traffic
+ * between meshed pods leaves the source and reaches the destination on the HBONE port, so both
+ * corners need it: at the destination from the source namespace, at the source to the
+ * destination namespace (Istio, "Ambient and Kubernetes NetworkPolicy").
+ */
+function missingHbone(
+  view: StackView,
+  entries: readonly NetpolEntry[],
+  ns: string,
+  hbonePort: number,
+  direction: "Ingress" | "Egress",
+): Finding[] {
+  const findings: Finding[] = [];
+  const rulesOf = (e: NetpolEntry) => (direction === "Ingress" ? e.model.ingress : e.model.egress);
+  for (const entry of entries) {
+    if (!governs(entry, direction)) continue;
+    const samePods = entries.filter(
+      (e) =>
+        governs(e, direction) &&
+        (isEmptySelector(e.model.podSelector) ||
+          sameSelector(e.model.podSelector, entry.model.podSelector)),
+    );
+    for (const rule of rulesOf(entry)) {
+      const carriesApp =
+        rule.ports.length === 0 ||
+        rule.ports.some(
+          (p) => p.protocol === "TCP" && !(p.port === hbonePort && p.endPort === undefined),
+        );
+      if (!carriesApp) continue;
+      for (const peer of rule.peers) {
+        const set = peerNamespaces(peer, ns);
+        if (!set) continue;
+        const meshedPeers = [...view.meshedNamespaces]
+          .filter((m) => namespaceSetIncludes(set, m) === true)
+          .sort();
+        const uncovered = meshedPeers.filter(
+          (m) =>
+            !samePods.some((e) => rulesOf(e).some((r) => admitsFrom(r, ns, m, peer, hbonePort))),
+        );
+        if (uncovered.length === 0) continue;
+        const where = direction === "Ingress" ? "from there arrives" : "to there leaves";
+        findings.push({
+          ...netpolFinding(
+            entry.model,
+            peer.path,
+            `${direction === "Ingress" ? "admits" : "reaches"} meshed namespace ${uncovered.join(", ")} on TCP app ports but not on HBONE ${hbonePort}: ambient traffic ${where} on ${hbonePort} and is dropped`,
+            `add {protocol: TCP, port: ${hbonePort}} to ${rule.path}.ports`,
+          ),
+          urn: entry.urn,
+        });
+      }
+    }
+  }
+  return findings;
 }
 
 export const meshHboneRequired = stackPolicy({
@@ -104,6 +161,7 @@ export const meshHboneRequired = stackPolicy({
           );
         }
       }
+      findings.push(...missingHbone(view, entries, ns, mesh.hbonePort, "Egress"));
       if (!entries.some((e) => governs(e, "Ingress"))) continue;
       const probeAdmitted = allPods.some(
         (e) =>
@@ -124,46 +182,7 @@ export const meshHboneRequired = stackPolicy({
           ),
         );
       }
-      for (const entry of entries) {
-        const peersOfSamePods = entries.filter(
-          (e) =>
-            governs(e, "Ingress") &&
-            (isEmptySelector(e.model.podSelector) ||
-              sameSelector(e.model.podSelector, entry.model.podSelector)),
-        );
-        for (const rule of entry.model.ingress) {
-          const carriesApp =
-            rule.ports.length === 0 ||
-            rule.ports.some(
-              (p) =>
-                p.protocol === "TCP" && !(p.port === mesh.hbonePort && p.endPort === undefined),
-            );
-          if (!carriesApp) continue;
-          for (const peer of rule.peers) {
-            const set = peerNamespaces(peer, ns);
-            if (!set) continue;
-            const meshedPeers = [...view.meshedNamespaces]
-              .filter((m) => namespaceSetIncludes(set, m) === true)
-              .sort();
-            const uncovered = meshedPeers.filter(
-              (m) =>
-                !peersOfSamePods.some((e) =>
-                  e.model.ingress.some((r) => admitsFrom(r, ns, m, peer, mesh.hbonePort)),
-                ),
-            );
-            if (uncovered.length === 0) continue;
-            findings.push({
-              ...netpolFinding(
-                entry.model,
-                peer.path,
-                `admits meshed namespace ${uncovered.join(", ")} on TCP app ports but not on HBONE ${mesh.hbonePort}: ambient traffic from there arrives on ${mesh.hbonePort} and is dropped`,
-                `add {protocol: TCP, port: ${mesh.hbonePort}} to ${rule.path}.ports`,
-              ),
-              urn: entry.urn,
-            });
-          }
-        }
-      }
+      findings.push(...missingHbone(view, entries, ns, mesh.hbonePort, "Ingress"));
     }
     return findings;
   },
