@@ -21,6 +21,9 @@ import type { Endpoint, EndpointMatcher, NormalPolicy, NormalRule } from "../mod
 import { describeLabelSelector, ipBlockPeer, kubernetesPodPeer } from "./matchers";
 import { isObject, readRuleList, type Raw } from "./raw";
 
+const SPEC_KEYS = new Set(["podSelector", "policyTypes", "ingress", "egress"]);
+const PORT_KEYS = new Set(["protocol", "port", "endPort"]);
+
 export const KUBERNETES_POLICY_ORDER = 1000;
 const IANA_SVC_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
 
@@ -99,6 +102,9 @@ function parseK8sPorts(
     if (!isObject(item)) {
       fail(at, "must be an object");
       return;
+    }
+    for (const key of Object.keys(item)) {
+      if (!PORT_KEYS.has(key)) fail(`${at}.${key}`, "unknown field (protocol, port, endPort)");
     }
     const protocolRaw = item.protocol ?? "TCP";
     const protocol = typeof protocolRaw === "string" ? protocolRaw.toUpperCase() : "";
@@ -255,6 +261,11 @@ export function normaliseKubernetesPolicy(
     fail("spec", "missing or not an object");
     return undefined;
   }
+  // A typo such as `egres` would otherwise leave a direction open without a word.
+  for (const key of Object.keys(spec)) {
+    if (!SPEC_KEYS.has(key))
+      fail(`spec.${key}`, "unknown field (podSelector, policyTypes, ingress, egress)");
+  }
   const selectorProblems: [string, string][] = [];
   const podSelector =
     spec.podSelector === undefined || spec.podSelector === null
@@ -269,9 +280,13 @@ export function normaliseKubernetesPolicy(
 
   let appliesIngress = true;
   let appliesEgress = egressRaw.length > 0;
-  if (spec.policyTypes !== undefined && spec.policyTypes !== null) {
-    if (!Array.isArray(spec.policyTypes) || spec.policyTypes.length === 0) {
-      fail("spec.policyTypes", "must be a non-empty list of Ingress/Egress");
+  // An empty list is defaulted like an absent one (networking/v1 SetDefaults_NetworkPolicy).
+  const typesGiven = Array.isArray(spec.policyTypes)
+    ? spec.policyTypes.length > 0
+    : spec.policyTypes != null;
+  if (typesGiven) {
+    if (!Array.isArray(spec.policyTypes)) {
+      fail("spec.policyTypes", "must be a list of Ingress/Egress");
     } else {
       appliesIngress = false;
       appliesEgress = false;

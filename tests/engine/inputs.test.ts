@@ -74,4 +74,42 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
     assert.equal(run.status, 1, run.stdout);
     assert.match(run.stderr, /holds no NetworkPolicy or Calico policy/);
   });
+
+  it("refuses unknown spec and port fields (a typo must not leave a direction open)", () => {
+    const typo = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "p", namespace: "a" },
+      spec: { podSelector: {}, egres: [], ingress: [{ ports: [{ prot: "TCP", port: 80 }] }] },
+    };
+    assert.throws(
+      () => buildModel([pod("a", "web"), typo]),
+      (error: unknown) =>
+        error instanceof ManifestError &&
+        /spec\.egres: unknown field/.test(error.message) &&
+        /ports\[0\]\.prot: unknown field/.test(error.message),
+    );
+  });
+
+  it("defaults an empty policyTypes like an absent one, as the API server does", () => {
+    const empty = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "p", namespace: "b" },
+      spec: { podSelector: {}, policyTypes: [] },
+    };
+    const model = buildModel([pod("a", "web"), pod("b", "db"), empty]);
+    const inbound = explainFlow(model, {
+      from: { namespace: "a" },
+      to: { namespace: "b" },
+      port: 80,
+    });
+    const outbound = explainFlow(model, {
+      from: { namespace: "b" },
+      to: { namespace: "a" },
+      port: 80,
+    });
+    assert.equal(inbound.verdict, "denied");
+    assert.equal(outbound.verdict, "allowed");
+  });
 });
