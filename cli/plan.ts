@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from "../config/load";
 import { ConfigError } from "../config/validate";
 import {
   computeConnectivity,
+  ManifestError,
   renderHtml,
   renderMatrixMarkdown,
   renderMermaidMarkdown,
@@ -26,6 +27,7 @@ import {
   evaluateResources,
   formatViolations,
   hasMandatory,
+  PackConfigError,
   packConfigFromFacts,
 } from "../policypack/run";
 
@@ -44,39 +46,49 @@ async function main(): Promise<number> {
   const connections = expandConnections(result.config);
   console.log(summarise(result, connections));
 
-  fs.mkdirSync(outDir, { recursive: true });
-  const manifestsFile = path.join(outDir, "manifests.yaml");
-  const header = `# Rendered by zt-netpol from Pulumi.${stack}.yaml: exactly what \`pulumi up\` applies.`;
-  fs.writeFileSync(manifestsFile, toMultiDocumentYaml(result.manifests, header));
-  const catalogueFile = path.join(outDir, "flow-catalogue.md");
-  fs.writeFileSync(catalogueFile, renderFlowCatalogue(result.config, connections));
-  console.log(`Wrote the flow catalogue to ${path.relative(process.cwd(), catalogueFile)}`);
-  console.log(
-    `\nWrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
-  );
-  // What the rendered policies really allow, as a table and a picture.
-  const model = buildStackModel(result.config, result.manifests, connections);
-  const connectivity = computeConnectivity(model);
-  const focus = declaredFlowFocus(result.config, connections);
-  const reports: [string, string][] = [
-    ["matrix.md", renderMatrixMarkdown(model, connectivity)],
-    ["diagram.md", renderMermaidMarkdown(model, connectivity, focus)],
-    ["connectivity.html", renderHtml(model, connectivity, focus)],
-  ];
-  for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
-  console.log(`Wrote the connectivity matrix and diagram to ${reports.map(([f]) => f).join(", ")}`);
-
   // The same policies `pulumi preview --policy-pack policypack` runs, with this stack's facts.
   const violations = evaluateResources(
     asPolicyEngineSees(result.resources),
     packConfigFromFacts(factsFromStackConfig(result.config)),
   );
+  // What the rendered policies really allow, as a table and a picture.
+  const model = buildStackModel(result.config, result.manifests, connections);
+  const connectivity = computeConnectivity(model);
+  const focus = declaredFlowFocus(result.config, connections);
+
+  fs.mkdirSync(outDir, { recursive: true });
+  const reports: [string, string][] = [
+    ["flow-catalogue.md", renderFlowCatalogue(result.config, connections)],
+    ["matrix.md", renderMatrixMarkdown(model, connectivity)],
+    ["diagram.md", renderMermaidMarkdown(model, connectivity, focus)],
+    ["connectivity.html", renderHtml(model, connectivity, focus)],
+  ];
+  for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
+  console.log(
+    `\nWrote ${reports.map(([f]) => f).join(", ")} to ${path.relative(process.cwd(), outDir) || "."}`,
+  );
+
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   console.log("");
   if (violations.length > 0) console.log(formatViolations(violations));
   console.log(
     `Policy pack: ${mandatory} mandatory and ${violations.length - mandatory} advisory violations`,
   );
+
+  // manifests.yaml is what GitOps users commit: a plan that fails the pack must not leave one.
+  const manifestsFile = path.join(outDir, "manifests.yaml");
+  if (hasMandatory(violations)) {
+    fs.rmSync(manifestsFile, { force: true });
+    console.log(
+      `Not writing ${path.relative(process.cwd(), manifestsFile)}: fix the mandatory violations first`,
+    );
+  } else {
+    const header = `# Rendered by zt-netpol from Pulumi.${stack}.yaml: exactly what \`pulumi up\` applies.`;
+    fs.writeFileSync(manifestsFile, toMultiDocumentYaml(result.manifests, header));
+    console.log(
+      `Wrote ${result.manifests.length} objects to ${path.relative(process.cwd(), manifestsFile)}`,
+    );
+  }
   console.log(`Plan finished in ${((Date.now() - started) / 1000).toFixed(2)}s`);
   return hasMandatory(violations) ? 1 : 0;
 }
@@ -84,7 +96,13 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError) console.error(error.message);
+    // Errors with a location (config key, manifest field, pack config) need no stack trace.
+    if (
+      error instanceof ConfigError ||
+      error instanceof ManifestError ||
+      error instanceof PackConfigError
+    )
+      console.error(error.message);
     else console.error(error instanceof Error ? (error.stack ?? error.message) : error);
     process.exit(1);
   },

@@ -77,6 +77,12 @@ describe("npm run plan (the CLI)", function () {
     const run = plan(["--stack", "bad", "--stack-dir", dir, "--out", path.join(dir, "out")]);
     assert.equal(run.status, 1, run.stdout);
     assert.match(run.stdout, /\[mandatory\].*ingress-from-anywhere-edge-only/);
+    // GitOps users commit manifests.yaml: a failing plan leaves none behind.
+    assert.equal(fs.existsSync(path.join(dir, "out", "manifests.yaml")), false);
+    assert.ok(
+      fs.existsSync(path.join(dir, "out", "matrix.md")),
+      "reports are still written to help fix it",
+    );
   });
 
   it("exits non-zero with the config key on invalid config, writing nothing", () => {
