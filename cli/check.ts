@@ -126,6 +126,8 @@ function main(argv: string[]): number {
   }
   const violations = evaluateResources(resources, packConfigFromFacts(facts, base));
   if (violations.length > 0) console.log(formatViolations(violations));
+  // Name what was not judged, so a policy of an unexpected kind cannot pass unnoticed.
+  for (const item of skipped) console.log(`skipped (not a kind the pack judges): ${item}`);
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   console.log(
     `Checked ${resources.length} objects in ${files.length} file(s) with cluster facts from ${from}` +
