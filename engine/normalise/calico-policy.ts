@@ -29,7 +29,7 @@ import type { CalicoEntityCriteria } from "./matchers";
 import { calicoEntity } from "./matchers";
 import type { PortEntry } from "./k8s-policy";
 import { describePorts, parsePortNumber, portEntriesToConnections } from "./k8s-policy";
-import { isObject, readRuleList, type Raw } from "./raw";
+import { isObject, readRuleList, startObject, type Raw } from "./raw";
 
 const PROTOCOL_NUMBERS: Readonly<Record<number, string>> = {
   1: "ICMP",
@@ -265,14 +265,8 @@ export function normaliseCalicoPolicy(
   sink: ProblemSink,
   source?: string,
 ): NormalPolicy | undefined {
-  const before = sink.problems.length;
-  const fail = (path: string, message: string): void => sink.report(ref, path, message, source);
-  const warn = (path: string, message: string): void => sink.warn(ref, path, message);
-  const spec = obj.spec;
-  if (!isObject(spec)) {
-    fail("spec", "missing or not an object");
-    return undefined;
-  }
+  const { fail, warn, failed, spec } = startObject(obj, ref, sink, source);
+  if (!spec) return undefined;
   const policyNamespace = global ? undefined : (ref.namespace ?? "default");
   const known = [
     "order",
@@ -414,7 +408,7 @@ export function normaliseCalicoPolicy(
     });
   const ingress = buildRules("ingress", ingressRaw);
   const egress = buildRules("egress", egressRaw);
-  if (sink.problems.length > before || selector === undefined) return undefined;
+  if (failed() || selector === undefined) return undefined;
   const target = selector.node;
   const nsTarget = namespaceSelector?.node;
   const kind: PolicyKind = global

@@ -19,7 +19,7 @@ import type { ObjectRef } from "../model/problems";
 import type { ProblemSink } from "../model/problems";
 import type { Endpoint, EndpointMatcher, NormalPolicy, NormalRule } from "../model/types";
 import { describeLabelSelector, ipBlockPeer, kubernetesPodPeer } from "./matchers";
-import { isObject, readRuleList, type Raw } from "./raw";
+import { isObject, readRuleList, startObject, type Raw } from "./raw";
 
 const SPEC_KEYS = new Set(["podSelector", "policyTypes", "ingress", "egress"]);
 const PORT_KEYS = new Set(["protocol", "port", "endPort"]);
@@ -253,14 +253,8 @@ export function normaliseKubernetesPolicy(
   sink: ProblemSink,
   source?: string,
 ): NormalPolicy | undefined {
-  const before = sink.problems.length;
-  const fail = (path: string, message: string): void => sink.report(ref, path, message, source);
-  const warn = (path: string, message: string): void => sink.warn(ref, path, message);
-  const spec = obj.spec;
-  if (!isObject(spec)) {
-    fail("spec", "missing or not an object");
-    return undefined;
-  }
+  const { fail, warn, failed, spec } = startObject(obj, ref, sink, source);
+  if (!spec) return undefined;
   // A typo such as `egres` would otherwise leave a direction open without a word.
   for (const key of Object.keys(spec)) {
     if (!SPEC_KEYS.has(key))
@@ -336,7 +330,7 @@ export function normaliseKubernetesPolicy(
     });
   const ingress = buildRules("ingress", ingressRaw);
   const egress = buildRules("egress", egressRaw);
-  if (sink.problems.length > before || podSelector === undefined) return undefined;
+  if (failed() || podSelector === undefined) return undefined;
   const namespace = ref.namespace;
   return {
     ref: { kind: "NetworkPolicy", namespace, name: ref.name },
