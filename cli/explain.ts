@@ -57,7 +57,9 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
     }
     const [, name, inline] = match;
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
+    // `--from --to b` is a missing value, not a namespace called "--to".
+    if (value === undefined || (inline === undefined && value.startsWith("--")))
+      throw new Error(`--${name} needs a value`);
     values.set(name, [...(values.get(name) ?? []), value]);
   }
   const one = (name: string): string | undefined => values.get(name)?.at(-1);

@@ -249,6 +249,14 @@ function readCidr(problems: Problems, path: string, value: unknown): string {
   return cidr;
 }
 
+/** Kubernetes label key: optional DNS-subdomain prefix (≤ 253, labels ≤ 63) and a name ≤ 63. */
+function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash < 0 ? "" : key.slice(0, slash);
+  const prefixOk = prefix.length <= 253 && prefix.split(".").every((part) => part.length <= 63);
+  return LABEL_KEY.test(key) && prefixOk;
+}
+
 function readLabels(problems: Problems, path: string, raw: unknown): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (!isObject(raw)) {
@@ -257,7 +265,7 @@ function readLabels(problems: Problems, path: string, raw: unknown): Record<stri
   }
   const labels: Record<string, string> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (!LABEL_KEY.test(key))
+    if (!isLabelKey(key))
       problems.add(`${path}.${key}`, `invalid label key ${JSON.stringify(key)}`);
     if (typeof value !== "string" || !LABEL_VALUE.test(value)) {
       problems.add(`${path}.${key}`, `invalid label value ${JSON.stringify(value)}`);

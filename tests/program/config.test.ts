@@ -184,6 +184,15 @@ describe("stack config validation", () => {
     );
   });
 
+  it("refuses label keys the API server would reject", () => {
+    const longPrefix = `${"a".repeat(64)}.example.com/name`;
+    expectProblem(
+      (raw) => (raw.flows[7].from.podLabels = { [longPrefix]: "x" }),
+      `flows[7].from.podLabels.${longPrefix}`,
+      /invalid label key/,
+    );
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf((raw) => {
       raw.flows[0].ports = [99999];
