@@ -178,6 +178,18 @@ function urnOf(resource: CapturedResource): string {
   return resource.urn ?? `urn:pulumi:local::zt-netpol::${resource.type}::${resource.name}`;
 }
 
+/** The resource options the engine sends for a plain resource: nothing set but the parent. */
+function resourceOptions(parent: string | undefined) {
+  return {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+    parent,
+  };
+}
+
 /** Runs every enabled resource policy on every resource, then every enabled stack policy. */
 export function evaluateResources(resources: CapturedResource[], config?: PackConfig): Violation[] {
   const reconciled = reconcilePackConfig(config);
@@ -224,14 +236,7 @@ export function evaluateResources(resources: CapturedResource[], config?: PackCo
         props: resource.props,
         urn: urnOf(resource),
         name: resource.name,
-        opts: {
-          protect: false,
-          ignoreChanges: [],
-          aliases: [],
-          customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-          additionalSecretOutputs: [],
-          parent: resource.parent,
-        },
+        opts: resourceOptions(resource.parent),
         stackTags: new Map(),
         isType: () => false,
         asType: () => undefined,
@@ -247,14 +252,7 @@ export function evaluateResources(resources: CapturedResource[], config?: PackCo
     props: r.props,
     urn: urnOf(r),
     name: r.name,
-    opts: {
-      protect: false,
-      ignoreChanges: [],
-      aliases: [],
-      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-      additionalSecretOutputs: [],
-      parent: r.parent,
-    },
+    opts: resourceOptions(r.parent),
     dependencies: [],
     propertyDependencies: {},
     isType: () => false,

@@ -50,6 +50,19 @@ export interface FlowExplanation {
   readonly text: string;
 }
 
+/** A corner no policy can decide (own node, traffic to itself): always allowed. */
+function notEvaluated(direction: CornerDecision["direction"], local: string): CornerDecision {
+  return {
+    direction,
+    local,
+    evaluated: false,
+    isolated: false,
+    allowed: true,
+    selectingPolicies: [],
+    logged: [],
+  };
+}
+
 const HYPOTHETICAL_ID_BASE = -1_000_000;
 let hypotheticalCounter = 0;
 
@@ -232,15 +245,7 @@ export function explainFlow(
       if (destination.kind !== "pod") throw new Error("kubelet probes target pods");
       if (!destination.pod.meshed) {
         const local = describeEndpoint(destination);
-        const allowAll: CornerDecision = {
-          direction: "ingress",
-          local,
-          evaluated: false,
-          isolated: false,
-          allowed: true,
-          selectingPolicies: [],
-          logged: [],
-        };
+        const allowAll = notEvaluated("ingress", local);
         pairs.push({
           source: "kubelet (own node)",
           destination: local,
@@ -271,15 +276,7 @@ export function explainFlow(
         destination.kind === "pod" &&
         source.pod.id === destination.pod.id
       ) {
-        const self: CornerDecision = {
-          direction: "egress",
-          local: describeEndpoint(source),
-          evaluated: false,
-          isolated: false,
-          allowed: true,
-          selectingPolicies: [],
-          logged: [],
-        };
+        const self = notEvaluated("egress", describeEndpoint(source));
         pairs.push({
           source: describeEndpoint(source),
           destination: describeEndpoint(destination),
