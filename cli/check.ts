@@ -1,29 +1,17 @@
 /**
- * `npm run check -- PATH [--facts-stack NAME | --facts FILE.json] [--config FILE.json] [--partial]`
+ * `npm run check -- PATH… (--stack NAME | --facts FILE.json) [--config FILE.json] [--partial] [-n NS]`
  *
- * Judges every NetworkPolicy and Calico policy in PATH (a YAML file, or a directory searched
- * recursively for *.yaml / *.yml) with the policy pack, in-process. Prints each violation the
- * way `pulumi preview` does (policy, object, how to fix it) and exits 1 when any is mandatory.
- *
- * Cluster facts: by default those of the homelab stack (Pulumi.homelab.yaml); `--facts-stack NAME` reads Pulumi.NAME.yaml, `--facts FILE.json`
- * a JSON object of facts (see policypack/lib/facts.ts). `--config` is a `--policy-pack-config`
- * file, applied on top. `--partial` says PATH is part of a cluster: the completeness policies then
+ * Judges every NetworkPolicy and Calico policy in PATH (files, directories, kustomizations, `-`
+ * for standard input; read by the engine's loader, engine/load) with the policy pack,
+ * in-process. Prints each violation the way `pulumi preview` does (policy, object, how to fix it).
+ * Cluster facts are passed in: `--stack NAME` reads those of Pulumi.NAME.yaml, `--facts` a JSON
+ * object of facts (see policypack/lib/facts.ts). `--config` is a `--policy-pack-config` file,
+ * applied on top. `--partial` says PATH is part of a cluster: the completeness policies then
  * judge only namespaces PATH has NetworkPolicies in.
- * Exit codes: 0 clean (advisories allowed), 1 mandatory violation, 2 usage or input error.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { parseArgs } from "util";
-import { parseAllDocuments } from "yaml";
-import { loadStackConfig } from "../config/load";
-import {
-  type ClusterFacts,
-  factsFromStackConfig,
-  FACT_SCHEMAS,
-  HOMELAB_FACTS,
-} from "../policypack/lib/facts";
-import { type ManifestSource, resourcesFromManifests } from "../policypack/lib/manifests";
-import { validateAgainstSchema } from "../policypack/lib/schema";
+import * as fs from "node:fs";
+import { Option } from "commander";
+import { resourcesFromObjects } from "../policypack/lib/manifests";
 import {
   evaluateResources,
   formatViolations,
@@ -31,91 +19,52 @@ import {
   type PackConfig,
   packConfigFromFacts,
 } from "../policypack/run";
+import { givenFacts } from "./lib/facts";
+import { readInputs } from "./lib/inputs";
+import {
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  main,
+  namespaceOption,
+  program,
+  runProgram,
+  stackOptions,
+  UsageError,
+} from "./lib/program";
 
-const DEFAULT_FACTS_STACK = "homelab";
-
-class UsageError extends Error {}
-
-function yamlFiles(target: string): string[] {
-  const stat = fs.statSync(target, { throwIfNoEntry: false });
-  if (!stat) throw new UsageError(`${target} does not exist`);
-  if (stat.isFile()) return [target];
-  return fs
-    .readdirSync(target, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const full = path.join(target, entry.name);
-      if (entry.isDirectory()) return entry.name === "node_modules" ? [] : yamlFiles(full);
-      return /\.ya?ml$/.test(entry.name) ? [full] : [];
-    });
+interface CheckOptions {
+  readonly stack?: string;
+  readonly stackDir?: string;
+  readonly facts?: string;
+  readonly config?: string;
+  readonly partial?: boolean;
+  readonly namespace?: string;
 }
 
-function readSources(files: readonly string[]): ManifestSource[] {
-  return files.flatMap((file) => {
-    const docs = parseAllDocuments(fs.readFileSync(file, "utf8"));
-    return docs.map((doc, index) => {
-      if (doc.errors.length > 0) throw new UsageError(`${file}#${index}: ${doc.errors[0].message}`);
-      return {
-        file: path.relative(process.cwd(), file) || file,
-        index,
-        document: doc.toJSON() as unknown,
-      };
-    });
-  });
-}
-
-/** Facts from a JSON file: every key optional, each validated against its schema. */
-function factsFromFile(file: string): ClusterFacts {
-  const raw = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  const problems: string[] = [];
-  const out: Record<string, unknown> = { ...HOMELAB_FACTS };
-  for (const [key, value] of Object.entries(raw)) {
-    const schema = FACT_SCHEMAS[key as keyof ClusterFacts];
-    if (!schema) {
-      problems.push(`${key}: not a cluster fact (known: ${Object.keys(FACT_SCHEMAS).join(", ")})`);
-      continue;
-    }
-    problems.push(...validateAgainstSchema(value, schema, key));
-    out[key] = value;
+function readPackConfig(file: string): PackConfig {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig;
+  } catch (error) {
+    throw new UsageError(`--config ${file}: ${(error as Error).message}`);
   }
-  if (problems.length > 0) throw new UsageError(`${file}:\n  ${problems.join("\n  ")}`);
-  return out as unknown as ClusterFacts;
 }
 
-function defaultFacts(): { facts: ClusterFacts; from: string } {
-  return { facts: HOMELAB_FACTS, from: `stack ${DEFAULT_FACTS_STACK}` };
-}
-
-function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      "facts-stack": { type: "string" },
-      facts: { type: "string" },
-      config: { type: "string" },
-      partial: { type: "boolean", default: false },
-    },
-  });
-  if (positionals.length !== 1)
-    throw new UsageError("expected exactly one PATH (a YAML file or a directory)");
-  if (values["facts-stack"] && values.facts)
-    throw new UsageError("use --facts-stack or --facts, not both");
-  const { facts, from } = values["facts-stack"]
-    ? {
-        facts: factsFromStackConfig(loadStackConfig(values["facts-stack"])),
-        from: `stack ${values["facts-stack"]}`,
-      }
-    : values.facts
-      ? { facts: factsFromFile(values.facts), from: values.facts }
-      : defaultFacts();
-
-  const files = yamlFiles(positionals[0]);
-  const { resources, skipped } = resourcesFromManifests(readSources(files));
-  const base: PackConfig = values.config
-    ? (JSON.parse(fs.readFileSync(values.config, "utf8")) as PackConfig)
-    : {};
-  if (values.partial) {
+function check(paths: readonly string[], options: CheckOptions): number {
+  const given = givenFacts(options);
+  if (!given)
+    throw new UsageError(
+      "cluster facts needed: pass --stack NAME (the facts of Pulumi.NAME.yaml) or --facts FILE.json",
+    );
+  const input = readInputs(paths, options.namespace);
+  const { resources, skipped } = resourcesFromObjects(input.objects);
+  const policies = resources.filter((r) => !r.type.endsWith(":Namespace"));
+  if (policies.length === 0)
+    throw new UsageError(
+      `nothing checked: ${paths.join(", ")} holds no NetworkPolicy or Calico policy` +
+        (input.skipped.length > 0 ? ` (${input.skipped.length} file(s) skipped, listed above)` : ""),
+    );
+  const base: PackConfig = options.config ? readPackConfig(options.config) : {};
+  if (options.partial) {
     for (const name of ["namespace-baseline-deny-all", "one-baseline-per-namespace"]) {
       const existing = base[name];
       base[name] = {
@@ -124,22 +73,54 @@ function main(argv: string[]): number {
       };
     }
   }
-  const violations = evaluateResources(resources, packConfigFromFacts(facts, base));
+  const violations = evaluateResources(resources, packConfigFromFacts(given.facts, base));
   if (violations.length > 0) console.log(formatViolations(violations));
   // Name what was not judged, so a policy of an unexpected kind cannot pass unnoticed.
   for (const item of skipped) console.log(`skipped (not a kind the pack judges): ${item}`);
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   console.log(
-    `Checked ${resources.length} objects in ${files.length} file(s) with cluster facts from ${from}` +
+    `Checked ${resources.length} objects in ${input.files.length} file(s) with cluster facts from ${given.from}` +
       (skipped.length > 0 ? `; skipped ${skipped.length} of other kinds` : "") +
+      (input.skipped.length > 0 ? `; skipped ${input.skipped.length} file(s)` : "") +
       `: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`,
   );
-  return hasMandatory(violations) ? 1 : 0;
+  return hasMandatory(violations) ? EXIT_NEGATIVE : EXIT_OK;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
-  console.error(`check: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 2;
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "check",
+    description:
+      "Judge hand-written NetworkPolicy and Calico YAML with the policy pack, as `pulumi preview --policy-pack` would.",
+    exitCodes: [
+      { code: EXIT_OK, meaning: "no mandatory violation (advisories allowed)" },
+      { code: EXIT_NEGATIVE, meaning: "at least one mandatory violation" },
+    ],
+    examples: [
+      "npm run check -- policies/ --stack homelab",
+      "kubectl kustomize overlays/prod | npm run check -- - --stack homelab --partial",
+    ],
+  })
+    .usage("PATH… (--stack NAME | --facts FILE.json) [options]")
+    .argument(
+      "<paths...>",
+      "files, directories (recursively; a kustomization.yaml is followed) or - for standard input",
+    );
+  for (const option of stackOptions("judge with the cluster facts of Pulumi.NAME.yaml"))
+    command.addOption(option);
+  command
+    .addOption(new Option("--facts <file>", "judge with the cluster facts in this JSON file"))
+    .addOption(new Option("--config <file>", "a --policy-pack-config file, applied on top"))
+    .addOption(
+      new Option(
+        "--partial",
+        "PATH is part of a cluster: judge completeness only where it has policies",
+      ),
+    )
+    .addOption(namespaceOption());
+  return runProgram(command, argv, (c) =>
+    check(c.processedArgs[0] as string[], c.opts<CheckOptions>()),
+  );
 }
+
+main(module, run);

@@ -22,8 +22,10 @@ export type { CalicoSelector } from "./calico/selector";
 
 // Loading and the model
 export { parseManifestText, ManifestParseError } from "./load/parse";
-export type { SourcedObject } from "./load/parse";
-export { loadManifestPaths, listManifestFiles } from "./load/files";
+export type { SourcedObject, SourceLocation } from "./load/parse";
+export { InputError, loadInputs, loadManifestPaths, STDIN } from "./load/files";
+export type { InputProblem, LoadedInput, LoadOptions, SkippedInput } from "./load/files";
+export { closestName, didYouMean } from "./load/suggest";
 export { buildModel, DEFAULT_POD_CIDR } from "./model/build";
 export { ManifestError, formatProblem, formatRef } from "./model/problems";
 export type { Problem, ObjectRef } from "./model/problems";

@@ -142,8 +142,14 @@ export function reconcilePackConfig(
   return result;
 }
 
-/** Pack config that hands each policy the cluster facts it reads, on top of `base`. */
-export function packConfigFromFacts(facts: ClusterFacts, base: PackConfig = {}): PackConfig {
+/**
+ * Pack config that hands each policy the cluster facts it reads, on top of `base` (which wins).
+ * Facts not given stay missing: the policies that read them then report "cannot verify".
+ */
+export function packConfigFromFacts(
+  facts: Partial<ClusterFacts>,
+  base: PackConfig = {},
+): PackConfig {
   const out: PackConfig = { ...base };
   for (const policy of policies) {
     const keys = Object.keys(schemaProperties(policy)).filter(
@@ -153,7 +159,8 @@ export function packConfigFromFacts(facts: ClusterFacts, base: PackConfig = {}):
     const existing = out[policy.name];
     const merged: Record<string, unknown> =
       typeof existing === "string" ? { enforcementLevel: existing } : { ...(existing ?? {}) };
-    for (const key of keys) if (merged[key] === undefined) merged[key] = facts[key];
+    for (const key of keys)
+      if (merged[key] === undefined && facts[key] !== undefined) merged[key] = facts[key];
     out[policy.name] = merged as PackConfig[string];
   }
   return out;

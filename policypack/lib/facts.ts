@@ -1,16 +1,21 @@
 /**
  * Cluster facts: what the policies must know about the cluster to judge a NetworkPolicy.
  *
- * They reach a policy three ways, in this order of preference:
+ * They reach a policy two ways, in this order of preference:
  * 1. stack policies read them from the `ClusterProtection` component's props (the validated
  *    StackConfig of the stack being previewed), so a stack always judges itself by its own facts;
- * 2. pack config (`--policy-pack-config`), validated against each policy's `configSchema`;
- * 3. the schema defaults, which are the homelab cluster's values (defined once, below).
+ * 2. pack config (`--policy-pack-config`), validated against each policy's `configSchema`
+ *    (`npm run plan` writes one for the stack it plans, `packConfigFromFacts` builds one).
+ *
+ * There are no defaults, and nothing here reads a stack file. A default would be one cluster's
+ * values (the homelab's), and judging another cluster by them fails open: its private ranges,
+ * edge namespaces or DNS pods are not the homelab's. A policy whose facts were not passed in
+ * reports "cannot verify … cluster fact X is missing" at its own level instead (MissingFactError),
+ * and an error in one stack file can no longer break the pack for every stack at import time.
  */
 import type { StackConfig } from "../../config/types";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { MalformedError } from "./errors";
-import { loadStackConfig } from "../../config/load";
 
 export interface MeshFacts {
   /** Namespace of istiod and ztunnel. */
@@ -41,11 +46,28 @@ export interface ClusterFacts {
 
 export type FactKey = keyof ClusterFacts;
 
-/**
- * The homelab stack's facts, read from Pulumi.homelab.yaml so the pack's defaults cannot drift from
- * the stack: the defaults of every schema, and what `npm run check` assumes without a flag.
- */
-export const HOMELAB_FACTS: ClusterFacts = factsFromStackConfig(loadStackConfig("homelab"));
+export const FACT_KEYS: readonly FactKey[] = [
+  "dns",
+  "privateRanges",
+  "apiServer",
+  "controlPlane",
+  "mesh",
+  "edge",
+  "meshedNamespaces",
+  "protectedNamespaces",
+];
+
+/** A policy needed a cluster fact that neither the stack nor the pack config gave it. */
+export class MissingFactError extends Error {
+  constructor(readonly fact: FactKey) {
+    super(`cluster fact ${fact} is missing`);
+    this.name = "MissingFactError";
+  }
+}
+
+/** How to pass facts in, for the fix line of a MissingFactError. */
+export const PASS_FACTS_FIX =
+  "pass the cluster facts: `pulumi preview --policy-pack policypack --policy-pack-config DIR/policy-pack-config.json` (written by `npm run plan -- --stack NAME --out DIR`), or `npm run check -- PATH --stack NAME | --facts FILE.json`";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -106,7 +128,7 @@ const CIDR: PolicyConfigJSONSchema = {
 };
 const NAMES: PolicyConfigJSONSchema = { type: "array", items: NAME };
 
-/** JSON schema of each fact, with the homelab value as its default. */
+/** JSON schema of each fact. No defaults: see the header. */
 export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
   dns: {
     type: "object",
@@ -118,14 +140,12 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
     },
     required: ["namespace", "podLabels", "port"],
     additionalProperties: false,
-    default: HOMELAB_FACTS.dns,
   },
   privateRanges: {
     type: "array",
     description: "Ranges every internet egress rule must except",
     items: CIDR,
     minItems: 1,
-    default: HOMELAB_FACTS.privateRanges,
   },
   apiServer: {
     type: "object",
@@ -133,7 +153,6 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
     properties: { clusterIP: { type: "string", minLength: 1 }, port: PORT },
     required: ["clusterIP", "port"],
     additionalProperties: false,
-    default: HOMELAB_FACTS.apiServer,
   },
   controlPlane: {
     type: "object",
@@ -141,7 +160,6 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
     properties: { cidr: CIDR, port: PORT },
     required: ["cidr", "port"],
     additionalProperties: false,
-    default: HOMELAB_FACTS.controlPlane,
   },
   mesh: {
     type: ["object", "null"],
@@ -154,7 +172,6 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
     },
     required: ["namespace", "hbonePort", "istiodPorts", "probeSource"],
     additionalProperties: false,
-    default: HOMELAB_FACTS.mesh,
   },
   edge: {
     type: "object",
@@ -162,26 +179,47 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
     properties: { namespaces: NAMES, ports: { type: "array", items: PORT } },
     required: ["namespaces", "ports"],
     additionalProperties: false,
-    default: HOMELAB_FACTS.edge,
   },
   meshedNamespaces: {
     ...NAMES,
     description: "Namespaces enrolled in the ambient mesh (used when the stack does not say)",
-    default: HOMELAB_FACTS.meshedNamespaces,
   },
   protectedNamespaces: {
     ...NAMES,
     description:
       "Namespaces that must have a default-deny baseline (used when the stack does not say)",
-    default: HOMELAB_FACTS.protectedNamespaces,
   },
 };
 
-/** Reads the facts out of a policy's (already defaulted) config; missing keys fall back to homelab. */
+/**
+ * The facts in a policy's config. A fact that is not there throws MissingFactError when a check
+ * reads it, so the check reports "cannot verify" at its own level and a check that does not
+ * need it is not disturbed.
+ */
 export function factsFromPolicyConfig(config: Readonly<Record<string, unknown>>): ClusterFacts {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(HOMELAB_FACTS) as FactKey[]) {
-    out[key] = config[key] !== undefined ? config[key] : HOMELAB_FACTS[key];
+  for (const key of FACT_KEYS) {
+    const value = config[key];
+    Object.defineProperty(out, key, {
+      enumerable: value !== undefined,
+      get: () => {
+        if (value === undefined) throw new MissingFactError(key);
+        return value;
+      },
+    });
   }
   return out as unknown as ClusterFacts;
+}
+
+/**
+ * A fact only some readers declare (the namespace lists fill in what a stack does not say):
+ * undefined when the policy was not given it, instead of MissingFactError.
+ */
+export function factIfGiven<K extends FactKey>(facts: ClusterFacts, key: K): ClusterFacts[K] | undefined {
+  try {
+    return facts[key];
+  } catch (error) {
+    if (error instanceof MissingFactError) return undefined;
+    throw error;
+  }
 }

@@ -1,23 +1,17 @@
 /**
- * Kubernetes manifests (YAML documents) as the resources the pack judges, for `npm run check`:
- * each object gets the Pulumi type string the program would register it under.
+ * Kubernetes manifests as the resources the pack judges, for `npm run check`: each object gets
+ * the Pulumi type string the program would register it under. Reading the files is the engine
+ * loader's job (one reader for every CLI); this only maps kinds to types.
  */
 import { CALICO_GLOBAL_NETWORK_POLICY_TYPE, CALICO_NETWORK_POLICY_TYPE } from "./calico";
 import { K8S_NAMESPACE_TYPE, K8S_NETWORK_POLICY_TYPE } from "./netpol";
 import { isObject } from "./read";
 import type { CapturedResource } from "../run";
-
-export interface ManifestSource {
-  /** File the document came from, for messages. */
-  readonly file: string;
-  /** 0-based index of the document in the file. */
-  readonly index: number;
-  readonly document: unknown;
-}
+import type { SourcedObject } from "../../engine/load/parse";
 
 export interface ManifestReading {
   readonly resources: CapturedResource[];
-  /** Objects of kinds the pack does not judge (Kustomization, ConfigMap…), as `file#index kind`. */
+  /** Objects of kinds the pack does not judge (ConfigMap, Deployment…), as `file#index kind`. */
   readonly skipped: string[];
 }
 
@@ -34,37 +28,28 @@ export function pulumiTypeOf(apiVersion: unknown, kind: unknown): string | undef
   return undefined;
 }
 
-export function resourcesFromManifests(sources: readonly ManifestSource[]): ManifestReading {
+/**
+ * The objects the engine's loader read (engine/load: files, directories, stdin, lists and
+ * kustomizations already resolved), as pack resources named by their location.
+ */
+export function resourcesFromObjects(objects: readonly SourcedObject[]): ManifestReading {
   const resources: CapturedResource[] = [];
   const skipped: string[] = [];
-  const visit = (doc: unknown, where: string): void => {
-    if (doc === null || doc === undefined) return; // an empty document between two `---`
-    if (!isObject(doc)) {
-      // Fail closed: something that is not an object cannot be shown to be harmless.
-      throw new Error(`${where}: not a Kubernetes object`);
-    }
-    if (
-      doc.kind === "List" ||
-      (typeof doc.kind === "string" && doc.kind.endsWith("List") && Array.isArray(doc.items))
-    ) {
-      (doc.items as unknown[]).forEach((item, i) => visit(item, `${where}.items[${i}]`));
-      return;
-    }
-    const type = pulumiTypeOf(doc.apiVersion, doc.kind);
+  for (const { object, source } of objects) {
+    const type = pulumiTypeOf(object.apiVersion, object.kind);
     if (!type) {
-      skipped.push(`${where} ${String(doc.apiVersion)}/${String(doc.kind)}`);
-      return;
+      skipped.push(`${source} ${String(object.apiVersion)}/${String(object.kind)}`);
+      continue;
     }
-    const metadata = isObject(doc.metadata) ? doc.metadata : {};
+    const metadata = isObject(object.metadata) ? object.metadata : {};
     const name = typeof metadata.name === "string" ? metadata.name : "(unnamed)";
     const display = typeof metadata.namespace === "string" ? `${metadata.namespace}/${name}` : name;
     resources.push({
       type,
-      name: `${display} @ ${where}`,
-      urn: `urn:pulumi:check::manifests::${type}::${where}`,
-      props: doc,
+      name: `${display} @ ${source}`,
+      urn: `urn:pulumi:check::manifests::${type}::${source}`,
+      props: object,
     });
-  };
-  for (const source of sources) visit(source.document, `${source.file}#${source.index}`);
+  }
   return { resources, skipped };
 }

@@ -18,7 +18,14 @@ import type {
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { isUnknownValueError, MalformedError, unknownPath } from "./errors";
-import { type ClusterFacts, FACT_SCHEMAS, type FactKey, factsFromPolicyConfig } from "./facts";
+import {
+  type ClusterFacts,
+  FACT_SCHEMAS,
+  type FactKey,
+  factsFromPolicyConfig,
+  MissingFactError,
+  PASS_FACTS_FIX,
+} from "./facts";
 
 /** What a check found wrong with one object. */
 export interface Finding {
@@ -60,7 +67,7 @@ interface CommonDefinition {
   readonly name: string;
   readonly description: string;
   readonly enforcementLevel: EnforcementLevel;
-  /** Cluster facts the check reads; each becomes a config property with its homelab default. */
+  /** Cluster facts the check reads; each becomes a config property (no default: facts.ts). */
   readonly facts?: readonly FactKey[];
   /** The policy's own allow-lists and knobs. */
   readonly properties?: Record<string, PolicyConfigJSONSchema>;
@@ -138,6 +145,12 @@ function cannotVerify(policyName: string, what: string, error: unknown): Finding
     return {
       message: `cannot verify ${policyName} on ${what} because ${unknownPath(error)} is unknown during preview`,
       fix: "make the value known at preview: build names, namespaces and rules from plain config values, not from outputs of other resources",
+    };
+  }
+  if (error instanceof MissingFactError) {
+    return {
+      message: `cannot verify ${policyName} on ${what} because ${error.message}`,
+      fix: PASS_FACTS_FIX,
     };
   }
   if (error instanceof MalformedError) {

@@ -8,7 +8,12 @@
  */
 import type { NamespaceConfig, StackConfig } from "../../config/types";
 import { isUnknownValueError, MalformedError, unknownPath } from "./errors";
-import { type ClusterFacts, assertStackConfigShape, factsFromStackConfig } from "./facts";
+import {
+  type ClusterFacts,
+  assertStackConfigShape,
+  factIfGiven,
+  factsFromStackConfig,
+} from "./facts";
 import {
   effectivePolicyTypes,
   K8S_NAMESPACE_TYPE,
@@ -151,8 +156,8 @@ export function readStack(
   const protectedNamespaces = new Set<string>(clusterConfig ? facts.protectedNamespaces : []);
   protections.forEach((ns) => protectedNamespaces.add(ns));
   if (protectedNamespaces.size === 0)
-    facts.protectedNamespaces.forEach((ns) => protectedNamespaces.add(ns));
-  const configMeshed = new Set(facts.meshedNamespaces);
+    (factIfGiven(facts, "protectedNamespaces") ?? []).forEach((ns) => protectedNamespaces.add(ns));
+  const configMeshed = new Set(factIfGiven(facts, "meshedNamespaces") ?? []);
   const isMeshed = (ns: string): boolean => meshEvidence.get(ns) ?? configMeshed.has(ns);
   const meshedNamespaces = new Set([...configMeshed, ...meshEvidence.keys()].filter(isMeshed));
   return {

@@ -1,6 +1,6 @@
 /** Pack config: the engine's reconciliation semantics, as `--policy-pack-config` applies them. */
 import { strict as assert } from "assert";
-import { HOMELAB_FACTS } from "../../policypack/lib/facts";
+import { FACT_SCHEMAS } from "../../policypack/lib/facts";
 import { policies } from "../../policypack/policies";
 import { evaluateResources, PackConfigError, reconcilePackConfig } from "../../policypack/run";
 import { netpolResource } from "./helpers";
@@ -14,15 +14,24 @@ const openIngress = netpolResource("argocd", "argocd-network-policy", {
 });
 
 describe("policy pack config", () => {
-  it("fills every policy with its level and schema defaults (the homelab facts)", () => {
+  it("fills every policy with its level and schema defaults, and no cluster's facts", () => {
     const reconciled = reconcilePackConfig();
     for (const policy of policies)
       assert.equal(reconciled[policy.name].enforcementLevel, policy.enforcementLevel);
-    assert.deepEqual(
-      reconciled["ingress-from-anywhere-edge-only"].properties.edge,
-      HOMELAB_FACTS.edge,
-    );
+    assert.equal(reconciled["ingress-from-anywhere-edge-only"].properties.edge, undefined);
+    for (const [key, schema] of Object.entries(FACT_SCHEMAS))
+      assert.equal(schema.default, undefined, `fact ${key} has a default`);
     assert.deepEqual(reconciled["rules-name-ports"].properties.exemptions, []);
+  });
+
+  it("a policy without its facts fails closed at its own level, naming the fact and the fix", () => {
+    const found = evaluateResources([openIngress]).filter(
+      (v) => v.policyName === "ingress-from-anywhere-edge-only",
+    );
+    assert.equal(found.length, 1);
+    assert.equal(found[0].enforcementLevel, "mandatory");
+    assert.match(found[0].message, /cannot verify .* because cluster fact edge is missing/);
+    assert.match(found[0].message, /--policy-pack-config/);
   });
 
   it("every policy has a description, an explicit level and a config schema", () => {

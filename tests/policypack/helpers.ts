@@ -1,13 +1,15 @@
 /** Fixture loading shared by the policy pack tests. */
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
 import { loadStackConfig } from "../../config/load";
-import { resourcesFromManifests } from "../../policypack/lib/manifests";
+import { parseManifestText } from "../../engine";
+import { factsFromStackConfig } from "../../policypack/lib/facts";
+import { resourcesFromObjects } from "../../policypack/lib/manifests";
 import {
   type CapturedResource,
   evaluateResources,
   type PackConfig,
+  packConfigFromFacts,
   type Violation,
 } from "../../policypack/run";
 
@@ -16,7 +18,7 @@ export const FIXTURES = path.join(__dirname, "fixtures");
 export interface Fixture {
   readonly file: string;
   readonly resources: CapturedResource[];
-  /** From `# config: {json}` header lines. */
+  /** From `# config: {json}` header lines, on top of the homelab's cluster facts. */
   readonly config: PackConfig;
   /** From `# expect: text` header lines: substrings the target policy's messages must contain. */
   readonly expects: string[];
@@ -37,17 +39,18 @@ export function loadFixture(file: string): Fixture {
     const expectMatch = /^# expect: (.*)$/.exec(line);
     if (expectMatch) expects.push(expectMatch[1]);
   }
-  const sources = parseAllDocuments(text).map((doc, index) => ({
-    file: path.relative(FIXTURES, file),
-    index,
-    document: doc.toJSON() as unknown,
-  }));
+  const objects = parseManifestText(text, path.relative(FIXTURES, file));
   return {
     file,
-    resources: [...intent, ...resourcesFromManifests(sources).resources],
-    config,
+    resources: [...intent, ...resourcesFromObjects(objects).resources],
+    config: packConfigFromFacts(homelabFacts(), config),
     expects,
   };
+}
+
+/** The facts the fixtures were written for: the homelab stack's, passed in as pack config. */
+export function homelabFacts() {
+  return factsFromStackConfig(loadStackConfig("homelab"));
 }
 
 function clusterProtectionOf(stack: string): CapturedResource {

@@ -24,9 +24,10 @@ import {
   type PackConfig,
   PACK_NAME,
   PACK_VERSION,
+  packConfigFromFacts,
   reconcilePackConfig,
 } from "../../policypack/run";
-import { loadFixture, FIXTURES, netpolResource } from "./helpers";
+import { homelabFacts, loadFixture, FIXTURES, netpolResource } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PACK_DIR = path.join(ROOT, "policypack");
@@ -176,12 +177,21 @@ describe("policy pack over the analyzer RPC (spawned like the engine does)", fun
 
   const fixtureSets: { name: string; files: string[]; config: PackConfig }[] = [
     {
-      name: "failing fixtures under the default config",
+      name: "failing fixtures with the homelab's facts",
       files: [
         "dns-and-semantics/fail-or-form.yaml",
         "internet-egress-excepts-private/fail-partial-except-and-no-ports.yaml",
         "mesh-hbone-required/fail-hbone-istiod-probe-missing.yaml",
         "calico-policy-specific/fail-open-allow.yaml",
+        "kube-api-egress-paired/fail-clusterip-only.yaml",
+      ],
+      config: packConfigFromFacts(homelabFacts()),
+    },
+    {
+      name: "the same without any facts (every fact-reading policy fails closed)",
+      files: [
+        "dns-and-semantics/fail-or-form.yaml",
+        "internet-egress-excepts-private/fail-partial-except-and-no-ports.yaml",
         "kube-api-egress-paired/fail-clusterip-only.yaml",
       ],
       config: {},
@@ -193,12 +203,12 @@ describe("policy pack over the analyzer RPC (spawned like the engine does)", fun
         "ingress-from-anywhere-edge-only/fail-not-edge.yaml",
         "mesh-hbone-required/fail-hbone-istiod-probe-missing.yaml",
       ],
-      config: {
+      config: packConfigFromFacts(homelabFacts(), {
         all: "advisory",
         "mesh-hbone-required": "mandatory",
         "dns-and-semantics": "disabled",
         "ingress-from-anywhere-edge-only": { edge: { namespaces: ["argocd"], ports: [443] } },
-      },
+      }),
     },
   ];
 
@@ -233,6 +243,20 @@ describe("policy pack over the analyzer RPC (spawned like the engine does)", fun
             .filter((d) => d.policyName !== "mesh-hbone-required")
             .every((d) => d.enforcementLevel === "advisory"),
         );
+      } else if (Object.keys(set.config).length === 0) {
+        for (const policy of [
+          "dns-and-semantics",
+          "internet-egress-excepts-private",
+          "kube-api-egress-paired",
+        ])
+          assert.ok(
+            viaRpc.some(
+              (d) =>
+                d.policyName === policy &&
+                /because cluster fact \w+ is missing/.test(d.message),
+            ),
+            `${policy} did not fail closed without facts`,
+          );
       } else {
         assert.ok(viaRpc.some((d) => d.enforcementLevel === "mandatory"));
         assert.ok(
