@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- SIZES…]   (default 100 1000 5000)
+ * npm run bench [-- SIZE…]   (default 100 1000 5000, then one explain on the homelab)
  * Builds synthetic zero-trust clusters and times the full matrix and one explain. Each size runs
  * in its own child process so peak RSS is clean. A benchmark, not a test: it asserts nothing.
  *
@@ -10,7 +10,9 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { Option } from "commander";
 import { buildModel, computeConnectivity, explainFlow, namespaceConnectivity } from "../engine";
+import { EXIT_OK, main, program, runProgram, UsageError } from "./lib/program";
 
 type Obj = Record<string, unknown>;
 const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -192,14 +194,8 @@ function measure(size: number): Measurement {
   };
 }
 
-export function main(argv: readonly string[]): number | Promise<number> {
-  if (argv[0] === "--child") {
-    process.stdout.write(JSON.stringify(measure(Number(argv[1]))) + "\n");
-    return 0;
-  }
-  if (argv[0] === "--homelab")
-    return benchHomelab().then((line) => (process.stdout.write(line + "\n"), 0));
-  const sizes = argv.length > 0 ? argv.map(Number) : [100, 1000, 5000];
+/** A table of the sizes, each measured in its own child process; then the homelab explain. */
+function bench(sizes: readonly number[], withHomelab: boolean): number {
   const rows: Measurement[] = [];
   for (const size of sizes) {
     const child = spawnSync(
@@ -209,7 +205,7 @@ export function main(argv: readonly string[]): number | Promise<number> {
     );
     if (child.status !== 0) {
       process.stderr.write(child.stderr);
-      return 1;
+      throw new Error(`the measurement of ${size} namespaces failed (exit ${child.status})`);
     }
     rows.push(JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as Measurement);
   }
@@ -229,7 +225,52 @@ export function main(argv: readonly string[]): number | Promise<number> {
       `growth 1,000 → 5,000 namespaces: ${((big.buildMs + big.matrixMs) / Math.max(1, small.buildMs + small.matrixMs)).toFixed(1)}× (goal ≤ 30×)`,
     );
   process.stdout.write(lines.join("\n") + "\n");
-  return 0;
+  if (!withHomelab) return EXIT_OK;
+  // Measured in its own process, after the synthetic sizes, like them.
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, path.resolve(__filename), "--homelab"],
+    { encoding: "utf8" },
+  );
+  process.stdout.write(child.stdout);
+  process.stderr.write(child.stderr);
+  if (child.status !== 0) throw new Error(`the homelab measurement failed (exit ${child.status})`);
+  return EXIT_OK;
+}
+
+function namespaceCount(value: string): number {
+  if (!/^[1-9]\d*$/.test(value))
+    throw new UsageError(
+      `SIZE must be a positive whole number of namespaces, not ${JSON.stringify(value)}`,
+    );
+  return Number(value);
+}
+
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "bench",
+    description:
+      "Measure the engine on synthetic zero-trust clusters (each size in its own process, with peak RSS), then one explain on the homelab. Asserts nothing.",
+    exitCodes: [{ code: EXIT_OK, meaning: "the table was printed" }],
+    examples: ["npm run bench", "npm run bench -- 100 1000"],
+  })
+    .usage("[SIZE…]")
+    .argument("[sizes...]", "namespace counts to measure (default: 100 1000 5000)")
+    .addOption(new Option("--child <size>", "measure one size in this process").hideHelp())
+    .addOption(new Option("--homelab", "measure the homelab explain in this process").hideHelp());
+  return runProgram(command, argv, async (c) => {
+    const flags = c.opts<{ child?: string; homelab?: boolean }>();
+    if (flags.child !== undefined) {
+      process.stdout.write(JSON.stringify(measure(namespaceCount(flags.child))) + "\n");
+      return EXIT_OK;
+    }
+    if (flags.homelab) {
+      process.stdout.write((await benchHomelab()) + "\n");
+      return EXIT_OK;
+    }
+    const given = (c.processedArgs[0] as string[]).map(namespaceCount);
+    return bench(given.length > 0 ? given : [100, 1000, 5000], given.length === 0);
+  });
 }
 
 /** One explain on the real homelab: the stack rendered offline, then the engine in process. */
@@ -251,17 +292,4 @@ async function benchHomelab(): Promise<string> {
   return `homelab (${result.manifests.length} objects): model build ${(t1 - t0).toFixed(1)} ms, one explain ${(t2 - t1).toFixed(1)} ms in process (goal < 300 ms)`;
 }
 
-if (require.main === module) {
-  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
-    // Measured in its own process, after the synthetic sizes, like them.
-    if (code !== 0 || process.argv.length > 2) return void (process.exitCode = code);
-    const child = spawnSync(
-      process.execPath,
-      [...process.execArgv, path.resolve(__filename), "--homelab"],
-      { encoding: "utf8" },
-    );
-    process.stdout.write(child.stdout);
-    process.stderr.write(child.stderr);
-    process.exitCode = child.status ?? 1;
-  });
-}
+main(module, run);

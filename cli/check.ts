@@ -61,7 +61,9 @@ function check(paths: readonly string[], options: CheckOptions): number {
   if (policies.length === 0)
     throw new UsageError(
       `nothing checked: ${paths.join(", ")} holds no NetworkPolicy or Calico policy` +
-        (input.skipped.length > 0 ? ` (${input.skipped.length} file(s) skipped, listed above)` : ""),
+        (input.skipped.length > 0
+          ? ` (${input.skipped.length} file(s) skipped, listed above)`
+          : ""),
     );
   const base: PackConfig = options.config ? readPackConfig(options.config) : {};
   if (options.partial) {

@@ -1,40 +1,63 @@
 /**
- * npm run diff -- OLD NEW [--workloads] [--ipblock-matches-pods=false]
- * OLD/NEW are YAML/JSON files or directories. Lists connections added, removed and changed
- * (namespace level by default). Exit code 0 whatever the changes; 1 on unreadable input.
+ * npm run diff -- OLD NEW [--workloads] [-n NS] [engine flags as explain]
+ * OLD/NEW are files, directories, kustomizations or `-` (standard input, for one side). Lists
+ * connections added, removed and changed (namespace level by default).
  */
-import { buildModel, diffModels, loadManifestPaths, renderDiff } from "../engine";
+import { Option } from "commander";
+import { buildModel, diffModels, renderDiff, type SourcedObject } from "../engine";
+import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { readInputs } from "./lib/inputs";
+import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
 import { modelNotes } from "./model-notes";
 
-export function main(argv: readonly string[]): number {
-  const flags = argv.filter((a) => a.startsWith("--"));
-  const unknown = flags.filter(
-    (f) =>
-      f !== "--workloads" &&
-      f !== "--ipblock-matches-pods=false" &&
-      f !== "--ipblock-matches-pods=true",
-  );
-  if (unknown.length > 0) {
-    process.stderr.write(`unknown arguments: ${unknown.join(" ")}\n`);
-    return 1;
-  }
-  const paths = argv.filter((a) => !a.startsWith("--"));
-  if (paths.length !== 2) {
-    process.stderr.write("usage: diff OLD NEW [--workloads] [--ipblock-matches-pods=false]\n");
-    return 1;
-  }
-  const ipBlockMatchesPods = !flags.includes("--ipblock-matches-pods=false");
-  const granularity = flags.includes("--workloads") ? "workload" : "namespace";
-  try {
-    const before = buildModel(loadManifestPaths([paths[0]]), { ipBlockMatchesPods });
-    const after = buildModel(loadManifestPaths([paths[1]]), { ipBlockMatchesPods });
-    process.stderr.write(modelNotes(before, "old") + modelNotes(after, "new"));
-    process.stdout.write(renderDiff(diffModels(before, after, granularity)));
-    return 0;
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 1;
-  }
+interface DiffFlags extends EngineFlags {
+  readonly workloads?: boolean;
+  readonly namespace?: string;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
+  if (oldPath === "-" && newPath === "-")
+    throw new UsageError("standard input can be only one side of the diff");
+  const before = readInputs([oldPath], flags.namespace, "old");
+  const after = readInputs([newPath], flags.namespace, "new");
+  if (before.objects.length === 0 && after.objects.length === 0)
+    throw new UsageError(`nothing to compare: ${oldPath} and ${newPath} hold no objects`);
+  // One mesh for both sides: a namespace labelled ambient on either side is meshed on both,
+  // so the diff shows policy changes, not a change of mesh settings.
+  const all: SourcedObject[] = [...before.objects, ...after.objects];
+  const { options, notes } = engineOptionsFrom(flags, all);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  const oldModel = buildModel(before.objects, options);
+  const newModel = buildModel(after.objects, options);
+  process.stderr.write(modelNotes(oldModel, "old") + modelNotes(newModel, "new"));
+  process.stdout.write(
+    renderDiff(diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace")),
+  );
+  return EXIT_OK;
+}
+
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "diff",
+    description: "Compare what two manifest sets allow: connections added, removed and changed.",
+    exitCodes: [{ code: EXIT_OK, meaning: "the comparison was printed (whatever changed)" }],
+    examples: [
+      "npm run diff -- old-manifests/ out/manifests.yaml",
+      "kubectl kustomize cluster/ | npm run diff -- - out/manifests.yaml",
+    ],
+  })
+    .usage("OLD NEW [options]")
+    .argument("<old>", "the manifests before: a file, directory, kustomization or -")
+    .argument("<new>", "the manifests after")
+    .addOption(
+      new Option("--workloads", "compare workload by workload, not namespace by namespace"),
+    )
+    .addOption(namespaceOption());
+  addEngineOptions(command);
+  return runProgram(command, argv, (c) => {
+    const [oldPath, newPath] = c.processedArgs as [string, string];
+    return diff(oldPath, newPath, c.opts<DiffFlags>());
+  });
+}
+
+main(module, run);

@@ -1,27 +1,28 @@
 /**
- * npm run explain -- --stack NAME | --manifests PATH [--manifests PATH…] --from NS[/k=v,…]|IP|kubelet
- *                    --to NS[/k=v,…]|IP --port N [--protocol P] [--ipblock-matches-pods=false]
- *                    [--mesh-namespace NS --hbone-port N --probe-source IP [--meshed-namespaces a,b]]
- * Prints the explanation; exit code 0 when allowed, 2 when denied, 1 on bad input.
- * parseExplainArgs is separate so other front ends (e.g. --stack) can extend it.
+ * npm run explain -- (--stack NAME | --manifests PATH…) --from NS[/k=v,…]|IP|kubelet
+ *                    --to NS[/k=v,…]|IP --port N [--protocol P] [--hypothetical] [engine flags]
+ * Prints the explanation: the verdict, both corners and, when denied, the flow that would allow it.
+ *
+ * A namespace the stack or the input does not have is an error with a did-you-mean: a typo
+ * (`argo-workflow`) must not be answered about a namespace that does not exist. `--hypothetical`
+ * asks about such a namespace on purpose.
  */
-import type {
-  ClusterModel,
-  EngineOptions,
-  FlowQuery,
-  ModelProtocol,
-  QueryEndpoint,
-} from "../engine";
-import { buildModel, explainFlow, loadManifestPaths } from "../engine";
+import { Option } from "commander";
+import type { ClusterModel, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
+import { buildModel, didYouMean, explainFlow } from "../engine";
+import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { readInputs } from "./lib/inputs";
+import {
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  integerArgument,
+  main,
+  namespaceOption,
+  program,
+  runProgram,
+  UsageError,
+} from "./lib/program";
 import { modelNotes, requirePolicies } from "./model-notes";
-
-export interface ExplainArgs {
-  readonly manifests: string[];
-  readonly query: FlowQuery;
-  readonly options: EngineOptions;
-  /** Flags this parser did not recognise, left for an extending front end. */
-  readonly rest: string[];
-}
 
 export function parseEndpoint(text: string): QueryEndpoint {
   if (text === "kubelet") return { kubelet: true };
@@ -30,8 +31,8 @@ export function parseEndpoint(text: string): QueryEndpoint {
   const slash = text.indexOf("/");
   const namespace = slash < 0 ? text : text.slice(0, slash);
   const labelText = slash < 0 ? undefined : text.slice(slash + 1);
-  if (!namespace)
-    throw new Error(`bad endpoint ${JSON.stringify(text)} (NS[/k=v,…] or an IPv4 address)`);
+  if (!namespace || namespace.startsWith("-"))
+    throw new UsageError(`bad endpoint ${JSON.stringify(text)} (NS[/k=v,…] or an IPv4 address)`);
   if (labelText === undefined || labelText === "") return { namespace };
   const podLabels: Record<string, string> = {};
   for (const pair of labelText.split(",")) {
@@ -39,129 +40,167 @@ export function parseEndpoint(text: string): QueryEndpoint {
     const [key, value] =
       equals < 0 ? [pair, undefined] : [pair.slice(0, equals), pair.slice(equals + 1)];
     if (!key || value === undefined)
-      throw new Error(`bad label ${JSON.stringify(pair)} in ${text} (k=v)`);
+      throw new UsageError(`bad label ${JSON.stringify(pair)} in ${text} (k=v)`);
     podLabels[key] = value;
   }
   return { namespace, podLabels };
 }
 
-export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
-  const values = new Map<string, string[]>();
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match) {
-      rest.push(arg);
-      continue;
-    }
-    const [, name, inline] = match;
-    const value = inline ?? argv[++i];
-    // `--from --to b` is a missing value, not a namespace called "--to".
-    if (value === undefined || (inline === undefined && value.startsWith("--")))
-      throw new Error(`--${name} needs a value`);
-    values.set(name, [...(values.get(name) ?? []), value]);
-  }
-  const one = (name: string): string | undefined => values.get(name)?.at(-1);
-  const required = (name: string): string => {
-    const v = one(name);
-    if (v === undefined) throw new Error(`missing --${name}`);
-    return v;
-  };
-  const from = parseEndpoint(required("from"));
-  const to = parseEndpoint(required("to"));
-  const protocol = (one("protocol") ?? "TCP").toUpperCase();
-  if (!["TCP", "UDP", "SCTP", "ICMP"].includes(protocol))
-    throw new Error(`unknown protocol ${protocol}`);
-  const port = protocol === "ICMP" ? Number(one("port") ?? 0) : Number(required("port"));
-  if (!Number.isInteger(port)) throw new Error(`bad --port ${one("port")}`);
-  const switchValue = one("ipblock-matches-pods");
-  if (switchValue !== undefined && switchValue !== "true" && switchValue !== "false")
-    throw new Error("--ipblock-matches-pods must be true or false");
-  const meshNamespace = one("mesh-namespace");
-  const options: EngineOptions = {
-    ipBlockMatchesPods: switchValue === undefined ? undefined : switchValue === "true",
-    mesh: meshNamespace
-      ? {
-          namespace: meshNamespace,
-          hbonePort: Number(one("hbone-port") ?? 15008),
-          probeSource: one("probe-source") ?? "169.254.7.127",
-          meshedNamespaces: one("meshed-namespaces")?.split(",").filter(Boolean),
-        }
-      : undefined,
-  };
-  const known = new Set([
-    "manifests",
-    "from",
-    "to",
-    "port",
-    "protocol",
-    "ipblock-matches-pods",
-    "mesh-namespace",
-    "hbone-port",
-    "probe-source",
-    "meshed-namespaces",
-  ]);
-  for (const name of values.keys()) if (!known.has(name)) rest.push(`--${name}=${one(name)}`);
+export interface ExplainFlags extends EngineFlags {
+  readonly stack?: string;
+  readonly stackDir?: string;
+  readonly manifests?: string[];
+  readonly namespace?: string;
+  readonly from: string;
+  readonly to: string;
+  readonly port?: number;
+  readonly protocol: string;
+  readonly hypothetical?: boolean;
+}
+
+const PROTOCOLS = ["TCP", "UDP", "SCTP", "ICMP"];
+
+/** The flow the flags ask about. */
+export function explainQuery(
+  flags: Pick<ExplainFlags, "from" | "to" | "port" | "protocol">,
+): FlowQuery {
+  const protocol = flags.protocol.toUpperCase();
+  if (!PROTOCOLS.includes(protocol))
+    throw new UsageError(`--protocol ${flags.protocol}: not one of ${PROTOCOLS.join(", ")}`);
+  if (protocol !== "ICMP" && flags.port === undefined)
+    throw new UsageError(`--port is required for ${protocol}`);
+  if (flags.port !== undefined && (flags.port < 1 || flags.port > 65535) && protocol !== "ICMP")
+    throw new UsageError(`--port ${flags.port}: not a port (1-65535)`);
   return {
-    manifests: values.get("manifests") ?? [],
-    query: { from, to, port, protocol: protocol as ModelProtocol },
-    options,
-    rest,
+    from: parseEndpoint(flags.from),
+    to: parseEndpoint(flags.to),
+    port: flags.port ?? 0,
+    protocol: protocol as ModelProtocol,
   };
 }
 
-/** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`. */
-async function modelFor(args: ExplainArgs): Promise<ClusterModel> {
-  const stack = args.rest.find((a) => a.startsWith("--stack="))?.slice("--stack=".length);
-  if (stack === undefined) {
-    const model = buildModel(loadManifestPaths(args.manifests), args.options);
-    requirePolicies(model, args.manifests.join(", "));
-    return model;
+/** Refuses a namespace the model does not have, unless a hypothetical one is asked for. */
+export function requireKnownNamespaces(
+  model: ClusterModel,
+  query: FlowQuery,
+  where: string,
+  hypothetical: boolean,
+): void {
+  if (hypothetical) return;
+  for (const [flag, endpoint] of [
+    ["--from", query.from],
+    ["--to", query.to],
+  ] as const) {
+    if (!("namespace" in endpoint) || model.namespaces.has(endpoint.namespace)) continue;
+    throw new UsageError(
+      `${flag} ${endpoint.namespace}: ${where} has no namespace ${endpoint.namespace}` +
+        `${didYouMean(endpoint.namespace, model.namespaces.keys())}; ` +
+        "pass --hypothetical to evaluate a namespace that does not exist",
+    );
+  }
+}
+
+/** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`, and where it came from. */
+async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; where: string }> {
+  if (flags.stack === undefined) {
+    const paths = flags.manifests ?? [];
+    const input = readInputs(paths, flags.namespace);
+    const { options, notes } = engineOptionsFrom(flags, input.objects);
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
+    const model = buildModel(input.objects, options);
+    requirePolicies(model, paths.join(", "));
+    return { model, where: paths.join(", ") };
   }
   // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
   const { renderStack } = await import("../plan/render");
   const { expandConnections } = await import("../components/connections");
   const { stackInventory } = await import("../plan/inventory");
   const { stackEngineOptions } = await import("../plan/connectivity");
-  const result = await renderStack(stack);
+  const { PROJECT_ROOT } = await import("../config/load");
+  const result = await renderStack(flags.stack, flags.stackDir ?? PROJECT_ROOT);
   const connections = expandConnections(result.config);
-  const options = { ...stackEngineOptions(result.config), ...definedOptions(args.options) };
-  return buildModel([...stackInventory(result.config, connections), ...result.manifests], options);
+  const stackOptions = stackEngineOptions(result.config);
+  const { options: given } = engineOptionsFrom(flags, []);
+  const options = {
+    ...stackOptions,
+    ...(given.ipBlockMatchesPods !== undefined
+      ? { ipBlockMatchesPods: given.ipBlockMatchesPods }
+      : {}),
+    ...(given.mesh ? { mesh: given.mesh } : {}),
+  };
+  const model = buildModel(
+    [...stackInventory(result.config, connections), ...result.manifests],
+    options,
+  );
+  return { model, where: `stack ${flags.stack}` };
 }
 
-/** Only the switches the user actually set, so they override the stack's defaults. */
-function definedOptions(options: EngineOptions): EngineOptions {
-  return Object.fromEntries(
-    Object.entries(options).filter(([, v]) => v !== undefined),
-  ) as EngineOptions;
+async function explain(flags: ExplainFlags): Promise<number> {
+  const hasManifests = (flags.manifests ?? []).length > 0;
+  if (!hasManifests && flags.stack === undefined)
+    throw new UsageError("missing --stack NAME or --manifests PATH");
+  if (hasManifests && flags.stack !== undefined)
+    throw new UsageError("give --stack or --manifests, not both");
+  if (flags.stack !== undefined && flags.namespace !== undefined)
+    throw new UsageError("--namespace applies to --manifests only");
+  const query = explainQuery(flags);
+  const { model, where } = await modelFor(flags);
+  requireKnownNamespaces(model, query, where, flags.hypothetical === true);
+  const result = explainFlow(model, query);
+  process.stderr.write(modelNotes(model));
+  process.stdout.write(result.text);
+  return result.verdict === "allowed" ? EXIT_OK : EXIT_NEGATIVE;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  let args: ExplainArgs;
-  try {
-    args = parseExplainArgs(argv);
-    const unknown = args.rest.filter((a) => !a.startsWith("--stack="));
-    const hasStack = unknown.length < args.rest.length;
-    if (args.manifests.length === 0 && !hasStack)
-      throw new Error("missing --stack NAME or --manifests PATH");
-    if (args.manifests.length > 0 && hasStack)
-      throw new Error("give --stack or --manifests, not both");
-    if (unknown.length > 0) throw new Error(`unknown arguments: ${unknown.join(" ")}`);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 1;
-  }
-  try {
-    const model = await modelFor(args);
-    const result = explainFlow(model, args.query);
-    process.stderr.write(modelNotes(model));
-    process.stdout.write(result.text);
-    return result.verdict === "allowed" ? 0 : 2;
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  }
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "explain",
+    description:
+      "Explain whether one flow is allowed: the verdict, the policy and rule deciding each corner, and the config change that would allow it.",
+    exitCodes: [
+      { code: EXIT_OK, meaning: "allowed" },
+      { code: EXIT_NEGATIVE, meaning: "denied" },
+    ],
+    examples: [
+      "npm run explain -- --stack homelab --from velero --to loki/app.kubernetes.io/name=loki --port 3100",
+      "npm run explain -- --manifests policies/ --from shop/app=web --to 10.0.1.1 --port 443",
+    ],
+  })
+    .addOption(new Option("--stack <name>", "render Pulumi.NAME.yaml offline and ask it"))
+    .addOption(new Option("--stack-dir <dir>", "directory of the Pulumi.<stack>.yaml files"))
+    .addOption(
+      new Option(
+        "--manifests <path...>",
+        "files, directories, kustomizations or - (standard input) to ask instead",
+      ),
+    )
+    .addOption(namespaceOption())
+    .addOption(
+      new Option(
+        "--from <endpoint>",
+        "source: NS[/k=v,…], an IPv4 address or kubelet",
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option(
+        "--to <endpoint>",
+        "destination: NS[/k=v,…] or an IPv4 address",
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--port <n>", "destination port (not needed for ICMP)").argParser(
+        integerArgument("--port"),
+      ),
+    )
+    .addOption(new Option("--protocol <p>", "TCP, UDP, SCTP or ICMP").default("TCP"))
+    .addOption(
+      new Option(
+        "--hypothetical",
+        "evaluate a namespace the stack or input does not have, as if it existed without labels",
+      ),
+    );
+  addEngineOptions(command);
+  return runProgram(command, argv, (c) => explain(c.opts<ExplainFlags>()));
 }
 
-if (require.main === module) void main(process.argv.slice(2)).then((code) => process.exit(code));
+main(module, run);

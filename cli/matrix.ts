@@ -1,43 +1,70 @@
 /**
- * tsx cli/matrix.ts --manifests PATH [--out DIR] [--ipblock-matches-pods=false] [mesh flags as explain]
+ * tsx cli/matrix.ts --manifests PATH… [--out DIR] [-n NS] [engine flags as explain]
  * Prints the markdown matrix; with --out also writes matrix.md, diagram.md and connectivity.html.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Option } from "commander";
 import {
   buildModel,
   computeConnectivity,
-  loadManifestPaths,
   renderHtml,
   renderMatrixMarkdown,
   renderMermaidMarkdown,
 } from "../engine";
-import { parseExplainArgs } from "./explain";
-import { modelNotes } from "./model-notes";
+import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { readInputs } from "./lib/inputs";
+import { EXIT_OK, main, namespaceOption, program, runProgram } from "./lib/program";
+import { modelNotes, requirePolicies } from "./model-notes";
 
-export function main(argv: readonly string[]): number {
-  const outIndex = argv.indexOf("--out");
-  const out = outIndex >= 0 ? argv[outIndex + 1] : undefined;
-  const rest = argv.filter((_, i) => (i !== outIndex && i !== outIndex + 1) || outIndex < 0);
-  try {
-    // Reuse the explain parser for --manifests and the engine switches (with a dummy flow).
-    const args = parseExplainArgs([...rest, "--from", "x", "--to", "x", "--port", "1"]);
-    const model = buildModel(loadManifestPaths(args.manifests), args.options);
-    process.stderr.write(modelNotes(model));
-    const connectivity = computeConnectivity(model);
-    const markdown = renderMatrixMarkdown(model, connectivity);
-    process.stdout.write(markdown);
-    if (out) {
-      fs.mkdirSync(out, { recursive: true });
-      fs.writeFileSync(path.join(out, "matrix.md"), markdown);
-      fs.writeFileSync(path.join(out, "diagram.md"), renderMermaidMarkdown(model, connectivity));
-      fs.writeFileSync(path.join(out, "connectivity.html"), renderHtml(model, connectivity));
-    }
-    return 0;
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 1;
-  }
+interface MatrixFlags extends EngineFlags {
+  readonly manifests: string[];
+  readonly out?: string;
+  readonly namespace?: string;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+function matrix(flags: MatrixFlags): number {
+  const input = readInputs(flags.manifests, flags.namespace);
+  const { options, notes } = engineOptionsFrom(flags, input.objects);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  const model = buildModel(input.objects, options);
+  requirePolicies(model, flags.manifests.join(", "));
+  process.stderr.write(modelNotes(model));
+  const connectivity = computeConnectivity(model);
+  const markdown = renderMatrixMarkdown(model, connectivity);
+  process.stdout.write(markdown);
+  if (flags.out) {
+    fs.mkdirSync(flags.out, { recursive: true });
+    fs.writeFileSync(path.join(flags.out, "matrix.md"), markdown);
+    fs.writeFileSync(
+      path.join(flags.out, "diagram.md"),
+      renderMermaidMarkdown(model, connectivity),
+    );
+    fs.writeFileSync(path.join(flags.out, "connectivity.html"), renderHtml(model, connectivity));
+  }
+  return EXIT_OK;
+}
+
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "matrix",
+    description:
+      "Print what a manifest set allows, namespace by namespace (markdown), and optionally write the pictures.",
+    exitCodes: [{ code: EXIT_OK, meaning: "the matrix was printed" }],
+    examples: ["tsx cli/matrix.ts --manifests policies/ --out /tmp/matrix"],
+  })
+    .addOption(
+      new Option(
+        "--manifests <path...>",
+        "files, directories, kustomizations or - (standard input)",
+      ).makeOptionMandatory(),
+    )
+    .addOption(
+      new Option("--out <dir>", "also write matrix.md, diagram.md and connectivity.html here"),
+    )
+    .addOption(namespaceOption());
+  addEngineOptions(command);
+  return runProgram(command, argv, (c) => matrix(c.opts<MatrixFlags>()));
+}
+
+main(module, run);

@@ -1,5 +1,6 @@
 /** What the engine skipped or doubts, printed by every CLI that shows verdicts: nothing silent. */
 import type { ClusterModel } from "../engine";
+import { UsageError } from "./lib/program";
 
 export function modelNotes(model: ClusterModel, label = ""): string {
   const prefix = label ? `${label}: ` : "";
@@ -17,7 +18,7 @@ export function modelNotes(model: ClusterModel, label = ""): string {
 /** Fails when an input has nothing to judge: a wrong path must not read as "allowed". */
 export function requirePolicies(model: ClusterModel, what: string): void {
   if (model.policies.length === 0) {
-    throw new Error(
+    throw new UsageError(
       `${what} holds no NetworkPolicy or Calico policy: nothing to evaluate (wrong path?)`,
     );
   }

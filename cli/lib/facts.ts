@@ -67,7 +67,8 @@ export function givenFacts(options: FactsOptions): GivenFacts | undefined {
       facts: factsFromStackConfig(loadStackConfig(options.stack, options.stackDir ?? PROJECT_ROOT)),
       from: `stack ${options.stack}`,
     };
-  if (options.facts !== undefined) return { facts: factsFromFile(options.facts), from: options.facts };
+  if (options.facts !== undefined)
+    return { facts: factsFromFile(options.facts), from: options.facts };
   if (options.stackDir !== undefined) throw new UsageError("--stack-dir needs --stack");
   return undefined;
 }

@@ -98,7 +98,10 @@ export function program(spec: ProgramSpec): Command {
 export function stackOptions(description = "read cluster facts from Pulumi.NAME.yaml"): Option[] {
   return [
     new Option("--stack <name>", description),
-    new Option("--stack-dir <dir>", "directory of the Pulumi.<stack>.yaml files (default: the project root)"),
+    new Option(
+      "--stack-dir <dir>",
+      "directory of the Pulumi.<stack>.yaml files (default: the project root)",
+    ),
   ];
 }
 
@@ -112,7 +115,8 @@ export function namespaceOption(): Option {
 
 export function integerArgument(flag: string): (value: string) => number {
   return (value) => {
-    if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(value)}`);
+    if (!/^\d+$/.test(value))
+      throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(value)}`);
     return Number(value);
   };
 }

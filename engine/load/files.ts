@@ -158,7 +158,8 @@ class Reader {
       const stat = fs.statSync(resolved, { throwIfNoEntry: false });
       if (!stat) this.report(`${file}: ${field}`, `${entry}: no such file or directory`);
       else if (stat.isDirectory()) {
-        if (kustomizationFileIn(resolved)) out.push(...this.kustomization(resolved, [...chain, key]));
+        if (kustomizationFileIn(resolved))
+          out.push(...this.kustomization(resolved, [...chain, key]));
         else
           this.report(
             `${file}: ${field}`,

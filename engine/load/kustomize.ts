@@ -24,7 +24,11 @@ import type { SourcedObject } from "./parse";
 type Raw = Record<string, unknown>;
 
 /** File names kustomize looks for in a directory, in its order. */
-export const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+export const KUSTOMIZATION_FILE_NAMES = [
+  "kustomization.yaml",
+  "kustomization.yml",
+  "Kustomization",
+];
 
 const SUPPORTED_FIELDS = new Set([
   "apiVersion",

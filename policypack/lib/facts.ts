@@ -215,7 +215,10 @@ export function factsFromPolicyConfig(config: Readonly<Record<string, unknown>>)
  * A fact only some readers declare (the namespace lists fill in what a stack does not say):
  * undefined when the policy was not given it, instead of MissingFactError.
  */
-export function factIfGiven<K extends FactKey>(facts: ClusterFacts, key: K): ClusterFacts[K] | undefined {
+export function factIfGiven<K extends FactKey>(
+  facts: ClusterFacts,
+  key: K,
+): ClusterFacts[K] | undefined {
   try {
     return facts[key];
   } catch (error) {

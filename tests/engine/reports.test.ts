@@ -12,7 +12,7 @@ import {
   renderMatrixMarkdown,
   renderMermaidMarkdown,
 } from "../../engine";
-import { parseExplainArgs } from "../../cli/explain";
+import { explainQuery } from "../../cli/explain";
 import { knp, model, ns, pod } from "./helpers";
 
 const fixture = path.join(__dirname, "fixtures", "shop.yaml");
@@ -169,28 +169,26 @@ describe("reports", () => {
     assert.match(objects[0].source, /t\.yaml#0\.items\[0\]/);
   });
 
-  it("parses the explain CLI arguments", () => {
-    const args = parseExplainArgs([
-      "--manifests",
-      "m",
-      "--from",
-      "a/app=web,tier=x",
-      "--to",
-      "10.0.0.1",
-      "--port",
-      "443",
-      "--protocol",
-      "udp",
-      "--ipblock-matches-pods=false",
-    ]);
-    assert.deepEqual(args.query, {
+  it("reads the flow the explain flags ask about", () => {
+    const query = explainQuery({
+      from: "a/app=web,tier=x",
+      to: "10.0.0.1",
+      port: 443,
+      protocol: "udp",
+    });
+    assert.deepEqual(query, {
       from: { namespace: "a", podLabels: { app: "web", tier: "x" } },
       to: { ip: "10.0.0.1" },
       port: 443,
       protocol: "UDP",
     });
-    assert.equal(args.options.ipBlockMatchesPods, false);
-    assert.deepEqual(args.manifests, ["m"]);
-    assert.throws(() => parseExplainArgs(["--from", "a"]), /--to/);
+    assert.throws(
+      () => explainQuery({ from: "a", to: "b", protocol: "TCP" }),
+      /--port is required/,
+    );
+    assert.throws(
+      () => explainQuery({ from: "a", to: "b", port: 1, protocol: "tcpx" }),
+      /--protocol/,
+    );
   });
 });

@@ -252,8 +252,7 @@ describe("policy pack over the analyzer RPC (spawned like the engine does)", fun
           assert.ok(
             viaRpc.some(
               (d) =>
-                d.policyName === policy &&
-                /because cluster fact \w+ is missing/.test(d.message),
+                d.policyName === policy && /because cluster fact \w+ is missing/.test(d.message),
             ),
             `${policy} did not fail closed without facts`,
           );

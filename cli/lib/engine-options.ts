@@ -1,0 +1,105 @@
+/**
+ * The engine switches every CLI that evaluates manifests shares (explain, diff, matrix), with one
+ * spelling: `--ipblock-matches-pods true|false` and the ambient mesh flags.
+ *
+ * The mesh follows the input when no flag says otherwise: a Namespace labelled
+ * `istio.io/dataplane-mode: ambient` is meshed (Istio's documented enrolment,
+ * https://istio.io/latest/docs/ambient/usage/add-workloads/), with Istio's defaults for the rest
+ * (istio-system, HBONE on 15008, kubelet probes SNATed to 169.254.7.127), and a note says so.
+ */
+import { type Command, Option } from "commander";
+import type { EngineOptions, SourcedObject } from "../../engine";
+import { integerArgument } from "./program";
+
+export const AMBIENT_LABEL = "istio.io/dataplane-mode";
+export const ISTIO_DEFAULT_MESH = {
+  namespace: "istio-system",
+  hbonePort: 15008,
+  probeSource: "169.254.7.127",
+} as const;
+
+export interface EngineFlags {
+  readonly ipblockMatchesPods?: "true" | "false";
+  readonly meshNamespace?: string;
+  readonly hbonePort?: number;
+  readonly probeSource?: string;
+  readonly meshedNamespaces?: string;
+}
+
+export function addEngineOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        "--ipblock-matches-pods <bool>",
+        "whether ipBlocks match pod IPs (Calico: true; upstream Kubernetes reading: false)",
+      ).choices(["true", "false"]),
+    )
+    .addOption(
+      new Option(
+        "--mesh-namespace <ns>",
+        "Istio ambient: the mesh namespace (default: istio-system when a Namespace in the input is labelled istio.io/dataplane-mode=ambient)",
+      ),
+    )
+    .addOption(
+      new Option("--hbone-port <port>", "Istio ambient: the HBONE port (default 15008)").argParser(
+        integerArgument("--hbone-port"),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--probe-source <ip>",
+        "Istio ambient: the address kubelet probes come from (default 169.254.7.127)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--meshed-namespaces <a,b>",
+        "Istio ambient: namespaces to treat as meshed besides the labelled ones",
+      ),
+    );
+}
+
+function ambientNamespaces(objects: readonly SourcedObject[]): string[] {
+  const out: string[] = [];
+  for (const { object } of objects) {
+    if (object.kind !== "Namespace") continue;
+    const metadata = object.metadata as { name?: unknown; labels?: Record<string, unknown> };
+    if (metadata?.labels?.[AMBIENT_LABEL] === "ambient" && typeof metadata.name === "string")
+      out.push(metadata.name);
+  }
+  return [...new Set(out)];
+}
+
+/** Engine options from the flags and the input; `notes` says what was inferred. */
+export function engineOptionsFrom(
+  flags: EngineFlags,
+  objects: readonly SourcedObject[],
+): { options: EngineOptions; notes: string[] } {
+  const notes: string[] = [];
+  const ipBlockMatchesPods =
+    flags.ipblockMatchesPods === undefined ? undefined : flags.ipblockMatchesPods === "true";
+  const meshed = flags.meshedNamespaces?.split(",").filter(Boolean);
+  const labelled = ambientNamespaces(objects);
+  const meshGiven =
+    flags.meshNamespace !== undefined ||
+    flags.hbonePort !== undefined ||
+    flags.probeSource !== undefined ||
+    meshed !== undefined;
+  if (!meshGiven && labelled.length === 0) return { options: { ipBlockMatchesPods }, notes };
+  if (!meshGiven)
+    notes.push(
+      `meshed (labelled ${AMBIENT_LABEL}=ambient): ${labelled.join(", ")}; mesh ${ISTIO_DEFAULT_MESH.namespace}, HBONE ${ISTIO_DEFAULT_MESH.hbonePort}, probe source ${ISTIO_DEFAULT_MESH.probeSource} (Istio's defaults; --mesh-namespace, --hbone-port, --probe-source change them)`,
+    );
+  return {
+    options: {
+      ipBlockMatchesPods,
+      mesh: {
+        namespace: flags.meshNamespace ?? ISTIO_DEFAULT_MESH.namespace,
+        hbonePort: flags.hbonePort ?? ISTIO_DEFAULT_MESH.hbonePort,
+        probeSource: flags.probeSource ?? ISTIO_DEFAULT_MESH.probeSource,
+        meshedNamespaces: meshed,
+      },
+    },
+    notes,
+  };
+}
