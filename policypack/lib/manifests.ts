@@ -2,8 +2,12 @@
  * Kubernetes manifests (YAML documents) as the resources the pack judges, for `npm run check`:
  * each object gets the Pulumi type string the program would register it under.
  */
-import { CALICO_GLOBAL_NETWORK_POLICY_TYPE, CALICO_NETWORK_POLICY_TYPE } from "./calico";
-import { K8S_NAMESPACE_TYPE, K8S_NETWORK_POLICY_TYPE } from "./netpol";
+import {
+  CALICO_GLOBAL_NETWORK_POLICY_TYPE,
+  CALICO_NETWORK_POLICY_TYPE,
+  K8S_NAMESPACE_TYPE,
+  K8S_NETWORK_POLICY_TYPE,
+} from "./reading";
 import { isObject } from "./read";
 import type { CapturedResource } from "../run";
 
