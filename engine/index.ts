@@ -40,11 +40,39 @@ export type {
   IgnoredObject,
   Endpoint,
   Direction,
+  WrittenPeer,
+  WrittenPort,
+  WrittenRule,
+  WrittenPolicy,
+  WrittenCalicoRule,
+  WrittenCalicoEntity,
+  WrittenNet,
 } from "./model/types";
+export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
-// IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
-export { formatIpv4, parseIpv4, parseCidr as parseCidrRange, rangeContains } from "./model/ipv4";
-export type { Ipv4Range } from "./model/ipv4";
+// The project's IP library (ipaddr.js underneath): IPv4 as unsigned integers and inclusive
+// ranges, IPv6 as bigint ranges
+export {
+  ALL_IPV4,
+  ALL_IPV6,
+  NON_PUBLIC_IPV6,
+  formatIpv4,
+  formatIpv6,
+  formatRangeAsCidr,
+  formatIpv6RangeAsCidr,
+  ipv6Size,
+  mergeIpv6,
+  parseIpv4,
+  parseIpv6,
+  parseCidr as parseCidrRange,
+  parseIpv6Cidr,
+  parseStrictCidr,
+  rangeContains,
+  rangesOverlap,
+  subtractIpv6,
+} from "./model/ipv4";
+export type { Ipv4Range, Ipv6Range } from "./model/ipv4";
+export * as intervals from "./model/intervals";
 
 // Connection sets
 export {
@@ -53,8 +81,13 @@ export {
   allowsConnection,
   connectionsToList,
   equalConnections,
+  everyPortProtocols,
   formatConnections,
+  intersectConnections,
   isEmptyConnections,
+  portsOf,
+  subtractConnections,
+  unionConnections,
 } from "./model/connections";
 export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connections";
 
@@ -64,6 +97,15 @@ export type { CornerDecision, PairResult } from "./evaluate/evaluator";
 export { computeConnectivity } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
+
+// Questions the policy pack asks (see engine/report/queries.ts)
+export {
+  externalAdmission,
+  ipv6Admission,
+  labelsSatisfying,
+  representativePods,
+} from "./report/queries";
+export type { ExternalAdmission } from "./report/queries";
 
 // Reports
 export { explainFlow, suggestFlowYaml } from "./report/explain";

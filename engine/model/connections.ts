@@ -127,3 +127,8 @@ export function connectionsToList(a: ConnectionSet): ProtocolPorts[] {
     ranges: iv.toPairs(a[p]),
   }));
 }
+
+/** Port protocols whose whole port range (1-65535) the set covers: "every port", however written. */
+export function everyPortProtocols(a: ConnectionSet): PortProtocol[] {
+  return PORT_PROTOCOLS.filter((p) => iv.equals(a[p], UNIVERSE[p]));
+}

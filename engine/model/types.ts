@@ -1,7 +1,7 @@
 /** The normalised cluster model every evaluator and report works on. */
 import type { ConnectionSet } from "./connections";
-import type { Ipv4Range } from "./ipv4";
-import type { Labels } from "./label-selector";
+import type { Ipv4Range, Ipv6Range } from "./ipv4";
+import type { Labels, LabelSelectorMatcher } from "./label-selector";
 import type { ObjectRef } from "./problems";
 import type { PortProtocol } from "./connections";
 
@@ -101,6 +101,58 @@ export interface EndpointMatcher {
 }
 
 export type RuleAction = "Allow" | "Deny" | "Log" | "Pass";
+
+/**
+ * The written form of a rule, kept by the normaliser (the one reading) for the checks where the
+ * form is the point: which peer item says what, at which path. Every part is already validated.
+ */
+export type WrittenPeer =
+  | {
+      readonly kind: "pods";
+      readonly path: string;
+      /** Absent: the policy's own namespace (Kubernetes) or its scope (Calico). */
+      readonly namespaceSelector?: LabelSelectorMatcher;
+      readonly podSelector?: LabelSelectorMatcher;
+      /** The model's matcher for this peer. */
+      readonly matcher: EndpointMatcher;
+    }
+  | {
+      readonly kind: "ipBlock";
+      readonly family: 4;
+      readonly path: string;
+      readonly text: string;
+      readonly prefix: number;
+      readonly cidr: Ipv4Range;
+      readonly except: readonly Ipv4Range[];
+      readonly matcher: EndpointMatcher;
+    }
+  | {
+      /** Kept although the IPv4 model ignores it: the pack judges what it admits. */
+      readonly kind: "ipBlock";
+      readonly family: 6;
+      readonly path: string;
+      readonly text: string;
+      readonly prefix: number;
+      readonly cidr: Ipv6Range;
+      readonly except: readonly Ipv6Range[];
+    };
+
+export interface WrittenPort {
+  readonly path: string;
+  /** Normalised (upper case). */
+  readonly protocol: PortProtocol;
+  /** As written (`tcp` stays `tcp`); `undefined` when the field is absent (TCP). */
+  readonly protocolText?: string;
+  /** Absent: every port of the protocol. */
+  readonly ports?: { readonly from: number; readonly to: number } | { readonly name: string };
+}
+
+export interface WrittenRule {
+  /** "any" when the rule has no `from`/`to` (or an empty list). */
+  readonly peers: "any" | readonly WrittenPeer[];
+  /** Absent when the rule has no `ports` (every protocol, every port). */
+  readonly ports?: readonly WrittenPort[];
+}
 export type Direction = "ingress" | "egress";
 
 export interface NormalRule {
@@ -117,6 +169,56 @@ export interface NormalRule {
   connections(destination: Endpoint): ConnectionSet;
   readonly portsDescription: string;
   readonly usesNamedPorts: boolean;
+  /**
+   * Every connection the rule may allow towards some destination: a named port counts as every
+   * port of its protocol, since it resolves to whatever the destination pod calls that name.
+   */
+  readonly possibleConnections: ConnectionSet;
+  /** The connections the rule matches towards every destination (named ports left out). */
+  readonly certainConnections: ConnectionSet;
+  /** Kubernetes rules only: the written form (Calico keeps its own, see WrittenCalicoRule). */
+  readonly written?: WrittenRule;
+  /** Calico rules only. */
+  readonly calico?: WrittenCalicoRule;
+}
+
+/** A Calico entity (source or destination) as written, validated. */
+export interface WrittenCalicoEntity {
+  readonly path: string;
+  readonly selector?: string;
+  readonly notSelector?: string;
+  readonly namespaceSelector?: string;
+  readonly nets: readonly WrittenNet[];
+  readonly notNets: readonly WrittenNet[];
+  readonly hasPorts: boolean;
+}
+
+export interface WrittenNet {
+  readonly path: string;
+  readonly text: string;
+  readonly family: 4 | 6;
+  readonly prefix: number;
+  /** IPv6 nets: the addresses (the IPv4 model holds IPv4 nets in the rule's matcher). */
+  readonly ipv6?: Ipv6Range;
+}
+
+export interface WrittenCalicoRule {
+  /** As written; absent means every protocol. */
+  readonly protocol?: string | number;
+  readonly source: WrittenCalicoEntity;
+  readonly destination: WrittenCalicoEntity;
+}
+
+/** What the policy says about itself as written (before defaulting). */
+export interface WrittenPolicy {
+  /** `spec.policyTypes` / `spec.types` as written; absent when the field is absent or empty. */
+  readonly types?: readonly ("Ingress" | "Egress")[];
+  /** Rules written per direction, including those the types make the API ignore. */
+  readonly ruleCounts: { readonly ingress: number; readonly egress: number };
+  /** Kubernetes: `spec.podSelector`. */
+  readonly podSelector?: LabelSelectorMatcher;
+  /** Calico: `spec.selector` as written (absent: every endpoint in scope). */
+  readonly selectorText?: string;
 }
 
 export type PolicyKind =
@@ -139,6 +241,7 @@ export interface NormalPolicy {
   selects(pod: PodInfo): boolean;
   /** Label keys the target selector reads. */
   readonly targetLabelKeys: readonly string[];
+  readonly written: WrittenPolicy;
 }
 
 export interface IgnoredObject {

@@ -14,7 +14,7 @@ import { CalicoSelectorError, parseSelectorAst, selectorLabelKeys } from "../cal
 import type { ConnectionSet } from "../model/connections";
 import * as conn from "../model/connections";
 import type { Ipv4Range } from "../model/ipv4";
-import { isIpv6Text, parseCidr } from "../model/ipv4";
+import { isIpv6Text, parseCidr, parseIpv6Cidr } from "../model/ipv4";
 import type { ObjectRef, ProblemSink } from "../model/problems";
 import type {
   Endpoint,
@@ -23,12 +23,19 @@ import type {
   NormalRule,
   PolicyKind,
   RuleAction,
+  WrittenCalicoEntity,
+  WrittenNet,
 } from "../model/types";
 import { evaluateSelector } from "../calico/selector-ast";
 import type { CalicoEntityCriteria } from "./matchers";
 import { calicoEntity } from "./matchers";
 import type { PortEntry } from "./k8s-policy";
-import { describePorts, parsePortNumber, portEntriesToConnections } from "./k8s-policy";
+import {
+  describePorts,
+  parsePortNumber,
+  portEntriesBounds,
+  portEntriesToConnections,
+} from "./k8s-policy";
 import { isObject, readRuleList, startObject, type Raw } from "./raw";
 
 const PROTOCOL_NUMBERS: Readonly<Record<number, string>> = {
@@ -124,6 +131,7 @@ function parseCalicoPorts(
 function parseNets(
   raw: unknown,
   at: string,
+  written: WrittenNet[],
   fail: (path: string, message: string) => void,
   warn: (path: string, message: string) => void,
 ): Ipv4Range[] | undefined {
@@ -134,15 +142,31 @@ function parseNets(
   }
   const out: Ipv4Range[] = [];
   raw.forEach((item: unknown, i) => {
+    const itemAt = `${at}[${i}]`;
     if (typeof item === "string" && isIpv6Text(item)) {
-      warn(`${at}[${i}]`, `IPv6 net ${item} ignored (IPv4 model)`);
+      // Validated and kept in the written form; the IPv4 model ignores it.
+      const ipv6 = parseIpv6Cidr(item);
+      if (ipv6 === undefined) fail(itemAt, `invalid CIDR ${JSON.stringify(item)}`);
+      else {
+        warn(itemAt, `IPv6 net ${item} ignored (IPv4 model)`);
+        written.push({ path: itemAt, text: item, family: 6, prefix: prefixOf(item, 128), ipv6 });
+      }
       return;
     }
     const parsed = typeof item === "string" ? parseCidr(item) : undefined;
-    if (parsed === undefined) fail(`${at}[${i}]`, `invalid CIDR ${JSON.stringify(item)}`);
-    else out.push(parsed);
+    if (parsed === undefined) fail(itemAt, `invalid CIDR ${JSON.stringify(item)}`);
+    else {
+      out.push(parsed);
+      written.push({ path: itemAt, text: item as string, family: 4, prefix: prefixOf(item as string, 32) });
+    }
   });
   return out;
+}
+
+/** A net's prefix length; a bare address is a host route. */
+function prefixOf(text: string, hostPrefix: number): number {
+  const slash = text.indexOf("/");
+  return slash < 0 ? hostPrefix : Number(text.slice(slash + 1));
 }
 
 function parseSelectorField(
@@ -167,6 +191,7 @@ function parseSelectorField(
 
 interface ParsedEntity {
   readonly matcher: EndpointMatcher | "any";
+  readonly written: WrittenCalicoEntity;
   readonly ports?: PortEntry[];
   readonly notPorts?: PortEntry[];
 }
@@ -181,10 +206,11 @@ function parseEntity(
   fail: (path: string, message: string) => void,
   warn: (path: string, message: string) => void,
 ): ParsedEntity {
-  if (raw === undefined || raw === null) return { matcher: "any" };
+  const nothingWritten: WrittenCalicoEntity = { path: at, nets: [], notNets: [], hasPorts: false };
+  if (raw === undefined || raw === null) return { matcher: "any", written: nothingWritten };
   if (!isObject(raw)) {
     fail(at, "must be an object");
-    return { matcher: "any" };
+    return { matcher: "any", written: nothingWritten };
   }
   const supported = [
     "selector",
@@ -208,8 +234,10 @@ function parseEntity(
     `${at}.namespaceSelector`,
     fail,
   );
-  const nets = parseNets(raw.nets, `${at}.nets`, fail, warn);
-  const notNets = parseNets(raw.notNets, `${at}.notNets`, fail, warn);
+  const writtenNets: WrittenNet[] = [];
+  const writtenNotNets: WrittenNet[] = [];
+  const nets = parseNets(raw.nets, `${at}.nets`, writtenNets, fail, warn);
+  const notNets = parseNets(raw.notNets, `${at}.notNets`, writtenNotNets, fail, warn);
   const criteria: CalicoEntityCriteria = {
     selector: selector?.node,
     selectorText: selector?.text,
@@ -222,6 +250,15 @@ function parseEntity(
   };
   return {
     matcher: calicoEntity(criteria, policyNamespace, ipBlockMatchesPods),
+    written: {
+      path: at,
+      selector: selector?.text,
+      notSelector: notSelector?.text,
+      namespaceSelector: namespaceSelector?.text,
+      nets: writtenNets,
+      notNets: writtenNotNets,
+      hasPorts: Array.isArray(raw.ports) && raw.ports.length > 0,
+    },
     ports:
       side === "destination"
         ? parseCalicoPorts(raw.ports, `${at}.ports`, protocol, fail)
@@ -233,12 +270,10 @@ function parseEntity(
   };
 }
 
-function ruleConnections(
+function protocolBase(
   protocol: CalicoProtocol | undefined,
   notProtocol: CalicoProtocol | undefined,
-  ports: PortEntry[] | undefined,
-  notPorts: PortEntry[] | undefined,
-): (destination: Endpoint) => ConnectionSet {
+): ConnectionSet {
   let base: ConnectionSet =
     protocol === undefined
       ? conn.ALL_CONNECTIONS
@@ -247,6 +282,35 @@ function ruleConnections(
         : conn.wholeProtocol(protocol);
   if (notProtocol !== undefined && notProtocol !== "unmodelled")
     base = conn.subtractConnections(base, conn.wholeProtocol(notProtocol));
+  return base;
+}
+
+/** What a rule allows whatever the destination, named ports taken at most / at least. */
+function ruleConnectionBounds(
+  protocol: CalicoProtocol | undefined,
+  notProtocol: CalicoProtocol | undefined,
+  ports: PortEntry[] | undefined,
+  notPorts: PortEntry[] | undefined,
+): { possible: ConnectionSet; certain: ConnectionSet } {
+  const base = protocolBase(protocol, notProtocol);
+  const allowed = ports === undefined ? undefined : portEntriesBounds(ports);
+  const excluded = notPorts === undefined ? undefined : portEntriesBounds(notPorts);
+  let possible = allowed ? conn.intersectConnections(base, allowed.possible) : base;
+  let certain = allowed ? conn.intersectConnections(base, allowed.certain) : base;
+  if (excluded) {
+    possible = conn.subtractConnections(possible, excluded.certain);
+    certain = conn.subtractConnections(certain, excluded.possible);
+  }
+  return { possible, certain };
+}
+
+function ruleConnections(
+  protocol: CalicoProtocol | undefined,
+  notProtocol: CalicoProtocol | undefined,
+  ports: PortEntry[] | undefined,
+  notPorts: PortEntry[] | undefined,
+): (destination: Endpoint) => ConnectionSet {
+  const base = protocolBase(protocol, notProtocol);
   const allowed = ports === undefined ? undefined : portEntriesToConnections(ports);
   const excluded = notPorts === undefined ? undefined : portEntriesToConnections(notPorts);
   return (destination) => {
@@ -313,6 +377,7 @@ export function normaliseCalicoPolicy(
 
   let appliesIngress: boolean;
   let appliesEgress: boolean;
+  const writtenTypes: ("Ingress" | "Egress")[] = [];
   if (spec.types === undefined || spec.types === null) {
     appliesEgress = egressRaw.length > 0;
     appliesIngress = ingressRaw.length > 0 || !appliesEgress;
@@ -322,6 +387,7 @@ export function normaliseCalicoPolicy(
   } else {
     appliesIngress = appliesEgress = false;
     spec.types.forEach((t: unknown, i) => {
+      if (t === "Ingress" || t === "Egress") writtenTypes.push(t);
       if (t === "Ingress") appliesIngress = true;
       else if (t === "Egress") appliesEgress = true;
       else fail(`spec.types[${i}]`, `unknown type ${JSON.stringify(t)}`);
@@ -382,6 +448,9 @@ export function normaliseCalicoPolicy(
       const connections = ipv6Only
         ? () => conn.NO_CONNECTIONS
         : ruleConnections(protocol, notProtocol, dst.ports, dst.notPorts);
+      const bounds = ipv6Only
+        ? { possible: conn.NO_CONNECTIONS, certain: conn.NO_CONNECTIONS }
+        : ruleConnectionBounds(protocol, notProtocol, dst.ports, dst.notPorts);
       const protoText =
         protocol === undefined
           ? "any protocol"
@@ -404,6 +473,16 @@ export function normaliseCalicoPolicy(
           (dst.notPorts ? ` except ${describePorts(dst.notPorts)}` : "") +
           (ipv6Only ? " (IPv6 only: matches nothing here)" : ""),
         usesNamedPorts,
+        possibleConnections: bounds.possible,
+        certainConnections: bounds.certain,
+        calico: {
+          protocol:
+            typeof rule.protocol === "string" || typeof rule.protocol === "number"
+              ? rule.protocol
+              : undefined,
+          source: src.written,
+          destination: dst.written,
+        },
       };
     });
   const ingress = buildRules("ingress", ingressRaw);
@@ -431,5 +510,10 @@ export function normaliseCalicoPolicy(
       (nsTarget === undefined || evaluateSelector(nsTarget, pod.calicoNamespaceLabels)) &&
       evaluateSelector(target, pod.calicoLabels),
     targetLabelKeys: [...keys],
+    written: {
+      types: writtenTypes.length > 0 ? writtenTypes : undefined,
+      ruleCounts: { ingress: ingressRaw.length, egress: egressRaw.length },
+      selectorText: typeof spec.selector === "string" ? spec.selector : undefined,
+    },
   };
 }

@@ -11,13 +11,20 @@
  */
 import type { ConnectionSet } from "../model/connections";
 import * as conn from "../model/connections";
-import type { Ipv4Range } from "../model/ipv4";
-import { isIpv6Text, parseCidr, rangeContains } from "../model/ipv4";
+import type { Ipv4Range, Ipv6Range } from "../model/ipv4";
+import { isIpv6Text, parseCidr, parseIpv6Cidr } from "../model/ipv4";
 import type { LabelSelectorMatcher } from "../model/label-selector";
 import { compileLabelSelector } from "../model/label-selector";
 import type { ObjectRef } from "../model/problems";
 import type { ProblemSink } from "../model/problems";
-import type { Endpoint, EndpointMatcher, NormalPolicy, NormalRule } from "../model/types";
+import type {
+  Endpoint,
+  EndpointMatcher,
+  NormalPolicy,
+  NormalRule,
+  WrittenPeer,
+  WrittenPort,
+} from "../model/types";
 import { describeLabelSelector, ipBlockPeer, kubernetesPodPeer } from "./matchers";
 import { isObject, readRuleList, startObject, type Raw } from "./raw";
 
@@ -78,6 +85,32 @@ export function portEntriesToConnections(
   };
 }
 
+/**
+ * What port entries allow whatever the destination: `possible` takes a named port as every port
+ * of its protocol (it may resolve to any), `certain` leaves it out.
+ */
+export function portEntriesBounds(entries: readonly PortEntry[] | undefined): {
+  possible: ConnectionSet;
+  certain: ConnectionSet;
+} {
+  if (entries === undefined) return { possible: conn.ALL_CONNECTIONS, certain: conn.ALL_CONNECTIONS };
+  let possible: ConnectionSet = conn.NO_CONNECTIONS;
+  let certain: ConnectionSet = conn.NO_CONNECTIONS;
+  for (const entry of entries) {
+    if (entry.ports !== undefined && "name" in entry.ports) {
+      possible = conn.unionConnections(possible, conn.wholeProtocol(entry.protocol));
+      continue;
+    }
+    const set =
+      entry.ports === undefined
+        ? conn.wholeProtocol(entry.protocol)
+        : conn.portsOf(entry.protocol, [entry.ports.from, entry.ports.to]);
+    possible = conn.unionConnections(possible, set);
+    certain = conn.unionConnections(certain, set);
+  }
+  return { possible, certain };
+}
+
 export function parsePortNumber(value: unknown): number | undefined {
   return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535
     ? value
@@ -88,7 +121,7 @@ function parseK8sPorts(
   raw: unknown,
   path: string,
   fail: (path: string, message: string) => void,
-): PortEntry[] | undefined {
+): WrittenPort[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) {
     fail(path, "must be a list");
@@ -96,13 +129,15 @@ function parseK8sPorts(
   }
   // An empty `ports: []` list, like a missing one, restricts nothing.
   if (raw.length === 0) return undefined;
-  const entries: PortEntry[] = [];
+  const entries: WrittenPort[] = [];
   raw.forEach((item: unknown, i) => {
     const at = `${path}[${i}]`;
     if (!isObject(item)) {
       fail(at, "must be an object");
       return;
     }
+    const protocolText = typeof item.protocol === "string" ? item.protocol : undefined;
+    const written = { path: at, protocolText };
     for (const key of Object.keys(item)) {
       if (!PORT_KEYS.has(key)) fail(`${at}.${key}`, "unknown field (protocol, port, endPort)");
     }
@@ -120,7 +155,7 @@ function parseK8sPorts(
     if (port === undefined || port === null) {
       if (endPort !== undefined && endPort !== null)
         fail(`${at}.endPort`, "endPort needs a numeric port");
-      entries.push({ protocol });
+      entries.push({ ...written, protocol });
       return;
     }
     if (typeof port === "string") {
@@ -135,7 +170,7 @@ function parseK8sPorts(
         fail(`${at}.endPort`, "endPort cannot be used with a named port");
         return;
       }
-      entries.push({ protocol, ports: { name: port } });
+      entries.push({ ...written, protocol, ports: { name: port } });
       return;
     }
     const from = parsePortNumber(port);
@@ -155,9 +190,87 @@ function parseK8sPorts(
       }
       to = end;
     }
-    entries.push({ protocol, ports: { from, to } });
+    entries.push({ ...written, protocol, ports: { from, to } });
   });
   return entries;
+}
+
+interface ParsedPeers {
+  readonly matchers: "any" | EndpointMatcher[];
+  readonly written: "any" | WrittenPeer[];
+}
+
+/**
+ * An ipBlock, IPv4 or IPv6. The API server wants CIDR notation (no bare address) and every
+ * except strictly inside the CIDR. IPv6 blocks are validated and kept in the written form;
+ * the IPv4 model ignores them (with a warning, which can only deny more).
+ */
+function parseIpBlock(
+  ipBlock: unknown,
+  at: string,
+  ipBlockMatchesPods: boolean,
+  fail: (path: string, message: string) => void,
+  warn: (path: string, message: string) => void,
+): WrittenPeer | undefined {
+  if (!isObject(ipBlock) || typeof ipBlock.cidr !== "string") {
+    fail(`${at}.ipBlock.cidr`, "must be a CIDR string");
+    return undefined;
+  }
+  for (const key of Object.keys(ipBlock))
+    if (key !== "cidr" && key !== "except") fail(`${at}.ipBlock.${key}`, "unknown field (cidr, except)");
+  const text = ipBlock.cidr;
+  const family = isIpv6Text(text) ? 6 : 4;
+  type Block = { lo: number; hi: number } | { lo: bigint; hi: bigint };
+  const parse = (value: string): Block | undefined =>
+    family === 6 ? parseIpv6Cidr(value, false) : parseCidr(value, false);
+  const cidr = parse(text);
+  if (cidr === undefined) {
+    fail(`${at}.ipBlock.cidr`, `invalid CIDR ${JSON.stringify(text)} (an address with /prefix)`);
+    return undefined;
+  }
+  const exceptRaw = ipBlock.except ?? [];
+  if (!Array.isArray(exceptRaw)) {
+    fail(`${at}.ipBlock.except`, "must be a list of CIDRs");
+    return undefined;
+  }
+  const except: Block[] = [];
+  exceptRaw.forEach((e: unknown, j) => {
+    const parsed = typeof e === "string" && isIpv6Text(e) === (family === 6) ? parse(e) : undefined;
+    if (parsed === undefined)
+      fail(`${at}.ipBlock.except[${j}]`, `invalid IPv${family} CIDR ${JSON.stringify(e)}`);
+    else if (
+      parsed.lo < cidr.lo ||
+      parsed.hi > cidr.hi ||
+      (parsed.lo === cidr.lo && parsed.hi === cidr.hi)
+    )
+      fail(`${at}.ipBlock.except[${j}]`, `${String(e)} must be strictly inside ${text}`);
+    else except.push(parsed);
+  });
+  const prefix = Number(text.split("/")[1]);
+  if (family === 6) {
+    warn(`${at}.ipBlock.cidr`, `IPv6 block ${text} ignored (IPv4 model)`);
+    return {
+      kind: "ipBlock",
+      family: 6,
+      path: at,
+      text,
+      prefix,
+      cidr: cidr as Ipv6Range,
+      except: except as Ipv6Range[],
+    };
+  }
+  const v4 = cidr as Ipv4Range;
+  const v4Except = except as Ipv4Range[];
+  return {
+    kind: "ipBlock",
+    family: 4,
+    path: at,
+    text,
+    prefix,
+    cidr: v4,
+    except: v4Except,
+    matcher: ipBlockPeer(v4, v4Except, ipBlockMatchesPods),
+  };
 }
 
 function parsePeers(
@@ -167,14 +280,14 @@ function parsePeers(
   ipBlockMatchesPods: boolean,
   fail: (path: string, message: string) => void,
   warn: (path: string, message: string) => void,
-): "any" | EndpointMatcher[] {
-  if (raw === undefined || raw === null) return "any";
+): ParsedPeers {
+  if (raw === undefined || raw === null) return { matchers: "any", written: "any" };
   if (!Array.isArray(raw)) {
     fail(path, "must be a list");
-    return [];
+    return { matchers: [], written: [] };
   }
-  if (raw.length === 0) return "any";
-  const peers: EndpointMatcher[] = [];
+  if (raw.length === 0) return { matchers: "any", written: "any" };
+  const written: WrittenPeer[] = [];
   raw.forEach((item: unknown, i) => {
     const at = `${path}[${i}]`;
     if (!isObject(item)) {
@@ -198,38 +311,8 @@ function parsePeers(
       return;
     }
     if (hasIpBlock) {
-      if (!isObject(ipBlock) || typeof ipBlock.cidr !== "string") {
-        fail(`${at}.ipBlock.cidr`, "must be a CIDR string");
-        return;
-      }
-      if (isIpv6Text(ipBlock.cidr)) {
-        // The model is IPv4 only: an IPv6 block can match no IPv4 address.
-        warn(`${at}.ipBlock.cidr`, `IPv6 block ${ipBlock.cidr} ignored (IPv4 model)`);
-        return;
-      }
-      const cidr = parseCidr(ipBlock.cidr);
-      if (cidr === undefined) {
-        fail(`${at}.ipBlock.cidr`, `invalid CIDR ${JSON.stringify(ipBlock.cidr)}`);
-        return;
-      }
-      const except: Ipv4Range[] = [];
-      const exceptRaw = ipBlock.except ?? [];
-      if (!Array.isArray(exceptRaw)) {
-        fail(`${at}.ipBlock.except`, "must be a list of CIDRs");
-        return;
-      }
-      exceptRaw.forEach((e: unknown, j) => {
-        const parsed = typeof e === "string" ? parseCidr(e) : undefined;
-        if (parsed === undefined)
-          fail(`${at}.ipBlock.except[${j}]`, `invalid CIDR ${JSON.stringify(e)}`);
-        else if (!rangeContains(cidr, parsed) || (parsed.lo === cidr.lo && parsed.hi === cidr.hi))
-          fail(
-            `${at}.ipBlock.except[${j}]`,
-            `${String(e)} must be strictly inside ${ipBlock.cidr}`,
-          );
-        else except.push(parsed);
-      });
-      peers.push(ipBlockPeer(cidr, except, ipBlockMatchesPods));
+      const block = parseIpBlock(ipBlock, at, ipBlockMatchesPods, fail, warn);
+      if (block) written.push(block);
       return;
     }
     const selectorProblems: [string, string][] = [];
@@ -241,9 +324,16 @@ function parsePeers(
       : undefined;
     for (const [p, m] of selectorProblems) fail(p, m);
     if (selectorProblems.length > 0) return;
-    peers.push(kubernetesPodPeer(nsSelector, pSelector, policyNamespace));
+    written.push({
+      kind: "pods",
+      path: at,
+      namespaceSelector: nsSelector,
+      podSelector: pSelector,
+      matcher: kubernetesPodPeer(nsSelector, pSelector, policyNamespace),
+    });
   });
-  return peers;
+  const matchers = written.flatMap((p) => ("matcher" in p ? [p.matcher] : []));
+  return { matchers, written };
 }
 
 export function normaliseKubernetesPolicy(
@@ -274,6 +364,7 @@ export function normaliseKubernetesPolicy(
 
   let appliesIngress = true;
   let appliesEgress = egressRaw.length > 0;
+  const writtenTypes: ("Ingress" | "Egress")[] = [];
   // An empty list is defaulted like an absent one (networking/v1 SetDefaults_NetworkPolicy).
   const typesGiven = Array.isArray(spec.policyTypes)
     ? spec.policyTypes.length > 0
@@ -285,6 +376,7 @@ export function normaliseKubernetesPolicy(
       appliesIngress = false;
       appliesEgress = false;
       spec.policyTypes.forEach((t: unknown, i) => {
+        if (t === "Ingress" || t === "Egress") writtenTypes.push(t);
         if (t === "Ingress") appliesIngress = true;
         else if (t === "Egress") appliesEgress = true;
         else fail(`spec.policyTypes[${i}]`, `unknown policy type ${JSON.stringify(t)}`);
@@ -303,7 +395,7 @@ export function normaliseKubernetesPolicy(
       const known = [peerField, "ports"];
       const extra = Object.keys(rule).filter((k) => !known.includes(k));
       if (extra.length > 0) fail(path, `unknown rule field(s): ${extra.join(", ")}`);
-      const peers = parsePeers(
+      const { matchers: peers, written: writtenPeers } = parsePeers(
         rule[peerField],
         `${path}.${peerField}`,
         ref.namespace,
@@ -317,6 +409,7 @@ export function normaliseKubernetesPolicy(
         // A named port can only be resolved on a pod; netpol-analyzer rejects this too.
         fail(`${path}.ports`, "a named port cannot be combined with an ipBlock peer");
       const local = "any" as const;
+      const bounds = portEntriesBounds(ports);
       return {
         index,
         path,
@@ -326,6 +419,9 @@ export function normaliseKubernetesPolicy(
         connections: portEntriesToConnections(ports),
         portsDescription: describePorts(ports),
         usesNamedPorts,
+        possibleConnections: bounds.possible,
+        certainConnections: bounds.certain,
+        written: { peers: writtenPeers, ports },
       };
     });
   const ingress = buildRules("ingress", ingressRaw);
@@ -346,5 +442,10 @@ export function normaliseKubernetesPolicy(
         : `pods [${describeLabelSelector(podSelector)}] in namespace ${namespace}`,
     selects: (pod) => pod.namespace === namespace && podSelector.matches(pod.labels),
     targetLabelKeys: podSelector.requirements.map((r) => r.key),
+    written: {
+      types: typesGiven ? writtenTypes : undefined,
+      ruleCounts: { ingress: ingressRaw.length, egress: egressRaw.length },
+      podSelector,
+    },
   };
 }

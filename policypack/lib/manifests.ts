@@ -3,8 +3,12 @@
  * the Pulumi type string the program would register it under. Reading the files is the engine
  * loader's job (one reader for every CLI); this only maps kinds to types.
  */
-import { CALICO_GLOBAL_NETWORK_POLICY_TYPE, CALICO_NETWORK_POLICY_TYPE } from "./calico";
-import { K8S_NAMESPACE_TYPE, K8S_NETWORK_POLICY_TYPE } from "./netpol";
+import {
+  CALICO_GLOBAL_NETWORK_POLICY_TYPE,
+  CALICO_NETWORK_POLICY_TYPE,
+  K8S_NAMESPACE_TYPE,
+  K8S_NETWORK_POLICY_TYPE,
+} from "./reading";
 import { isObject } from "./read";
 import type { CapturedResource } from "../run";
 import type { SourcedObject } from "../../engine/load/parse";

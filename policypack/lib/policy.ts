@@ -17,6 +17,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { formatProblem, ManifestError } from "../../engine";
 import { isUnknownValueError, MalformedError, unknownPath } from "./errors";
 import {
   type ClusterFacts,
@@ -159,7 +160,16 @@ function cannotVerify(policyName: string, what: string, error: unknown): Finding
       fix: `correct ${error.path} to the shape the API server expects`,
     };
   }
+  if (error instanceof ManifestError) return rejectedObject(policyName, what, error);
   return undefined;
+}
+
+/** The engine's located problems with an object, as one finding: the API server would refuse it. */
+export function rejectedObject(policyName: string, what: string, error: ManifestError): Finding {
+  return {
+    message: `cannot verify ${policyName} on ${what}: the object is invalid (the API server or the engine rejects it):\n${error.problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`,
+    fix: "correct each field named above; nothing in an object that cannot be read is judged safe",
+  };
 }
 
 export function renderFinding(finding: Finding): string {

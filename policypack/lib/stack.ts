@@ -7,6 +7,7 @@
  * reports those problems as violations of its own.
  */
 import type { NamespaceConfig, StackConfig } from "../../config/types";
+import { formatProblem, ManifestError } from "../../engine";
 import { isUnknownValueError, MalformedError, unknownPath } from "./errors";
 import {
   type ClusterFacts,
@@ -14,16 +15,16 @@ import {
   factIfGiven,
   factsFromStackConfig,
 } from "./facts";
-import {
-  effectivePolicyTypes,
-  K8S_NAMESPACE_TYPE,
-  K8S_NETWORK_POLICY_TYPE,
-  type NetworkPolicyModel,
-  readNetworkPolicy,
-} from "./netpol";
+import type { NormalPolicy } from "../../engine";
 import type { Finding, StackSubject } from "./policy";
 import { isObject } from "./read";
-import { isEmptySelector } from "./selectors";
+import {
+  CALICO_POLICY_TYPES,
+  K8S_NAMESPACE_TYPE,
+  K8S_NETWORK_POLICY_TYPE,
+  manifestOf,
+  readPolicy,
+} from "./reading";
 
 export const CLUSTER_PROTECTION_TYPE = "zt-netpol:cluster:ClusterProtection";
 export const NAMESPACE_PROTECTION_TYPE = "zt-netpol:network:NamespaceProtection";
@@ -32,11 +33,15 @@ export const AMBIENT_LABEL = "istio.io/dataplane-mode";
 
 export interface NetpolEntry {
   readonly urn: string;
-  readonly model: NetworkPolicyModel;
+  /** The engine's reading of the object. */
+  readonly policy: NormalPolicy;
 }
 
 export interface StackView {
+  /** Kubernetes NetworkPolicies, each read by the engine. */
   readonly netpols: readonly NetpolEntry[];
+  /** Every object that feeds a connectivity model (policies and Namespaces), as manifests. */
+  readonly manifests: readonly Record<string, unknown>[];
   /** Facts of the stack itself when a ClusterProtection is present, else the pack config's. */
   readonly facts: ClusterFacts;
   /** True when the facts came from the stack's ClusterProtection. */
@@ -63,7 +68,9 @@ function readSafely<T>(
       ? `${unknownPath(error)} is unknown during preview`
       : error instanceof MalformedError
         ? `${error.path}: ${error.expectation}`
-        : undefined;
+        : error instanceof ManifestError
+          ? `it is invalid: ${error.problems.map(formatProblem).join("; ")}`
+          : undefined;
     if (because === undefined) throw error;
     problems.push({
       message: `cannot verify ${policyName} on ${subject.type} ${subject.name} because ${because}`,
@@ -74,12 +81,15 @@ function readSafely<T>(
   }
 }
 
+/** True when a Kubernetes policy's podSelector is `{}`: it selects every pod of its namespace. */
+export function selectsEveryPod(policy: NormalPolicy): boolean {
+  return policy.written.podSelector?.requirements.length === 0;
+}
+
 /** True for a default-deny baseline: selects every pod, governs both directions explicitly. */
-export function isBaseline(model: NetworkPolicyModel): boolean {
-  const types = model.policyTypes ?? [];
-  return (
-    isEmptySelector(model.podSelector) && types.includes("Ingress") && types.includes("Egress")
-  );
+export function isBaseline(policy: NormalPolicy): boolean {
+  const types = policy.written.types ?? [];
+  return selectsEveryPod(policy) && types.includes("Ingress") && types.includes("Egress");
 }
 
 export function readStack(
@@ -89,6 +99,7 @@ export function readStack(
 ): StackView {
   const problems: Finding[] = [];
   const netpols: NetpolEntry[] = [];
+  const manifests: Record<string, unknown>[] = [];
   let clusterConfig: StackConfig | undefined;
   const meshEvidence = new Map<string, boolean>();
   const declared = new Map<string, string>();
@@ -97,14 +108,16 @@ export function readStack(
     meshEvidence.set(ns, (meshEvidence.get(ns) ?? false) || meshed);
   };
   for (const subject of resources) {
-    if (subject.type === K8S_NETWORK_POLICY_TYPE) {
-      const model = readSafely(
+    if (subject.type === K8S_NETWORK_POLICY_TYPE || CALICO_POLICY_TYPES.includes(subject.type)) {
+      const policy = readSafely(
         subject,
         policyName,
-        () => readNetworkPolicy(subject.props),
+        () => readPolicy(subject.type, subject.props),
         problems,
       );
-      if (model) netpols.push({ urn: subject.urn, model });
+      if (!policy) continue;
+      manifests.push(manifestOf(subject.type, subject.props));
+      if (subject.type === K8S_NETWORK_POLICY_TYPE) netpols.push({ urn: subject.urn, policy });
     } else if (subject.type === CLUSTER_PROTECTION_TYPE) {
       clusterConfig = readSafely(
         subject,
@@ -143,6 +156,7 @@ export function readStack(
             throw new MalformedError("metadata.name", "expected a namespace name");
           }
           declared.set(metadata.name, subject.urn);
+          manifests.push(manifestOf(subject.type, subject.props));
           const labels = isObject(metadata.labels) ? metadata.labels : {};
           noteMeshed(metadata.name, labels[AMBIENT_LABEL] === "ambient");
         },
@@ -162,6 +176,7 @@ export function readStack(
   const meshedNamespaces = new Set([...configMeshed, ...meshEvidence.keys()].filter(isMeshed));
   return {
     netpols,
+    manifests,
     facts,
     factsFromStack: clusterConfig !== undefined,
     protectedNamespaces,
@@ -173,20 +188,23 @@ export function readStack(
 }
 
 export function netpolsIn(view: StackView, namespace: string): NetpolEntry[] {
-  return view.netpols.filter((e) => e.model.namespace === namespace);
+  return view.netpols.filter((e) => e.policy.namespace === namespace);
 }
 
 /** Why a policy that should be a baseline is not one, as short clauses. */
-export function baselineDefects(model: NetworkPolicyModel): string[] {
+export function baselineDefects(policy: NormalPolicy): string[] {
   const defects: string[] = [];
-  if (!isEmptySelector(model.podSelector))
+  if (!selectsEveryPod(policy))
     defects.push("spec.podSelector is not {} (it must select every pod)");
-  const types = model.policyTypes;
+  const types = policy.written.types;
   if (!types || types.length === 0) {
-    const assumed = [...effectivePolicyTypes(model)].join(", ");
+    const assumed = [
+      ...(policy.appliesTo.ingress ? ["Ingress"] : []),
+      ...(policy.appliesTo.egress ? ["Egress"] : []),
+    ].join(", ");
     defects.push(`spec.policyTypes is not set (the API server assumes [${assumed}])`);
   } else {
-    for (const t of ["Ingress", "Egress"])
+    for (const t of ["Ingress", "Egress"] as const)
       if (!types.includes(t)) defects.push(`spec.policyTypes lacks ${t}`);
   }
   return defects;

@@ -8,46 +8,136 @@
  * - an `Allow` rule names a protocol, its remote side (nets or selectors) and, for TCP/UDP/SCTP,
  *   its destination ports.
  *
- * These objects are CustomResources: matched by type string (see lib/calico.ts).
+ * These objects are CustomResources: matched by type string (see lib/reading.ts).
  */
-import { CalicoSelectorError, parseCalicoSelector } from "../../engine/calico/selector";
-import {
-  type CalicoEntity,
-  CALICO_POLICY_TYPES,
-  type CalicoPolicyModel,
-  PORTED_PROTOCOLS,
-  readCalicoPolicy,
-} from "../lib/calico";
-import { type Finding, resourcePolicy } from "../lib/policy";
+import { ManifestError, type NormalPolicy, type WrittenCalicoEntity } from "../../engine";
+import { policyFinding } from "../lib/findings";
+import { type Finding, rejectedObject, resourcePolicy } from "../lib/policy";
+import { CALICO_POLICY_TYPES, readPolicy } from "../lib/reading";
+import { rulesOf } from "../lib/rules";
 
-function finding(policy: CalicoPolicyModel, path: string, problem: string, fix: string): Finding {
-  const ref = policy.namespace ? `${policy.namespace}/${policy.name}` : policy.name;
-  return {
-    message: `Calico ${policy.kind} ${ref} ${path}: ${problem}`,
-    fix,
-    namespace: policy.namespace,
-    objectName: policy.name,
-  };
-}
+/** Protocols whose rules carry ports in Calico. */
+const PORTED_PROTOCOLS = new Set(["TCP", "UDP", "SCTP", "UDPLITE", "6", "17", "132", "136"]);
 
-function selectorProblem(text: string): string | undefined {
-  try {
-    parseCalicoSelector(text);
-    return undefined;
-  } catch (error) {
-    if (error instanceof CalicoSelectorError) return error.message;
-    throw error;
-  }
-}
+const SELECTOR_FIX =
+  "write a Calico selector expression (app == 'x' && tier in {'a', 'b'}), not a Kubernetes matchLabels map";
 
-function namesRemote(entity: CalicoEntity): boolean {
+function namesRemote(entity: WrittenCalicoEntity): boolean {
   return (
     entity.nets.length > 0 ||
     entity.selector !== undefined ||
-    entity.namespaceSelector !== undefined ||
-    entity.hasServiceAccounts ||
-    entity.hasServices
+    entity.namespaceSelector !== undefined
   );
+}
+
+/** The engine refuses a selector that does not parse; say so in this policy's words. */
+function selectorFindings(subjectName: string, error: ManifestError): Finding[] {
+  const isSelector = (path: string, message: string): boolean =>
+    /(^spec\.selector|[sS]elector)$/.test(path) && message.startsWith("invalid selector");
+  const selectorProblems = error.problems.filter((p) => isSelector(p.path, p.message));
+  if (selectorProblems.length === 0) throw error;
+  const findings: Finding[] = selectorProblems.map((p) => ({
+    message: `Calico ${p.object.kind.replace("projectcalico.org/", "")} ${p.object.namespace ? `${p.object.namespace}/` : ""}${p.object.name} ${p.path}: ${p.message.replace(/^invalid selector/, "invalid Calico selector")}`,
+    fix: SELECTOR_FIX,
+    namespace: p.object.namespace,
+    objectName: p.object.name,
+  }));
+  const others = error.problems.filter((p) => !isSelector(p.path, p.message));
+  if (others.length > 0)
+    findings.push(rejectedObject("calico-policy-specific", subjectName, new ManifestError(others)));
+  return findings;
+}
+
+function judge(policy: NormalPolicy): Finding[] {
+  const finding = (path: string, problem: string, fix: string): Finding =>
+    policyFinding(policy, path, problem, fix);
+  const findings: Finding[] = [];
+  if (policy.written.selectorText === undefined) {
+    findings.push(
+      finding(
+        "spec.selector",
+        "is missing, so the policy applies to every endpoint in its scope",
+        "set spec.selector to a Calico expression, e.g. app == 'blackbox-exporter'",
+      ),
+    );
+  }
+  const types = policy.written.types ?? [];
+  const counts = policy.written.ruleCounts;
+  if (types.length === 0) {
+    findings.push(
+      finding(
+        "spec.types",
+        "is not set, so Calico infers it from which rule lists are present",
+        "set spec.types explicitly, e.g. [Egress]",
+      ),
+    );
+  } else {
+    for (const [direction, count] of [
+      ["Ingress", counts.ingress],
+      ["Egress", counts.egress],
+    ] as const) {
+      if (count > 0 && !types.includes(direction)) {
+        findings.push(
+          finding(
+            "spec.types",
+            `lacks ${direction} although spec.${direction.toLowerCase()} has rules; they are ignored`,
+            `add ${direction} to spec.types`,
+          ),
+        );
+      }
+    }
+  }
+  for (const { rule, direction } of rulesOf(policy)) {
+    const calico = rule.calico;
+    if (!calico) continue;
+    for (const entity of [calico.source, calico.destination]) {
+      for (const net of entity.nets) {
+        if (net.prefix !== 0) continue;
+        findings.push(
+          finding(
+            net.path,
+            `is ${net.text}, every address`,
+            "list the networks the rule is for, e.g. nets: [10.0.1.1/32, 8.8.8.8/32]",
+          ),
+        );
+      }
+    }
+    if (rule.action !== "Allow") continue;
+    const remote = direction === "egress" ? calico.destination : calico.source;
+    const remoteKey = direction === "egress" ? "destination" : "source";
+    if (calico.protocol === undefined) {
+      findings.push(
+        finding(
+          `${rule.path}.protocol`,
+          "is missing: this Allow rule admits every protocol",
+          "set protocol (ICMP, TCP, UDP, …)",
+        ),
+      );
+    }
+    if (!namesRemote(remote)) {
+      findings.push(
+        finding(
+          `${rule.path}.${remoteKey}`,
+          `names no nets or selectors: this Allow rule reaches every ${direction === "egress" ? "destination" : "source"}`,
+          `list the networks in ${remoteKey}.nets (or select endpoints with ${remoteKey}.selector)`,
+        ),
+      );
+    }
+    if (
+      calico.protocol !== undefined &&
+      PORTED_PROTOCOLS.has(String(calico.protocol).toUpperCase()) &&
+      !calico.destination.hasPorts
+    ) {
+      findings.push(
+        finding(
+          `${rule.path}.destination.ports`,
+          `is missing: this ${calico.protocol} Allow rule admits every port`,
+          "list the ports in destination.ports",
+        ),
+      );
+    }
+  }
+  return findings;
 }
 
 export const calicoPolicySpecific = resourcePolicy({
@@ -59,127 +149,13 @@ export const calicoPolicySpecific = resourcePolicy({
     "A Calico policy that silently selects everything or allows everything: a Kubernetes-style selector string, a missing types field or an Allow rule without nets opens more than the ICMP it was written for.",
   types: CALICO_POLICY_TYPES,
   check(subject) {
-    const policy = readCalicoPolicy(subject.props);
-    const findings: Finding[] = [];
-    if (policy.selector === undefined) {
-      findings.push(
-        finding(
-          policy,
-          "spec.selector",
-          "is missing, so the policy applies to every endpoint in its scope",
-          "set spec.selector to a Calico expression, e.g. app == 'blackbox-exporter'",
-        ),
-      );
-    } else {
-      const problem = selectorProblem(policy.selector);
-      if (problem) {
-        findings.push(
-          finding(
-            policy,
-            "spec.selector",
-            problem,
-            "write a Calico selector expression (app == 'x' && tier in {'a', 'b'}), not a Kubernetes matchLabels map",
-          ),
-        );
-      }
+    let policy: NormalPolicy;
+    try {
+      policy = readPolicy(subject.type, subject.props);
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      return selectorFindings(subject.name, error);
     }
-    const types = policy.types ?? [];
-    if (types.length === 0) {
-      findings.push(
-        finding(
-          policy,
-          "spec.types",
-          "is not set, so Calico infers it from which rule lists are present",
-          "set spec.types explicitly, e.g. [Egress]",
-        ),
-      );
-    } else {
-      for (const [direction, rules] of [
-        ["Ingress", policy.ingress],
-        ["Egress", policy.egress],
-      ] as const) {
-        if (rules.length > 0 && !types.includes(direction)) {
-          findings.push(
-            finding(
-              policy,
-              "spec.types",
-              `lacks ${direction} although spec.${direction.toLowerCase()} has rules; they are ignored`,
-              `add ${direction} to spec.types`,
-            ),
-          );
-        }
-      }
-    }
-    for (const rule of [...policy.ingress, ...policy.egress]) {
-      for (const entity of [rule.source, rule.destination]) {
-        for (const [key, text] of [
-          ["selector", entity.selector],
-          ["notSelector", entity.notSelector],
-          ["namespaceSelector", entity.namespaceSelector],
-        ] as const) {
-          const problem = text === undefined ? undefined : selectorProblem(text);
-          if (problem) {
-            findings.push(
-              finding(
-                policy,
-                `${entity.path}.${key}`,
-                problem,
-                "write a valid Calico selector expression",
-              ),
-            );
-          }
-        }
-        entity.nets.forEach((net, i) => {
-          if (net.prefix === 0) {
-            findings.push(
-              finding(
-                policy,
-                `${entity.path}.nets[${i}]`,
-                `is ${net.text}, every address`,
-                "list the networks the rule is for, e.g. nets: [10.0.1.1/32, 8.8.8.8/32]",
-              ),
-            );
-          }
-        });
-      }
-      if (rule.action !== "Allow") continue;
-      const remote = rule.direction === "egress" ? rule.destination : rule.source;
-      const remoteKey = rule.direction === "egress" ? "destination" : "source";
-      if (rule.protocol === undefined) {
-        findings.push(
-          finding(
-            policy,
-            `${rule.path}.protocol`,
-            "is missing: this Allow rule admits every protocol",
-            "set protocol (ICMP, TCP, UDP, …)",
-          ),
-        );
-      }
-      if (!namesRemote(remote)) {
-        findings.push(
-          finding(
-            policy,
-            `${rule.path}.${remoteKey}`,
-            `names no nets or selectors: this Allow rule reaches every ${rule.direction === "egress" ? "destination" : "source"}`,
-            `list the networks in ${remoteKey}.nets (or select endpoints with ${remoteKey}.selector)`,
-          ),
-        );
-      }
-      if (
-        rule.protocol !== undefined &&
-        PORTED_PROTOCOLS.has(rule.protocol.toUpperCase()) &&
-        rule.destination.ports.length === 0
-      ) {
-        findings.push(
-          finding(
-            policy,
-            `${rule.path}.destination.ports`,
-            `is missing: this ${rule.protocol} Allow rule admits every port`,
-            "list the ports in destination.ports",
-          ),
-        );
-      }
-    }
-    return findings;
+    return judge(policy);
   },
 });

@@ -5,11 +5,10 @@
  * what the cluster will allow, not what the generator meant to write.
  */
 import { ManifestError } from "../../engine";
-import { CALICO_NETWORK_POLICY_TYPE } from "../lib/calico";
 import { assertStackConfigShape } from "../lib/facts";
 import { checkIntent } from "../lib/intent";
 import { type Finding, stackPolicy } from "../lib/policy";
-import { K8S_NETWORK_POLICY_TYPE } from "../lib/netpol";
+import { CALICO_NETWORK_POLICY_TYPE, K8S_NETWORK_POLICY_TYPE } from "../lib/reading";
 import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 
 export const declaredConnectivity = stackPolicy({

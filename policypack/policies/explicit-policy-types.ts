@@ -6,9 +6,9 @@
  * deny" with no egress rules then denies no egress at all, silently. Rules for a direction the
  * types leave out are ignored just as silently.
  */
-import { netpolFinding } from "../lib/findings";
-import { K8S_NETWORK_POLICY_TYPE, readNetworkPolicy } from "../lib/netpol";
+import { policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
+import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
 
 export const explicitPolicyTypes = resourcePolicy({
   name: "explicit-policy-types",
@@ -19,28 +19,30 @@ export const explicitPolicyTypes = resourcePolicy({
     "An egress default-deny that denies nothing: without policyTypes the API server leaves egress open when there are no egress rules, and ignores rules for unlisted directions.",
   types: [K8S_NETWORK_POLICY_TYPE],
   check(subject) {
-    const policy = readNetworkPolicy(subject.props);
+    // The written form is the point here: read by the engine, judged as written.
+    const policy = readPolicy(subject.type, subject.props);
     const findings: Finding[] = [];
-    const types = policy.policyTypes ?? [];
+    const types = policy.written.types ?? [];
+    const counts = policy.written.ruleCounts;
     if (types.length === 0) {
       findings.push(
-        netpolFinding(
+        policyFinding(
           policy,
           "spec.policyTypes",
-          `is not set, so the API server assumes [${policy.egress.length > 0 ? "Ingress, Egress" : "Ingress"}] and egress is ${policy.egress.length > 0 ? "governed only by accident" : "not governed at all"}`,
+          `is not set, so the API server assumes [${counts.egress > 0 ? "Ingress, Egress" : "Ingress"}] and egress is ${counts.egress > 0 ? "governed only by accident" : "not governed at all"}`,
           "set spec.policyTypes: [Ingress, Egress] (or exactly the directions this policy governs)",
         ),
       );
       return findings;
     }
     for (const direction of ["Ingress", "Egress"] as const) {
-      const rules = direction === "Ingress" ? policy.ingress : policy.egress;
-      if (rules.length > 0 && !types.includes(direction)) {
+      const rules = direction === "Ingress" ? counts.ingress : counts.egress;
+      if (rules > 0 && !types.includes(direction)) {
         findings.push(
-          netpolFinding(
+          policyFinding(
             policy,
             "spec.policyTypes",
-            `lacks ${direction} although spec.${direction.toLowerCase()} has ${rules.length} rule(s): they are ignored and ${direction.toLowerCase()} is not restricted by this policy`,
+            `lacks ${direction} although spec.${direction.toLowerCase()} has ${rules} rule(s): they are ignored and ${direction.toLowerCase()} is not restricted by this policy`,
             `add ${direction} to spec.policyTypes`,
           ),
         );

@@ -6,10 +6,10 @@
  * Any other namespace label can be set by whoever may patch namespaces, which turns "label your
  * namespace team=payments" into "reach the payments database".
  */
-import { NAME_LABEL_EXAMPLE, netpolFinding } from "../lib/findings";
-import { K8S_NETWORK_POLICY_TYPE, readNetworkPolicy } from "../lib/netpol";
+import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
-import { NAMESPACE_NAME_LABEL, selectorKeys } from "../lib/selectors";
+import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
+import { NAMESPACE_NAME_LABEL, writtenPeers } from "../lib/rules";
 
 export const immutableNamespaceLabel = resourcePolicy({
   name: "immutable-namespace-label",
@@ -19,24 +19,21 @@ export const immutableNamespaceLabel = resourcePolicy({
     "Privilege escalation by relabelling: anyone allowed to label a namespace could otherwise make it match an allow rule.",
   types: [K8S_NETWORK_POLICY_TYPE],
   check(subject) {
-    const policy = readNetworkPolicy(subject.props);
+    const policy = readPolicy(subject.type, subject.props);
     const findings: Finding[] = [];
-    for (const rule of [...policy.ingress, ...policy.egress]) {
-      for (const peer of rule.peers) {
-        if (!peer.namespaceSelector) continue;
-        const forgeable = [...new Set(selectorKeys(peer.namespaceSelector))].filter(
-          (k) => k !== NAMESPACE_NAME_LABEL,
-        );
-        if (forgeable.length === 0) continue;
-        findings.push(
-          netpolFinding(
-            policy,
-            `${peer.path}.namespaceSelector`,
-            `selects namespaces by ${forgeable.join(", ")}, which anyone allowed to label namespaces can set`,
-            `select by name instead: ${NAME_LABEL_EXAMPLE("<namespace>")}`,
-          ),
-        );
-      }
+    for (const { peer } of writtenPeers(policy)) {
+      if (peer.kind !== "pods" || !peer.namespaceSelector) continue;
+      const keys = new Set(peer.namespaceSelector.requirements.map((r) => r.key));
+      const forgeable = [...keys].filter((k) => k !== NAMESPACE_NAME_LABEL);
+      if (forgeable.length === 0) continue;
+      findings.push(
+        policyFinding(
+          policy,
+          `${peer.path}.namespaceSelector`,
+          `selects namespaces by ${forgeable.join(", ")}, which anyone allowed to label namespaces can set`,
+          `select by name instead: ${NAME_LABEL_EXAMPLE("<namespace>")}`,
+        ),
+      );
     }
     return findings;
   },

@@ -7,10 +7,17 @@
  * (10.0.10.0/24:6443); the seed document requires both. With only one, API calls fail
  * intermittently: a reliability problem, not a security hole, hence advisory.
  */
-import { blockAdmits, cidrContains, parseCidr } from "../lib/cidr";
-import { netpolFinding } from "../lib/findings";
-import { K8S_NETWORK_POLICY_TYPE, portsAdmit, readNetworkPolicy } from "../lib/netpol";
+import {
+  allowsConnection,
+  externalAdmission,
+  intervals,
+  parseCidrRange,
+  parseIpv4,
+} from "../../engine";
+import { MalformedError } from "../lib/errors";
+import { policyFinding } from "../lib/findings";
 import { resourcePolicy } from "../lib/policy";
+import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
 
 export const kubeApiEgressPaired = resourcePolicy({
   name: "kube-api-egress-paired",
@@ -22,39 +29,30 @@ export const kubeApiEgressPaired = resourcePolicy({
   facts: ["apiServer", "controlPlane"],
   types: [K8S_NETWORK_POLICY_TYPE],
   check(subject, { facts }) {
-    const policy = readNetworkPolicy(subject.props);
-    const clusterIp = parseCidr(
-      `${facts.apiServer.clusterIP}/${facts.apiServer.clusterIP.includes(":") ? 128 : 32}`,
-      "config apiServer.clusterIP",
+    const policy = readPolicy(subject.type, subject.props);
+    const clusterIp = parseIpv4(facts.apiServer.clusterIP);
+    if (clusterIp === undefined)
+      throw new MalformedError("apiServer.clusterIP", "expected an IPv4 address");
+    const controlPlane = parseCidrRange(facts.controlPlane.cidr);
+    if (!controlPlane) throw new MalformedError("controlPlane.cidr", "expected an IPv4 CIDR");
+    // What the whole policy reaches outside the cluster, rule order included (the engine's
+    // reading); internet rules that except the private ranges reach neither address.
+    const reach = externalAdmission(policy, "egress");
+    const reachedOn = (protocolPort: number): intervals.IntervalSet =>
+      intervals.fromRanges(
+        reach
+          .filter((a) => allowsConnection(a.connections, "TCP", protocolPort))
+          .map((a) => [a.addresses.lo, a.addresses.hi] as const),
+      );
+    const toClusterIp = intervals.contains(reachedOn(facts.apiServer.port), clusterIp);
+    const toControlPlane = intervals.isEmpty(
+      intervals.subtract([controlPlane.lo, controlPlane.hi], reachedOn(facts.controlPlane.port)),
     );
-    const controlPlane = parseCidr(facts.controlPlane.cidr, "config controlPlane.cidr");
-    let toClusterIp = false;
-    let toControlPlane = false;
-    for (const rule of policy.egress) {
-      for (const peer of rule.peers) {
-        if (!peer.ipBlock) continue;
-        const { cidr, except } = peer.ipBlock;
-        // Internet rules (0.0.0.0/0 minus private ranges) do not count: they except both.
-        if (
-          blockAdmits(cidr, except, clusterIp) &&
-          portsAdmit(rule.ports, "TCP", facts.apiServer.port)
-        ) {
-          toClusterIp = true;
-        }
-        if (
-          cidrContains(cidr, controlPlane) &&
-          !except.some((e) => cidrContains(e, controlPlane) || cidrContains(controlPlane, e)) &&
-          portsAdmit(rule.ports, "TCP", facts.controlPlane.port)
-        ) {
-          toControlPlane = true;
-        }
-      }
-    }
     const api = `${facts.apiServer.clusterIP}:${facts.apiServer.port}`;
     const cp = `${facts.controlPlane.cidr}:${facts.controlPlane.port}`;
     if (toClusterIp && !toControlPlane) {
       return [
-        netpolFinding(
+        policyFinding(
           policy,
           "spec.egress",
           `allows the API ClusterIP ${api} but not the control plane ${cp}`,
@@ -64,11 +62,11 @@ export const kubeApiEgressPaired = resourcePolicy({
     }
     if (toControlPlane && !toClusterIp) {
       return [
-        netpolFinding(
+        policyFinding(
           policy,
           "spec.egress",
           `allows the control plane ${cp} but not the API ClusterIP ${api}`,
-          `add an egress rule to ipBlock ${clusterIp.text} on TCP ${facts.apiServer.port}`,
+          `add an egress rule to ipBlock ${facts.apiServer.clusterIP}/32 on TCP ${facts.apiServer.port}`,
         ),
       ];
     }

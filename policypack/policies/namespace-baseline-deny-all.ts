@@ -6,8 +6,7 @@
  * or from the `protectedNamespaces` fact for plain YAML.
  */
 import { type Finding, stackPolicy } from "../lib/policy";
-import { baselineDefects, isBaseline, netpolsIn, readStack } from "../lib/stack";
-import { isEmptySelector } from "../lib/selectors";
+import { baselineDefects, isBaseline, netpolsIn, readStack, selectsEveryPod } from "../lib/stack";
 import { inScope, PARTIAL_INPUT_SCHEMA } from "./partial-input";
 
 export const namespaceBaselineDenyAll = stackPolicy({
@@ -25,21 +24,21 @@ export const namespaceBaselineDenyAll = stackPolicy({
     for (const ns of [...view.protectedNamespaces].sort()) {
       if (!inScope(view, config, ns)) continue;
       const entries = netpolsIn(view, ns);
-      if (entries.some((e) => isBaseline(e.model))) continue;
+      if (entries.some((e) => isBaseline(e.policy))) continue;
       const expected = `${ns}-network-policy`;
       const candidate =
-        entries.find((e) => e.model.name === expected) ??
-        entries.find((e) => isEmptySelector(e.model.podSelector));
+        entries.find((e) => e.policy.ref.name === expected) ??
+        entries.find((e) => selectsEveryPod(e.policy));
       const why = candidate
-        ? `; ${candidate.model.namespace}/${candidate.model.name}: ${baselineDefects(candidate.model).join("; ")}`
+        ? `; ${candidate.policy.namespace}/${candidate.policy.ref.name}: ${baselineDefects(candidate.policy).join("; ")}`
         : entries.length === 0
           ? "; it has no NetworkPolicy at all"
           : "";
       findings.push({
         message: `protected namespace ${ns} has no baseline NetworkPolicy selecting every pod and denying both directions${why}`,
-        fix: `give ${candidate?.model.name ?? expected} spec.podSelector: {} and spec.policyTypes: [Ingress, Egress]`,
+        fix: `give ${candidate?.policy.ref.name ?? expected} spec.podSelector: {} and spec.policyTypes: [Ingress, Egress]`,
         namespace: ns,
-        objectName: candidate?.model.name,
+        objectName: candidate?.policy.ref.name,
         urn: candidate?.urn ?? view.declaredNamespaces.get(ns),
       });
     }

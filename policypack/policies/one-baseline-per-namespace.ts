@@ -7,7 +7,7 @@
  * edit the namespace-wide rules, and the union of both is what applies.
  */
 import { type Finding, stackPolicy } from "../lib/policy";
-import { peerNamespaces } from "../lib/netpol";
+import { NAMESPACE_NAME_LABEL, namespaceLabels, writtenPeers } from "../lib/rules";
 import { isBaseline, netpolsIn, readStack } from "../lib/stack";
 import { inScope, PARTIAL_INPUT_SCHEMA } from "./partial-input";
 
@@ -31,21 +31,24 @@ export const oneBaselinePerNamespace = stackPolicy({
     for (const [ns] of view.declaredNamespaces) note(ns, "the stack declares it");
     if (view.factsFromStack)
       view.facts.protectedNamespaces.forEach((ns) => note(ns, "the stack protects it"));
-    for (const { model } of view.netpols) {
-      note(model.namespace, `NetworkPolicy ${model.namespace}/${model.name} lives there`);
-      for (const rule of [...model.ingress, ...model.egress]) {
-        for (const peer of rule.peers) {
-          if (!peer.namespaceSelector) continue;
-          const set = peerNamespaces(peer, model.namespace);
-          if (set?.kind !== "names") continue;
-          for (const ns of set.include)
-            note(ns, `${model.namespace}/${model.name} ${peer.path} selects it by name`);
-        }
+    for (const { policy } of view.netpols) {
+      const own = policy.namespace ?? "";
+      note(own, `NetworkPolicy ${own}/${policy.ref.name} lives there`);
+      for (const { peer } of writtenPeers(policy)) {
+        if (peer.kind !== "pods" || !peer.namespaceSelector) continue;
+        const selector = peer.namespaceSelector;
+        // The names the selector mentions on the name label, kept when it picks them by name alone.
+        const named = selector.requirements
+          .filter((r) => r.key === NAMESPACE_NAME_LABEL && r.operator === "In")
+          .flatMap((r) => r.values);
+        for (const ns of new Set(named))
+          if (selector.matches(namespaceLabels(ns)))
+            note(ns, `${own}/${policy.ref.name} ${peer.path} selects it by name`);
       }
     }
     for (const [ns, why] of [...reasons].sort(([a], [b]) => a.localeCompare(b))) {
       if (!inScope(view, config, ns)) continue;
-      const baselines = netpolsIn(view, ns).filter((e) => isBaseline(e.model));
+      const baselines = netpolsIn(view, ns).filter((e) => isBaseline(e.policy));
       if (baselines.length === 1) continue;
       if (baselines.length === 0) {
         findings.push({
@@ -56,10 +59,10 @@ export const oneBaselinePerNamespace = stackPolicy({
         });
       } else {
         findings.push({
-          message: `namespace ${ns} has ${baselines.length} baselines (${baselines.map((b) => b.model.name).join(", ")}); their union applies`,
+          message: `namespace ${ns} has ${baselines.length} baselines (${baselines.map((b) => b.policy.ref.name).join(", ")}); their union applies`,
           fix: `keep one baseline, ${ns}-network-policy, and move the other rules into it or into pod-scoped policies`,
           namespace: ns,
-          objectName: baselines[1].model.name,
+          objectName: baselines[1].policy.ref.name,
           urn: baselines[1].urn,
         });
       }

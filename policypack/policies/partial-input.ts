@@ -17,5 +17,5 @@ export function inScope(
   config: Readonly<Record<string, unknown>>,
   ns: string,
 ): boolean {
-  return config.partialInput !== true || view.netpols.some((e) => e.model.namespace === ns);
+  return config.partialInput !== true || view.netpols.some((e) => e.policy.namespace === ns);
 }

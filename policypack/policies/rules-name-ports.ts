@@ -1,81 +1,136 @@
 /**
- * Policy 3: every rule names its ports.
+ * Policy 3: no rule admits every port.
  *
- * A rule without `ports` admits every port; a port entry without `port` admits every port of its
- * protocol; an empty rule `{}` admits every peer on every port (Kubernetes NetworkPolicy
- * reference). The one exception is the ambient-mesh kubelet probe source, a /32 that istio-cni
- * SNATs probes to (Istio ambient docs, "Ambient and Kubernetes NetworkPolicy"): probes target
- * whatever port each container declares, so that rule may leave ports open.
+ * Judged on the connection sets the engine computes, not on how the ports are written: "every
+ * port" is any port set that covers a protocol's whole range (1-65535), whether written as no
+ * `ports`, a port entry without `port`, `port: 1, endPort: 65535`, or several entries (or several
+ * rules naming the same peers) whose union covers it. A named port counts as any port of its
+ * protocol (it resolves to whatever the pod calls that name).
+ *
+ * The one exception is the ambient-mesh kubelet probe source, a /32 that istio-cni SNATs probes
+ * to (Istio ambient docs, "Ambient and Kubernetes NetworkPolicy"): probes target whatever port
+ * each container declares, so an ingress rule admitting exactly that /32 may leave ports open.
  */
-import { type Cidr, cidrContains, tryParseCidr } from "../lib/cidr";
-import { netpolFinding } from "../lib/findings";
-import { K8S_NETWORK_POLICY_TYPE, type NetpolRule, readNetworkPolicy } from "../lib/netpol";
+import {
+  everyPortProtocols,
+  type NormalRule,
+  parseCidrRange,
+  unionConnections,
+  type ConnectionSet,
+} from "../../engine";
+import { policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
+import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
+import { peersKey, rulesOf } from "../lib/rules";
 
-function isProbeRule(rule: NetpolRule, probe: Cidr | undefined): boolean {
+function isProbeRule(rule: NormalRule, probeSource: string | undefined): boolean {
+  const probe = probeSource === undefined ? undefined : parseCidrRange(probeSource);
+  const peers = rule.written?.peers;
   return (
     probe !== undefined &&
-    rule.direction === "ingress" &&
-    rule.peers.length > 0 &&
-    rule.peers.every(
+    rule.sources !== "any" &&
+    peers !== undefined &&
+    peers !== "any" &&
+    peers.length > 0 &&
+    peers.every(
       (p) =>
-        p.ipBlock !== undefined &&
-        p.ipBlock.except.length === 0 &&
-        p.ipBlock.cidr.prefix === probe.prefix &&
-        cidrContains(probe, p.ipBlock.cidr),
+        p.kind === "ipBlock" &&
+        p.family === 4 &&
+        p.except.length === 0 &&
+        p.cidr.lo === probe.lo &&
+        p.cidr.hi === probe.hi,
     )
   );
 }
 
+const EXAMPLE = "ports: [{protocol: TCP, port: 8080}]";
+
 export const rulesNamePorts = resourcePolicy({
   name: "rules-name-ports",
   description:
-    "Every NetworkPolicy rule names its ports; no rule is {} (every peer on every port). Only the ambient probe source /32 may use any port.",
+    "No NetworkPolicy rule admits every port of a protocol (no ports, a protocol without port, 1-65535 or a union covering it); no rule is {}. Only the ambient probe source /32 may use any port.",
   enforcementLevel: "mandatory",
   prevents:
     "Lateral movement on ports nobody meant to open: a rule without ports opens debug, admin and metrics ports of every selected pod to its peers.",
   facts: ["mesh"],
   types: [K8S_NETWORK_POLICY_TYPE],
   check(subject, { facts }) {
-    const policy = readNetworkPolicy(subject.props);
-    const probe = facts.mesh ? tryParseCidr(facts.mesh.probeSource) : undefined;
+    const policy = readPolicy(subject.type, subject.props);
+    const probeSource = facts.mesh?.probeSource;
     const findings: Finding[] = [];
-    for (const rule of [...policy.ingress, ...policy.egress]) {
-      const peerKey = rule.direction === "ingress" ? "from" : "to";
-      if (rule.peers.length === 0 && rule.ports.length === 0) {
+    /** Per direction and peer set: the union of what the rules admit, and which rules. */
+    const byPeers = new Map<
+      string,
+      { connections: ConnectionSet; paths: string[]; reported: Set<string> }
+    >();
+    for (const { rule, direction } of rulesOf(policy)) {
+      const peerKey = direction === "ingress" ? "from" : "to";
+      const written = rule.written;
+      if (written?.peers === "any" && written.ports === undefined) {
         findings.push(
-          netpolFinding(
+          policyFinding(
             policy,
             rule.path,
             `is {}: it admits every peer on every port`,
-            `name the peers in ${peerKey} and the ports in ports, e.g. ports: [{protocol: TCP, port: 8080}]`,
+            `name the peers in ${peerKey} and the ports in ports, e.g. ${EXAMPLE}`,
           ),
         );
         continue;
       }
-      if (isProbeRule(rule, probe)) continue;
-      if (rule.ports.length === 0) {
+      if (isProbeRule(rule, probeSource)) continue;
+      const whole = everyPortProtocols(rule.possibleConnections);
+      if (written?.ports === undefined) {
         findings.push(
-          netpolFinding(
+          policyFinding(
             policy,
             `${rule.path}.ports`,
             "is missing or empty: the rule admits every port of its peers",
-            "list the ports the flow needs, e.g. ports: [{protocol: TCP, port: 8080}]",
+            `list the ports the flow needs, e.g. ${EXAMPLE}`,
           ),
         );
         continue;
       }
-      for (const port of rule.ports) {
-        if (port.port === undefined) {
-          findings.push(
-            netpolFinding(
-              policy,
-              port.path,
-              `names protocol ${port.protocol} but no port: it admits every ${port.protocol} port`,
-              `add port: <number> (and endPort for a deliberate range) to ${port.path}`,
-            ),
-          );
-        }
+      const key = `${direction}\u0001${peersKey(rule)}`;
+      const group = byPeers.get(key) ?? {
+        connections: rule.possibleConnections,
+        paths: [],
+        reported: new Set<string>(),
+      };
+      group.connections = unionConnections(group.connections, rule.possibleConnections);
+      group.paths.push(rule.path);
+      whole.forEach((p) => group.reported.add(p));
+      byPeers.set(key, group);
+      for (const protocol of whole) {
+        const open = written.ports.find((p) => p.protocol === protocol && p.ports === undefined);
+        findings.push(
+          open
+            ? policyFinding(
+                policy,
+                open.path,
+                `names protocol ${protocol} but no port: it admits every ${protocol} port`,
+                `add port: <number> (and endPort for a deliberate range) to ${open.path}`,
+              )
+            : policyFinding(
+                policy,
+                `${rule.path}.ports`,
+                `covers every ${protocol} port (1-65535): a range or a named port that spans the whole protocol is no restriction`,
+                `list only the ports the flow needs, e.g. ${EXAMPLE}`,
+              ),
+        );
+      }
+    }
+    for (const { connections, paths, reported } of byPeers.values()) {
+      if (paths.length < 2) continue;
+      for (const protocol of everyPortProtocols(connections)) {
+        if (reported.has(protocol)) continue;
+        findings.push(
+          policyFinding(
+            policy,
+            paths.join(" + "),
+            `together admit every ${protocol} port (1-65535) of the same peers`,
+            `list only the ports the flow needs, e.g. ${EXAMPLE}`,
+          ),
+        );
       }
     }
     return findings;

@@ -1,0 +1,76 @@
+/**
+ * The pack's one way to read a NetworkPolicy or Calico policy: the connectivity engine's loader
+ * and normaliser (engine/index.ts), which validate the object the way the API server does and
+ * name the field of every problem. The policies judge the normalised model (`NormalPolicy`: rules
+ * in order, peer matchers, connection sets) and, where the written form is the point, the
+ * `written` parts the normaliser keeps. There is no second parser here.
+ *
+ * An object the engine rejects throws its `ManifestError` (object, field path, message); the
+ * policy runner turns that into a violation at the policy's own level, so `check` and preview
+ * reject what the API server rejects (an `except` outside its `cidr`, `port: "8085"`, …).
+ *
+ * The Pulumi program registers the Calico objects as CustomResources, whose type string is built
+ * from apiVersion and kind; `validateResourceOfType` cannot match a CustomResource class, so the
+ * policies compare type strings.
+ */
+import { buildModel, type ClusterModel, type NormalPolicy } from "../../engine";
+import { MalformedError } from "./errors";
+import { isObject } from "./read";
+
+export const K8S_NETWORK_POLICY_TYPE = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+export const K8S_NAMESPACE_TYPE = "kubernetes:core/v1:Namespace";
+export const CALICO_NETWORK_POLICY_TYPE = "kubernetes:projectcalico.org/v3:NetworkPolicy";
+export const CALICO_GLOBAL_NETWORK_POLICY_TYPE =
+  "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy";
+export const CALICO_POLICY_TYPES = [CALICO_NETWORK_POLICY_TYPE, CALICO_GLOBAL_NETWORK_POLICY_TYPE];
+export const POLICY_TYPES = [K8S_NETWORK_POLICY_TYPE, ...CALICO_POLICY_TYPES];
+
+/** apiVersion and kind of each Pulumi type, for props that leave them implicit. */
+const API_OF_TYPE: Readonly<Record<string, readonly [string, string]>> = {
+  [K8S_NETWORK_POLICY_TYPE]: ["networking.k8s.io/v1", "NetworkPolicy"],
+  [CALICO_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "NetworkPolicy"],
+  [CALICO_GLOBAL_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "GlobalNetworkPolicy"],
+  [K8S_NAMESPACE_TYPE]: ["v1", "Namespace"],
+};
+
+/** The plain object the engine reads: the props, with apiVersion/kind from the type if absent. */
+export function manifestOf(type: string, props: Record<string, unknown>): Record<string, unknown> {
+  const api = API_OF_TYPE[type];
+  if (!api) throw new Error(`internal: ${type} is not a type the pack reads`);
+  const object: Record<string, unknown> = { ...props };
+  object.apiVersion ??= api[0];
+  object.kind ??= api[1];
+  return object;
+}
+
+const readings = new WeakMap<object, NormalPolicy>();
+
+/**
+ * The engine's reading of one policy object.
+ * @throws ManifestError (located problems), MalformedError (no namespace), or @pulumi/policy's
+ *   UnknownValueError when a field is unknown at preview.
+ */
+export function readPolicy(type: string, props: Record<string, unknown>): NormalPolicy {
+  const cached = readings.get(props);
+  if (cached) return cached;
+  const object = manifestOf(type, props);
+  const metadata = isObject(object.metadata) ? object.metadata : {};
+  // An object without a namespace lands wherever the client's context points: refuse to guess
+  // (the engine alone would read it as "default", like kubectl).
+  if (object.kind !== "GlobalNetworkPolicy") {
+    if (typeof metadata.namespace !== "string" || metadata.namespace === "")
+      throw new MalformedError("metadata.namespace", "expected the namespace the object lives in");
+  }
+  const model = buildModel([object], { ipBlockMatchesPods: false });
+  const policy = model.policies[0];
+  if (!policy) throw new Error(`internal: the engine did not read ${type} as a policy`);
+  readings.set(props, policy);
+  return policy;
+}
+
+/** `namespace/name` (or `name` for a GlobalNetworkPolicy). */
+export function policyRef(policy: NormalPolicy): string {
+  return policy.namespace ? `${policy.namespace}/${policy.ref.name}` : policy.ref.name;
+}
+
+export type { ClusterModel };
