@@ -43,6 +43,15 @@ export type {
 // IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
 export { formatIpv4, parseIpv4, parseCidr as parseCidrRange, rangeContains } from "./model/ipv4";
 export type { Ipv4Range } from "./model/ipv4";
+export { rangeToCidrs } from "./report/external-groups";
+
+// Integer interval sets (port sets, address sets), for config checks of coverage
+export {
+  fromRanges as intervalsFromRanges,
+  subtract as subtractIntervals,
+  toPairs as intervalPairs,
+} from "./model/intervals";
+export type { IntervalSet } from "./model/intervals";
 
 // Connection sets
 export {
