@@ -115,11 +115,7 @@ describe("pure rule builders", () => {
           ["Egress"],
           { matchLabels: { "app.kubernetes.io/name": "promtail" } },
         ],
-        [
-          "loki-loki-4f0ca558",
-          ["Ingress"],
-          { matchLabels: { "app.kubernetes.io/name": "loki" } },
-        ],
+        ["loki-loki-4f0ca558", ["Ingress"], { matchLabels: { "app.kubernetes.io/name": "loki" } }],
       ],
     );
   });

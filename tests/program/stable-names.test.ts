@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import fc from "fast-check";
 import { expandConnections } from "../../components/connections";
 import { renderNamespacePolicies, scopedPolicyName } from "../../components/rules";
-import type { FlowConfig, StackConfig } from "../../config/types";
+import type { StackConfig } from "../../config/types";
 import { validateStackConfig } from "../../config/validate";
 import { renderStack } from "../../plan/render";
 import { HOMELAB_FILE, rawConfigOf, writeStack, type RawConfig } from "./stacks";
@@ -134,7 +134,7 @@ describe("stable object names", () => {
       return out;
     };
     const before = await urns(homelabFlows, "before");
-    const grafanaToLoki = homelabFlows.findIndex((f: FlowConfig) => f.name === "grafana-to-loki");
+    const grafanaToLoki = homelabFlows.findIndex((f) => f.name === "grafana-to-loki");
     const variants = {
       added: [...homelabFlows, ...EXTRA_FLOWS],
       removed: homelabFlows.filter((_, i) => i !== grafanaToLoki),
