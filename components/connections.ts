@@ -5,6 +5,7 @@
  * pack's intent check compares the rendered policies against it, so it is the single statement of
  * what the cluster should allow.
  */
+import { EXTERNAL_NAMES } from "../config/types";
 import type {
   ClusterConfig,
   Endpoint,
@@ -17,6 +18,7 @@ import type {
 export type ConnectionKind =
   | "flow"
   | "dns"
+  | "dns-upstream"
   | "kube-api"
   | "metrics"
   | "mesh-control"
@@ -87,6 +89,23 @@ function dnsConnections(config: StackConfig): Connection[] {
   );
 }
 
+/** The DNS pods forward names outside the cluster to the declared upstream resolvers. */
+function dnsUpstreamConnections(config: StackConfig): Connection[] {
+  const { dns } = config.cluster;
+  return dns.upstream.map((resolver) => ({
+    name: `dns-upstream-${resolver.host ?? resolver.cidr}`,
+    kind: "dns-upstream" as const,
+    from: workload(dns.namespace, dns.podLabels),
+    to: resolver,
+    ports: [
+      { port: dns.port, protocol: "UDP" as const },
+      { port: dns.port, protocol: "TCP" as const },
+    ],
+    hbone: false,
+    reason: "cluster DNS forwards names outside the cluster to its upstream resolver",
+  }));
+}
+
 /** The API ClusterIP and the control plane, always together (Calico routes some calls each way). */
 export function kubeApiConnections(cluster: ClusterConfig, ns: NamespaceConfig): Connection[] {
   if (!ns.kubeApi) return [];
@@ -95,30 +114,36 @@ export function kubeApiConnections(cluster: ClusterConfig, ns: NamespaceConfig):
     {
       ...base,
       name: `kube-api-service-from-${ns.name}`,
-      to: { kind: "external", cidr: `${cluster.apiServer.clusterIP}/32`, host: "kubernetes-api" },
+      to: {
+        kind: "external",
+        cidr: `${cluster.apiServer.clusterIP}/32`,
+        host: EXTERNAL_NAMES.kubeApi,
+      },
       ports: [tcp(cluster.apiServer.port)],
       reason: "Kubernetes API through its ClusterIP",
     },
     {
       ...base,
       name: `kube-api-control-plane-from-${ns.name}`,
-      to: { kind: "external", cidr: cluster.controlPlane.cidr, host: "control-plane" },
+      to: { kind: "external", cidr: cluster.controlPlane.cidr, host: EXTERNAL_NAMES.controlPlane },
       ports: [tcp(cluster.controlPlane.port)],
       reason: "Kubernetes API on the control-plane nodes",
     },
   ];
 }
 
+/** Prometheus scrapes; validation refuses metricsPorts when no monitoring namespace is set. */
 function metricsConnections(config: StackConfig, ns: NamespaceConfig): Connection[] {
-  if (ns.metricsPorts.length === 0) return [];
+  const monitoring = config.cluster.monitoringNamespace;
+  if (ns.metricsPorts.length === 0 || monitoring === undefined) return [];
   return [
     connection(config, {
       name: `metrics-${ns.name}`,
       kind: "metrics",
-      from: workload(config.cluster.monitoringNamespace),
+      from: workload(monitoring),
       to: workload(ns.name),
       ports: ns.metricsPorts,
-      reason: `Prometheus in ${config.cluster.monitoringNamespace} scrapes metrics`,
+      reason: `Prometheus in ${monitoring} scrapes metrics`,
     }),
   ];
 }
@@ -142,7 +167,11 @@ function namespaceConnections(config: StackConfig, ns: NamespaceConfig): Connect
     out.push({
       name: `webhook-${ns.name}`,
       kind: "webhook",
-      from: { kind: "external", cidr: cluster.controlPlane.cidr, host: "control-plane" },
+      from: {
+        kind: "external",
+        cidr: cluster.controlPlane.cidr,
+        host: EXTERNAL_NAMES.controlPlane,
+      },
       to: workload(ns.name),
       ports: ns.webhookPorts,
       hbone: false,
@@ -154,7 +183,7 @@ function namespaceConnections(config: StackConfig, ns: NamespaceConfig): Connect
       name: `internet-from-${ns.name}`,
       kind: "internet-egress",
       from: workload(ns.name),
-      to: { kind: "external", cidr: INTERNET_CIDR, host: "internet" },
+      to: { kind: "external", cidr: INTERNET_CIDR, host: EXTERNAL_NAMES.internet },
       ports: ns.externalEgress,
       hbone: false,
       reason: "internet services (registries, APIs), private ranges excepted",
@@ -226,7 +255,11 @@ function meshConnections(
       {
         name: `mesh-probe-to-${ns.name}`,
         kind: "mesh-probe" as const,
-        from: { kind: "external" as const, cidr: mesh.probeSource, host: "ztunnel-probe" },
+        from: {
+          kind: "external" as const,
+          cidr: mesh.probeSource,
+          host: EXTERNAL_NAMES.probeSource,
+        },
         to: workload(ns.name),
         ports: [],
         hbone: false,
@@ -251,6 +284,7 @@ export function unionPorts(...lists: readonly (readonly PortSpec[])[]): PortSpec
 export function expandConnections(config: StackConfig): Connection[] {
   const base = [
     ...dnsConnections(config),
+    ...dnsUpstreamConnections(config),
     ...config.namespaces.flatMap((ns) => namespaceConnections(config, ns)),
     ...flowConnections(config),
   ];

@@ -5,6 +5,7 @@
  * baseline object (deny both directions plus allows, applied atomically); corners scoped to pod
  * labels go into their own objects.
  */
+import { createHash } from "crypto";
 import { parseStrictCidr, rangeContains } from "../config/net";
 import type { ClusterConfig, Endpoint, PortSpec } from "../config/types";
 import { unionPorts, type Connection } from "./connections";
@@ -225,29 +226,37 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
     .join(",");
 }
 
-/** A readable Kubernetes object name for a pod-scoped policy, unique within the namespace. */
-function scopedPolicyName(
+const NAME_HASH_LENGTH = 8;
+const MAX_OBJECT_NAME = 63;
+
+/**
+ * The object name of a pod-scoped policy, derived from what it selects (namespace and pod labels)
+ * and nothing else, so adding or removing a flow never renames it: Pulumi applies a rename as a
+ * replace, and the old object's allows vanish before the new one exists. The readable part is the
+ * namespace and the label values in key order; a hash of the exact selector keeps two selectors
+ * apart when their readable forms collide (`app: grafana` and `name: grafana`) or are cut short.
+ * Example: `default-grafana-1b3c5d7e`.
+ */
+export function scopedPolicyName(
   namespace: string,
   labels: Readonly<Record<string, string>>,
-  corners: readonly Corner[],
-  taken: Set<string>,
 ): string {
-  const names = [...new Set(corners.map((c) => c.connection.name))];
-  const directions = [...new Set(corners.map((c) => c.direction.toLowerCase()))].join("-");
-  const base =
-    names.length === 1
-      ? `${names[0]}-${directions}`
-      : `${namespace}-${Object.values(labels).join("-")}`;
-  const clean = base
+  const hash = createHash("sha256")
+    .update(`${namespace}/${labelsKey(labels)}`)
+    .digest("hex")
+    .slice(0, NAME_HASH_LENGTH);
+  const values = Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, value]) => value);
+  const readable = [namespace, ...values]
+    .join("-")
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 60)
+    .slice(0, MAX_OBJECT_NAME - NAME_HASH_LENGTH - 1)
     .replace(/-+$/, "");
-  let name = clean;
-  for (let i = 2; taken.has(name); i++) name = `${clean}-${i}`;
-  taken.add(name);
-  return name;
+  return `${readable}-${hash}`;
 }
 
 /**
@@ -270,21 +279,20 @@ export function renderNamespacePolicies(
   const policies = [
     buildPolicy(baselinePolicyName(namespace), namespace, {}, ["Ingress", "Egress"], wide),
   ];
-  const taken = new Set([baselinePolicyName(namespace)]);
-  for (const group of scoped.values()) {
+  const taken = new Map([[baselinePolicyName(namespace), "{}"]]);
+  for (const [key, group] of scoped) {
     const labels = group[0].localLabels;
+    const name = scopedPolicyName(namespace, labels);
+    // A 32-bit hash collision inside one namespace: refuse rather than merge two selectors.
+    if (taken.has(name))
+      throw new Error(
+        `pod selectors {${taken.get(name)}} and {${key}} in namespace ${namespace} both name ${name}`,
+      );
+    taken.set(name, key);
     const types = (["Ingress", "Egress"] as const).filter((d) =>
       group.some((c) => c.direction === d),
     );
-    policies.push(
-      buildPolicy(
-        scopedPolicyName(namespace, labels, group, taken),
-        namespace,
-        labels,
-        [...types],
-        group,
-      ),
-    );
+    policies.push(buildPolicy(name, namespace, labels, [...types], group));
   }
   return policies;
 }

@@ -9,6 +9,7 @@ import type { StackConfig } from "./types";
 import {
   CONFIG_NAMESPACE,
   ConfigError,
+  editDistance,
   validateStackConfig,
   type RawStackConfig,
 } from "./validate";
@@ -46,10 +47,33 @@ export function readStackFile(file: string): Record<string, string> {
   return encoded;
 }
 
+/**
+ * A config namespace that is almost `zt-netpol` (`zt-netpo`, `zt_netpol`, `ZT-NETPOL`) is a typo:
+ * its keys would be ignored, and a stack without its flows still plans. Other projects'
+ * namespaces (`kubernetes`, `pulumi`) are far from it and stay allowed.
+ */
+function looksLikeOurNamespace(namespace: string): boolean {
+  const squashed = namespace.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return (
+    squashed === CONFIG_NAMESPACE.replace(/[^a-z0-9]/g, "") ||
+    editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) <= 2
+  );
+}
+
 /** Picks the `zt-netpol:` keys out of flat engine config and decodes their values. */
 export function rawConfigFromFlat(flat: Readonly<Record<string, string>>): RawStackConfig {
   const raw: Record<string, unknown> = {};
+  const misspelt: string[] = [];
   for (const [key, value] of Object.entries(flat)) {
+    const colon = key.indexOf(":");
+    const namespace = colon < 0 ? key : key.slice(0, colon);
+    if (namespace !== CONFIG_NAMESPACE && looksLikeOurNamespace(namespace)) {
+      const meant = colon < 0 ? `${PREFIX}…` : `${PREFIX}${key.slice(colon + 1)}`;
+      misspelt.push(
+        `${key}: config namespace "${namespace}" is not "${CONFIG_NAMESPACE}" (did you mean "${meant}"?); this program reads only ${PREFIX}* keys, so this value would be silently ignored`,
+      );
+      continue;
+    }
     if (!key.startsWith(PREFIX)) continue;
     const name = key.slice(PREFIX.length);
     try {
@@ -58,6 +82,7 @@ export function rawConfigFromFlat(flat: Readonly<Record<string, string>>): RawSt
       raw[name] = value;
     }
   }
+  if (misspelt.length > 0) throw new ConfigError(misspelt);
   return raw;
 }
 

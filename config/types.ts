@@ -7,6 +7,17 @@
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 
+/**
+ * Names that generated connections give external ends in reports and diffs. No LAN host may take
+ * one of them (validate.ts), so a name in a report always means one thing.
+ */
+export const EXTERNAL_NAMES = {
+  internet: "internet",
+  kubeApi: "kubernetes-api",
+  controlPlane: "control-plane",
+  probeSource: "ztunnel-probe",
+} as const;
+
 /** A port with its protocol; `endPort` makes it an inclusive range. */
 export interface PortSpec {
   readonly port: number;
@@ -38,17 +49,33 @@ export interface ClusterConfig {
     readonly namespace: string;
     readonly podLabels: Readonly<Record<string, string>>;
     readonly port: number;
+    /**
+     * Resolvers the DNS pods forward to (LAN hosts or CIDRs), on the DNS port, UDP and TCP.
+     * Empty when the config says `upstream: none` (the DNS pods answer cluster names only).
+     */
+    readonly upstream: readonly ExternalEndpoint[];
   };
-  /** Ranges excepted from every internet egress rule. */
+  /** Ranges excepted from every internet egress rule; they cover RFC 1918 unless exempted. */
   readonly privateRanges: readonly string[];
-  /** Namespace where Prometheus runs; it scrapes every namespace's metrics ports. */
-  readonly monitoringNamespace: string;
+  /** Parts of RFC 1918 that `privateRanges` deliberately leaves out, each with its reason. */
+  readonly privateRangesExemptions: readonly PrivateRangeExemption[];
+  /**
+   * Namespace where Prometheus runs; it scrapes every namespace's metrics ports. Absent when
+   * nothing scrapes: then no namespace may declare metricsPorts.
+   */
+  readonly monitoringNamespace?: string;
   /** Istio ambient mesh settings, absent when the cluster has no mesh. */
   readonly mesh?: MeshConfig;
   /** Named LAN hosts (IPv4 address or CIDR), usable as flow targets by name. */
   readonly lanHosts: Readonly<Record<string, string>>;
   /** Namespaces allowed to take ingress from the internet, and on which ports. */
   readonly edge: { readonly namespaces: readonly string[]; readonly ports: readonly number[] };
+}
+
+/** A part of RFC 1918 that internet egress may reach, and why. */
+export interface PrivateRangeExemption {
+  readonly range: string;
+  readonly reason: string;
 }
 
 /** Egress to a named LAN host on some ports. */

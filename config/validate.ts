@@ -3,6 +3,13 @@
  * found, each naming its config key path. Nothing is registered before this passes.
  */
 import { parseCalicoSelector } from "../engine/calico/selector";
+import {
+  intervalPairs,
+  intervalsFromRanges,
+  rangeToCidrs,
+  subtractIntervals,
+  type IntervalSet,
+} from "../engine";
 import { normaliseCidr, parseIpv4, parseStrictCidr } from "./net";
 import type {
   CalicoPolicyConfig,
@@ -10,14 +17,17 @@ import type {
   CertManagerConfig,
   ClusterConfig,
   Endpoint,
+  ExternalEndpoint,
   FlowConfig,
   LanTarget,
   MeshConfig,
   NamespaceConfig,
   PortSpec,
+  PrivateRangeExemption,
   Protocol,
   StackConfig,
 } from "./types";
+import { EXTERNAL_NAMES } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
@@ -42,6 +52,45 @@ const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
+/**
+ * Words the flow-end grammar reads as something other than a namespace. A namespace of that name
+ * could never be a flow end (`to: internet` would mean 0.0.0.0/0), so the names are reserved.
+ */
+const ENDPOINT_KEYWORDS: Readonly<Record<string, ExternalEndpoint>> = {
+  internet: { kind: "external", cidr: "0.0.0.0/0", host: EXTERNAL_NAMES.internet },
+};
+
+/**
+ * LAN host names that would read as another endpoint in reports and diffs: the keywords and the
+ * names the generated connections give the API, the control plane and the probe source.
+ */
+/** The endpoint a keyword stands for; own keys only, so `constructor` is not a keyword. */
+function keywordEndpoint(value: string): ExternalEndpoint | undefined {
+  return Object.prototype.hasOwnProperty.call(ENDPOINT_KEYWORDS, value)
+    ? ENDPOINT_KEYWORDS[value]
+    : undefined;
+}
+
+/** The address of a declared LAN host; own keys only, like keywordEndpoint. */
+function lanHostAddress(
+  lanHosts: Readonly<Record<string, string>>,
+  name: unknown,
+): string | undefined {
+  return typeof name === "string" && Object.prototype.hasOwnProperty.call(lanHosts, name)
+    ? lanHosts[name]
+    : undefined;
+}
+
+const RESERVED_HOST_NAMES: readonly string[] = [
+  ...Object.keys(ENDPOINT_KEYWORDS),
+  ...Object.values(EXTERNAL_NAMES),
+];
+
+/** The private ranges of RFC 1918 section 3, which "the internet" must never include. */
+const RFC1918_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+const PORT_RANGE: IntervalSet = [1, 65535];
+
 /** Collects problems with their key paths so the user sees all of them at once. */
 class Problems {
   readonly list: string[] = [];
@@ -55,7 +104,7 @@ function isObject(value: unknown): value is Raw {
 }
 
 /** Levenshtein distance, to suggest the key a typo meant. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let previous = row[0];
@@ -234,7 +283,32 @@ function finishPort(
 }
 
 function readPorts(problems: Problems, reader: ObjectReader, key: string): PortSpec[] {
-  return reader.list(key).map((raw, i) => readPort(problems, `${reader.at(key)}[${i}]`, raw));
+  const ports = reader
+    .list(key)
+    .map((raw, i) => readPort(problems, `${reader.at(key)}[${i}]`, raw));
+  checkNotEveryPort(problems, reader.at(key), ports);
+  return ports;
+}
+
+/**
+ * A port list whose union covers a protocol's whole range (`1-65535`, or `1-1000` plus
+ * `1001-65535`) means "every port": the policy pack's rules-name-ports rejects exactly that, so
+ * the config refuses it first, at its key.
+ */
+function checkNotEveryPort(problems: Problems, path: string, ports: readonly PortSpec[]): void {
+  for (const protocol of PROTOCOLS) {
+    const covered = intervalsFromRanges(
+      ports
+        .filter((p) => p.protocol === protocol && p.port > 0)
+        .map((p): [number, number] => [p.port, p.endPort ?? p.port]),
+    );
+    if (covered.length > 0 && subtractIntervals(PORT_RANGE, covered).length === 0) {
+      problems.add(
+        path,
+        `covers every ${protocol} port (1-65535), which means "any port": name the ports the workload serves`,
+      );
+    }
+  }
 }
 
 function readCidr(problems: Problems, path: string, value: unknown): string {
@@ -281,6 +355,14 @@ function readNamespaceName(problems: Problems, path: string, value: unknown): st
     problems.add(path, `invalid namespace name ${JSON.stringify(value)} (RFC 1123 label)`);
     return "";
   }
+  const keyword = keywordEndpoint(value);
+  if (keyword) {
+    problems.add(
+      path,
+      `"${value}" is reserved: a flow end written ${value} means ${keyword.cidr}, so a namespace of that name could never be a flow end; rename the namespace`,
+    );
+    return "";
+  }
   return value;
 }
 
@@ -311,6 +393,7 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
     "controlPlane",
     "dns",
     "privateRanges",
+    "privateRangesExemptions",
     "monitoringNamespace",
     "mesh",
     "lanHosts",
@@ -335,6 +418,7 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
     "namespace",
     "podLabels",
     "port",
+    "upstream",
   ]);
   const dnsLabels = readLabels(problems, dns.at("podLabels"), dns.value("podLabels"));
   if (Object.keys(dnsLabels).length === 0) {
@@ -345,8 +429,20 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
   }
   const lanRaw = reader.object("lanHosts", false) ?? {};
   const lanHosts: Record<string, string> = {};
-  for (const [host, address] of Object.entries(lanRaw))
-    lanHosts[host] = readCidr(problems, `${reader.at("lanHosts")}.${host}`, address);
+  for (const [host, address] of Object.entries(lanRaw)) {
+    const path = `${reader.at("lanHosts")}.${host}`;
+    lanHosts[host] = readCidr(problems, path, address);
+    if (!DNS_LABEL.test(host) || host.length > 63)
+      problems.add(
+        path,
+        `LAN host name ${JSON.stringify(host)} must be a lowercase RFC 1123 label`,
+      );
+    else if (RESERVED_HOST_NAMES.includes(host))
+      problems.add(
+        path,
+        `"${host}" is reserved (${RESERVED_HOST_NAMES.join(", ")} name generated ends in reports): rename the LAN host`,
+      );
+  }
   const edge = new ObjectReader(problems, reader.at("edge"), reader.object("edge", false) ?? {}, [
     "namespaces",
     "ports",
@@ -363,15 +459,25 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
       namespace: readNamespaceName(problems, dns.at("namespace"), dns.string("namespace")),
       podLabels: dnsLabels,
       port: dns.port("port", 53),
+      upstream: readDnsUpstream(problems, dns.at("upstream"), dns.value("upstream"), lanHosts),
     },
     privateRanges: reader
       .list("privateRanges")
       .map((c, i) => readCidr(problems, `${reader.at("privateRanges")}[${i}]`, c)),
-    monitoringNamespace: readNamespaceName(
-      problems,
-      reader.at("monitoringNamespace"),
-      reader.string("monitoringNamespace"),
-    ),
+    privateRangesExemptions: reader
+      .list("privateRangesExemptions")
+      .map((e, i) =>
+        readPrivateRangeExemption(problems, `${reader.at("privateRangesExemptions")}[${i}]`, e),
+      ),
+    ...(reader.has("monitoringNamespace")
+      ? {
+          monitoringNamespace: readNamespaceName(
+            problems,
+            reader.at("monitoringNamespace"),
+            reader.string("monitoringNamespace"),
+          ),
+        }
+      : {}),
     mesh: meshRaw ? readMesh(problems, reader.at("mesh"), meshRaw) : undefined,
     lanHosts,
     edge: {
@@ -385,18 +491,69 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
   };
 }
 
+/**
+ * `cluster.dns.upstream`: the resolvers CoreDNS forwards to, as LAN host names or CIDRs, or `none`.
+ * Required: once the DNS namespace is protected, the DNS pods reach nothing that is not declared,
+ * and without an upstream every name outside the cluster fails to resolve.
+ */
+function readDnsUpstream(
+  problems: Problems,
+  path: string,
+  raw: unknown,
+  lanHosts: Readonly<Record<string, string>>,
+): ExternalEndpoint[] {
+  const how = `write upstream: [<LAN host from cluster.lanHosts or CIDR>, …] for the resolvers the DNS pods forward to, or upstream: none if they resolve cluster names only`;
+  if (raw === "none") return [];
+  if (raw === undefined || raw === null) {
+    problems.add(
+      path,
+      `is required: the DNS pods are protected like every pod, so without a declared upstream resolver every lookup of a name outside the cluster fails; ${how}`,
+    );
+    return [];
+  }
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.add(
+      path,
+      `must be a non-empty list or the word none, got ${JSON.stringify(raw)}; ${how}`,
+    );
+    return [];
+  }
+  return raw.map((value, i): ExternalEndpoint => {
+    const net = resolveNet(problems, `${path}[${i}]`, value, lanHosts);
+    if (net.cidr === "0.0.0.0/0")
+      problems.add(`${path}[${i}]`, "name the resolvers' addresses, not the whole internet");
+    return { kind: "external", ...net };
+  });
+}
+
+function readPrivateRangeExemption(
+  problems: Problems,
+  path: string,
+  raw: unknown,
+): PrivateRangeExemption {
+  if (!isObject(raw)) {
+    problems.add(path, "must be a mapping {range, reason}");
+    return { range: "0.0.0.0/32", reason: "" };
+  }
+  const reader = new ObjectReader(problems, path, raw, ["range", "reason"]);
+  return {
+    range: readCidr(problems, reader.at("range"), reader.string("range")),
+    reason: reader.string("reason"),
+  };
+}
+
 /** A LAN host name from cluster.lanHosts, or a literal address/CIDR. */
 function resolveNet(
   problems: Problems,
   path: string,
   value: unknown,
-  cluster: ClusterConfig,
+  lanHosts: Readonly<Record<string, string>>,
 ): { cidr: string; host?: string } {
-  if (typeof value === "string" && cluster.lanHosts[value])
-    return { cidr: cluster.lanHosts[value], host: value };
+  const address = lanHostAddress(lanHosts, value);
+  if (address !== undefined) return { cidr: address, host: value as string };
   if (typeof value === "string" && normaliseCidr(value))
     return { cidr: normaliseCidr(value) as string };
-  const known = Object.keys(cluster.lanHosts);
+  const known = Object.keys(lanHosts);
   problems.add(
     path,
     `${JSON.stringify(value)} is neither a CIDR nor a LAN host from cluster.lanHosts (${known.join(", ") || "none declared"})`,
@@ -431,7 +588,7 @@ function readCalicoRule(
   }
   const nets = reader
     .list("nets")
-    .map((n, i) => resolveNet(problems, `${reader.at("nets")}[${i}]`, n, cluster).cidr);
+    .map((n, i) => resolveNet(problems, `${reader.at("nets")}[${i}]`, n, cluster.lanHosts).cidr);
   if (nets.length === 0)
     problems.add(
       reader.at("nets"),
@@ -540,7 +697,7 @@ function readLanTargets(
     const target = new ObjectReader(problems, path, isObject(raw) ? raw : {}, ["host", "ports"]);
     if (!isObject(raw)) problems.add(path, "must be a mapping {host, ports}");
     const host = target.string("host");
-    if (host && !cluster.lanHosts[host]) {
+    if (host && lanHostAddress(cluster.lanHosts, host) === undefined) {
       problems.add(
         target.at("host"),
         `unknown LAN host "${host}": declare it under cluster.lanHosts (${Object.keys(cluster.lanHosts).join(", ")})`,
@@ -607,7 +764,8 @@ function readEndpoint(
   raw: unknown,
   cluster: ClusterConfig,
 ): Endpoint {
-  if (raw === "internet") return { kind: "external", cidr: "0.0.0.0/0", host: "internet" };
+  const keyword = typeof raw === "string" ? keywordEndpoint(raw) : undefined;
+  if (keyword) return keyword;
   if (typeof raw === "string")
     return { kind: "workload", namespace: readNamespaceName(problems, path, raw), podLabels: {} };
   if (!isObject(raw)) {
@@ -636,7 +794,7 @@ function readEndpoint(
   if (reader.has("podLabels"))
     problems.add(reader.at("podLabels"), "podLabels only apply to a namespace endpoint");
   if (reader.has("host")) {
-    const net = resolveNet(problems, reader.at("host"), reader.value("host"), cluster);
+    const net = resolveNet(problems, reader.at("host"), reader.value("host"), cluster.lanHosts);
     return { kind: "external", ...net };
   }
   return { kind: "external", cidr: readCidr(problems, reader.at("cidr"), reader.value("cidr")) };
@@ -710,11 +868,18 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       );
     }
   };
-  requireDeclared(
-    "cluster.monitoringNamespace",
-    config.cluster.monitoringNamespace,
-    "monitoring namespace",
-  );
+  const monitoring = config.cluster.monitoringNamespace;
+  if (monitoring !== undefined)
+    requireDeclared("cluster.monitoringNamespace", monitoring, "monitoring namespace");
+  config.namespaces.forEach((ns, i) => {
+    if (monitoring === undefined && ns.metricsPorts.length > 0) {
+      problems.add(
+        `namespaces[${i}].metricsPorts`,
+        "nothing scrapes them: cluster.monitoringNamespace is not set, so there is no Prometheus to admit; set it to the namespace where Prometheus runs, or drop metricsPorts",
+      );
+    }
+  });
+  checkDnsNamespace(problems, config, declared);
   config.cluster.edge.namespaces.forEach((n, i) =>
     requireDeclared(`cluster.edge.namespaces[${i}]`, n, "edge namespace"),
   );
@@ -783,15 +948,79 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       }
     }
   });
-  if (config.cluster.privateRanges.length === 0) {
+  checkPrivateRanges(problems, config.cluster);
+}
+
+/**
+ * The DNS namespace must be protected. Every protected namespace's DNS egress names it, so an
+ * unprotected one is an open neighbour: whatever else runs there (kube-system: controllers,
+ * metrics-server, CSI drivers) takes connections from any pod and reaches anything, and the DNS
+ * pods answer every namespace, declared or not. Protecting it is what limits the DNS pods to
+ * answering on the DNS port and to forwarding only to the declared upstream resolvers.
+ */
+function checkDnsNamespace(
+  problems: Problems,
+  config: StackConfig,
+  declared: ReadonlyMap<string, NamespaceConfig>,
+): void {
+  const dnsNamespace = config.cluster.dns.namespace;
+  if (!dnsNamespace || declared.has(dnsNamespace)) return;
+  problems.add(
+    "cluster.dns.namespace",
+    `the DNS namespace "${dnsNamespace}" must itself be protected: every protected namespace's DNS egress points at it, and left unprotected it is an open neighbour (its other pods take connections from anywhere and reach anything, and the DNS pods answer undeclared namespaces). Declare it under ${CONFIG_NAMESPACE}:namespaces (e.g. {name: ${dnsNamespace}, purpose: CoreDNS, kubeApi: true}) and say where the DNS pods forward with cluster.dns.upstream`,
+  );
+}
+
+function cidrIntervals(cidrs: readonly string[]): IntervalSet {
+  return intervalsFromRanges(
+    cidrs.flatMap((cidr) => {
+      const range = parseStrictCidr(cidr);
+      return range ? [[range.lo, range.hi] as [number, number]] : [];
+    }),
+  );
+}
+
+function describeIntervals(set: IntervalSet): string {
+  return intervalPairs(set)
+    .flatMap(([lo, hi]) => rangeToCidrs({ lo, hi }))
+    .join(", ");
+}
+
+/**
+ * Internet egress is 0.0.0.0/0 minus `privateRanges`, so the ranges must cover RFC 1918; a part
+ * deliberately left out (a provider that routes 172.16/12 publicly, say) needs an exemption with a
+ * reason. An exemption of something already covered, or outside RFC 1918, is stale: an error too.
+ */
+function checkPrivateRanges(problems: Problems, cluster: ClusterConfig): void {
+  if (cluster.privateRanges.length === 0) {
     problems.add(
       "cluster.privateRanges",
-      "must list the private ranges (e.g. 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16): internet egress excepts them, and without them it would reach the LAN",
+      `must list the private ranges (${RFC1918_RANGES.join(", ")}): internet egress excepts them, and without them it would reach the LAN`,
+    );
+    return;
+  }
+  const rfc1918 = cidrIntervals(RFC1918_RANGES);
+  const covered = cidrIntervals(cluster.privateRanges);
+  const exempted = cidrIntervals(cluster.privateRangesExemptions.map((e) => e.range));
+  const missing = subtractIntervals(subtractIntervals(rfc1918, covered), exempted);
+  if (missing.length > 0) {
+    problems.add(
+      "cluster.privateRanges",
+      `does not cover ${describeIntervals(missing)} of RFC 1918 (${RFC1918_RANGES.join(", ")}), so "internet" egress would reach it: add it, or, if that range really is not private in this network, declare privateRangesExemptions: [{range: …, reason: …}]`,
     );
   }
-  for (const [i, cidr] of config.cluster.privateRanges.entries()) {
-    if (!parseStrictCidr(cidr)) problems.add(`cluster.privateRanges[${i}]`, "invalid CIDR");
-  }
+  cluster.privateRangesExemptions.forEach((exemption, i) => {
+    const path = `cluster.privateRangesExemptions[${i}].range`;
+    const own = cidrIntervals([exemption.range]);
+    if (own.length === 0) return;
+    if (subtractIntervals(own, rfc1918).length > 0)
+      problems.add(path, `${exemption.range} is not inside RFC 1918: nothing to exempt`);
+    else if (subtractIntervals(own, covered).length === 0)
+      problems.add(
+        path,
+        `${exemption.range} is already in privateRanges: the exemption is stale, remove it`,
+      );
+  });
 }
 
 /** Validates raw `zt-netpol:*` config. Throws ConfigError listing every problem with its key path. */
@@ -848,4 +1077,50 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return config;
+}
+
+function endpointKey(endpoint: Endpoint): string {
+  if (endpoint.kind === "external") return `cidr:${endpoint.cidr}`;
+  const labels = Object.entries(endpoint.podLabels).sort(([a], [b]) => a.localeCompare(b));
+  return `ns:${endpoint.namespace}:${JSON.stringify(labels)}`;
+}
+
+function portIntervals(ports: readonly PortSpec[], protocol: Protocol): IntervalSet {
+  return intervalsFromRanges(
+    ports
+      .filter((p) => p.protocol === protocol)
+      .map((p): [number, number] => [p.port, p.endPort ?? p.port]),
+  );
+}
+
+/** Every port of `inner` is also a port of `outer`. */
+function portsWithin(inner: readonly PortSpec[], outer: readonly PortSpec[]): boolean {
+  return PROTOCOLS.every(
+    (protocol) =>
+      subtractIntervals(portIntervals(inner, protocol), portIntervals(outer, protocol)).length ===
+      0,
+  );
+}
+
+/**
+ * Things that are valid but almost certainly a mistake, each with its key path: a flow with the
+ * same ends as another flow whose ports it adds nothing to (a pasted example, a second name for
+ * one flow). Exact twins are reported once, at the later flow.
+ */
+export function stackConfigWarnings(config: StackConfig): string[] {
+  const warnings: string[] = [];
+  config.flows.forEach((flow, i) => {
+    const ends = `${endpointKey(flow.from)}>${endpointKey(flow.to)}`;
+    const twin = config.flows.findIndex((other, j) => {
+      if (j === i || `${endpointKey(other.from)}>${endpointKey(other.to)}` !== ends) return false;
+      if (!portsWithin(flow.ports, other.ports)) return false;
+      // Equal port sets: only the later of the two is the duplicate.
+      return !portsWithin(other.ports, flow.ports) || j < i;
+    });
+    if (twin < 0) return;
+    warnings.push(
+      `${CONFIG_NAMESPACE}:flows[${i}]: flow "${flow.name}" duplicates flows[${twin}] "${config.flows[twin].name}": same ends, and every port is already declared there; remove it or merge the reasons`,
+    );
+  });
+  return warnings;
 }

@@ -73,6 +73,15 @@ export {
 } from "./model/ipv4";
 export type { Ipv4Range, Ipv6Range } from "./model/ipv4";
 export * as intervals from "./model/intervals";
+export { rangeToCidrs } from "./report/external-groups";
+
+// Integer interval sets (port sets, address sets), for config checks of coverage
+export {
+  fromRanges as intervalsFromRanges,
+  subtract as subtractIntervals,
+  toPairs as intervalPairs,
+} from "./model/intervals";
+export type { IntervalSet } from "./model/intervals";
 
 // Connection sets
 export {

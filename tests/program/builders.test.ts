@@ -111,15 +111,11 @@ describe("pure rule builders", () => {
       scoped.map((p) => [p.metadata.name, p.spec.policyTypes, p.spec.podSelector]),
       [
         [
-          "promtail-to-loki-egress",
+          "loki-promtail-f991a37b",
           ["Egress"],
           { matchLabels: { "app.kubernetes.io/name": "promtail" } },
         ],
-        [
-          "promtail-to-loki-ingress",
-          ["Ingress"],
-          { matchLabels: { "app.kubernetes.io/name": "loki" } },
-        ],
+        ["loki-loki-4f0ca558", ["Ingress"], { matchLabels: { "app.kubernetes.io/name": "loki" } }],
       ],
     );
   });

@@ -389,10 +389,7 @@ describe("homelab stack under the mock engine", function () {
     const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
     const lokiBaseline = result.resources.find((r) => r.name === "loki-baseline");
     const deps = (lokiBaseline?.dependencies ?? []).map((u) => byUrn.get(u)?.name);
-    assert.deepEqual(deps.sort(), [
-      "loki-promtail-to-loki-egress",
-      "loki-promtail-to-loki-ingress",
-    ]);
+    assert.deepEqual(deps.sort(), ["loki-loki-loki-4f0ca558", "loki-loki-promtail-f991a37b"]);
     const defaultBaseline = result.resources.find((r) => r.name === "default-baseline");
     const defaultDeps = (defaultBaseline?.dependencies ?? []).map((u) => byUrn.get(u)?.type);
     assert.ok(
