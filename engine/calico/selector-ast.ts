@@ -12,6 +12,16 @@
  *            | label ( "==" | "!=" | "contains" | "starts with" | "ends with" ) string
  *            | label ( "in" | "not in" ) "{" [ string ( "," string )* [","] ] "}"
  *
+ * Tokens follow Calico 3.31's tokenizer (libcalico-go/lib/selector/tokenizer, since
+ * projectcalico/calico#9564): only space and tab are blanks; a label has 1-512 characters of
+ * `A-Za-z0-9_./-`; `not in`, `starts with` and `ends with` may be written without the blank
+ * (`notin`), and every word operator must end at a word boundary (not before a label character).
+ * The Go module proxy serves only an older snapshot (the release-v3.28 branch, whose tokenizer is
+ * regular-expression based); the two agree except for other whitespace (newline, form feed)
+ * inside `has( )`, `all( )`, `global( )` and between the words of an operator, and labels over 512
+ * characters, which 3.28 accepts in places and 3.31 refuses. The e2e selector differential
+ * (scripts/e2e/selector-oracle.ts) checks this parser against that snapshot outside those cases.
+ *
  * Matching details that differ from intuition, all taken from Calico's evaluator:
  * - `k != 'v'` and `k not in {…}` are true when the label `k` is absent.
  * - `==`, `in`, `contains`, `starts with`, `ends with` are false when the label is absent.
@@ -82,9 +92,13 @@ function isLabelChar(ch: string | undefined): boolean {
   return ch !== undefined && /[A-Za-z0-9_./-]/.test(ch);
 }
 
+/** Calico's tokenizer skips spaces and tabs only; a newline is an unexpected character. */
 function isBlank(ch: string | undefined): boolean {
-  return ch === " " || ch === "\t" || ch === "\n" || ch === "\r";
+  return ch === " " || ch === "\t";
 }
+
+/** Calico's limit on a label name (tokenizer.MaxLabelLength). */
+export const MAX_LABEL_LENGTH = 512;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -160,21 +174,24 @@ function tokenize(text: string): Token[] {
         push("contains", "contains".length);
         continue;
       }
+      // Two-word operators: the blank between the words is optional (`notin`), and only the
+      // second word must end at a word boundary, as in Calico.
+      let twoWord = false;
       for (const [first, second, kind] of [
         ["starts", "with", "startsWith"],
         ["ends", "with", "endsWith"],
         ["not", "in", "notIn"],
       ] as const) {
-        if (wordAt(first, i)) {
-          i += first.length;
-          skipBlanks();
-          if (!wordAt(second, i)) fail(`expected '${first} ${second}'`, i);
-          tokens.push({ kind, value: "", position: start });
-          i += second.length;
-          break;
-        }
+        if (!text.startsWith(first, i)) continue;
+        let after = i + first.length;
+        while (isBlank(text[after])) after++;
+        if (!wordAt(second, after)) continue;
+        tokens.push({ kind, value: "", position: start });
+        i = after + second.length;
+        twoWord = true;
+        break;
       }
-      if (i !== start) continue;
+      if (twoWord) continue;
       if (wordAt("in", i)) {
         push("in", 2);
         continue;
@@ -193,6 +210,8 @@ function tokenize(text: string): Token[] {
         while (isLabelChar(text[i])) i++;
         argument = text.slice(argStart, i);
         if (argument === "") fail("expected a label name inside has()", argStart);
+        if (argument.length > MAX_LABEL_LENGTH)
+          fail(`label longer than ${MAX_LABEL_LENGTH} characters`, argStart);
         skipBlanks();
       }
       if (text[i] !== ")") fail(`expected ')' to close ${name}(`, i);
@@ -203,6 +222,8 @@ function tokenize(text: string): Token[] {
     if (isLabelChar(ch)) {
       let end = i;
       while (isLabelChar(text[end])) end++;
+      if (end - start > MAX_LABEL_LENGTH)
+        fail(`label longer than ${MAX_LABEL_LENGTH} characters`, start);
       push("label", end - start, text.slice(start, end));
       continue;
     }
@@ -393,4 +414,66 @@ export function selectorLabelKeys(node: SelectorNode, into: Set<string> = new Se
       into.add(node.key);
   }
   return into;
+}
+
+/** Go's string order (bytes of the UTF-8 encoding), which Calico uses to sort set literals. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function quoted(value: string): string {
+  return value.includes('"') ? `'${value}'` : `"${value}"`;
+}
+
+/**
+ * The selector in Calico's normalised form (what `Selector.String()` returns): `&&` and `||` groups
+ * in parentheses, double quotes unless the value holds one, set literals sorted and deduplicated.
+ * Two selectors with equal normal forms are the same selector to Calico.
+ */
+export function selectorToString(node: SelectorNode): string {
+  switch (node.op) {
+    case "all":
+      return "all()";
+    case "has":
+      return `has(${node.key})`;
+    case "not":
+      return `!${selectorToString(node.operand)}`;
+    case "and":
+    case "or":
+      return `(${node.operands.map(selectorToString).join(node.op === "and" ? " && " : " || ")})`;
+    case "eq":
+      return `${node.key} == ${quoted(node.value)}`;
+    case "ne":
+      return `${node.key} != ${quoted(node.value)}`;
+    case "contains":
+      return `${node.key} contains ${quoted(node.value)}`;
+    case "startsWith":
+      return `${node.key} starts with ${quoted(node.value)}`;
+    case "endsWith":
+      return `${node.key} ends with ${quoted(node.value)}`;
+    case "in":
+    case "notIn": {
+      const values = [...node.values].sort(compareUtf8).map(quoted).join(", ");
+      return `${node.key} ${node.op === "in" ? "in" : "not in"} {${values}}`;
+    }
+  }
+}
+
+/**
+ * The same selector with every label name prefixed, as libcalico-go's PrefixVisitor does when it
+ * turns a service-account selector into one over the `pcsa.`-prefixed labels that endpoints
+ * inherit from their ServiceAccount.
+ */
+export function prefixSelectorKeys(node: SelectorNode, prefix: string): SelectorNode {
+  switch (node.op) {
+    case "all":
+      return node;
+    case "not":
+      return { op: "not", operand: prefixSelectorKeys(node.operand, prefix) };
+    case "and":
+    case "or":
+      return { op: node.op, operands: node.operands.map((o) => prefixSelectorKeys(o, prefix)) };
+    default:
+      return { ...node, key: prefix + node.key };
+  }
 }

@@ -6,6 +6,7 @@ import {
   CalicoSelectorError,
   evaluateSelector,
   parseSelectorAst,
+  selectorToString,
   type SelectorNode,
 } from "./selector-ast";
 
@@ -14,6 +15,8 @@ export { CalicoSelectorError };
 export interface CalicoSelector {
   /** The selector text exactly as given. */
   readonly source: string;
+  /** Calico's normalised form (`Selector.String()` in libcalico-go): equal forms, equal selectors. */
+  readonly normalised: string;
   matches(labels: Readonly<Record<string, string>>): boolean;
 }
 
@@ -22,6 +25,10 @@ class ParsedCalicoSelector implements CalicoSelector {
     readonly source: string,
     readonly ast: SelectorNode,
   ) {}
+
+  get normalised(): string {
+    return selectorToString(this.ast);
+  }
 
   matches(labels: Readonly<Record<string, string>>): boolean {
     return evaluateSelector(this.ast, labels);

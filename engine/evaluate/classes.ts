@@ -56,7 +56,9 @@ export function buildPodClasses(model: ClusterModel): PodClass[] {
   const byKey = new Map<string, PodInfo[]>();
   for (const pod of model.pods) {
     const labelPart = sortedKeys
-      .map((k) => (k in pod.labels ? `${k}=${pod.labels[k]}` : ""))
+      // Kubernetes selectors read the pod's labels, Calico's its endpoint labels (which add the
+      // namespace's and service account's): both must agree for two pods to share a class.
+      .map((k) => `${pod.labels[k] ?? "\u0002"}\u0003${pod.calicoLabels[k] ?? "\u0002"}`)
       .join("\u0001");
     const portPart = pod.namedPorts
       .map((p) => `${p.name}/${p.protocol}/${p.port}`)

@@ -9,6 +9,7 @@ import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { parseCidr, parseIpv4 } from "./ipv4";
 import { labelKeyProblem, labelValueProblem } from "./label-selector";
+import { CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX } from "../normalise/matchers";
 import type { Labels } from "./label-selector";
 import type { ObjectRef } from "./problems";
 import { ManifestError, ProblemSink } from "./problems";
@@ -163,6 +164,64 @@ interface PendingPod {
   readonly ip?: number;
   readonly namedPorts: NamedPort[];
   readonly owner: { kind: string; name: string };
+  /** spec.serviceAccountName; the API server's ServiceAccount admission sets "default". */
+  readonly serviceAccount?: string;
+  /** Where the pod (or its template) came from, for located errors. */
+  readonly origin?: {
+    readonly ref: ObjectRef;
+    readonly source?: string;
+    readonly specPath: string;
+  };
+}
+
+const DEFAULT_SERVICE_ACCOUNT = "default";
+/** Calico's label prefixes for what an endpoint inherits from its namespace and service account. */
+const CALICO_NAMESPACE_PREFIX = "pcns.";
+const CALICO_NAME_LABEL = "projectcalico.org/name";
+
+function prefixLabels(labels: Labels, prefix: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) out[prefix + key] = value;
+  return out;
+}
+
+/**
+ * The controller owning a pod names its workload. Only the ownerReference with `controller: true`
+ * counts (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/#System,
+ * ownerReferences: "at most one" controller), and a Node is not a workload controller: the
+ * kubelet makes each static pod's mirror pod owned by its Node
+ * (https://kubernetes.io/docs/tasks/configure-pod-container/static-pod/), and each mirror pod
+ * is a workload of its own.
+ */
+function workloadOwner(metadata: Raw, podName: string): { kind: string; name: string } {
+  const owners = Array.isArray(metadata.ownerReferences)
+    ? metadata.ownerReferences.filter(isObject)
+    : [];
+  const controller = owners.find((o) => o.controller === true);
+  if (
+    controller === undefined ||
+    typeof controller.kind !== "string" ||
+    typeof controller.name !== "string" ||
+    controller.kind === "Node"
+  )
+    return { kind: "Pod", name: podName };
+  return { kind: controller.kind, name: controller.name };
+}
+
+function readServiceAccountName(
+  podSpec: unknown,
+  ref: ObjectRef,
+  path: string,
+  sink: ProblemSink,
+  source?: string,
+): string | undefined {
+  const raw = dig(podSpec, ["serviceAccountName"]) ?? dig(podSpec, ["serviceAccount"]);
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (typeof raw !== "string") {
+    sink.report(ref, `${path}.serviceAccountName`, "must be a string", source);
+    return undefined;
+  }
+  return raw;
 }
 
 function isSourced(value: unknown): value is SourcedObject {
@@ -200,6 +259,33 @@ export function makeNamespace(
   };
 }
 
+/**
+ * The labels Calico selectors see on a pod's workload endpoint: the pod's labels, plus
+ * projectcalico.org/namespace, projectcalico.org/orchestrator and (for names under 63 characters)
+ * projectcalico.org/serviceaccount (libcalico-go k8s/conversion/workload_endpoint_default.go),
+ * under the labels inherited from the namespace's and service account's profiles with the
+ * `pcns.` and `pcsa.` prefixes (conversion.go NamespaceToProfile, ServiceAccountToProfile). The
+ * endpoint's own labels win over inherited ones.
+ */
+function calicoEndpointLabels(
+  pending: PendingPod,
+  namespace: NamespaceInfo,
+  serviceAccountLabels: Labels | undefined,
+): Labels {
+  const serviceAccount = pending.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT;
+  return {
+    ...prefixLabels(namespace.calicoLabels, CALICO_NAMESPACE_PREFIX),
+    ...prefixLabels(
+      { ...serviceAccountLabels, [CALICO_NAME_LABEL]: serviceAccount },
+      CALICO_SERVICE_ACCOUNT_PREFIX,
+    ),
+    ...pending.labels,
+    "projectcalico.org/namespace": pending.namespace,
+    "projectcalico.org/orchestrator": "k8s",
+    ...(serviceAccount.length < 63 ? { [CALICO_SERVICE_ACCOUNT_LABEL]: serviceAccount } : {}),
+  };
+}
+
 export function makePod(
   id: number,
   pending: PendingPod,
@@ -208,17 +294,14 @@ export function makePod(
   ipSynthesised: boolean,
   options: ResolvedOptions,
   hypothetical = false,
+  serviceAccountLabels?: Labels,
 ): PodInfo {
   return {
     id,
     namespace: pending.namespace,
     name: pending.name,
     labels: pending.labels,
-    calicoLabels: {
-      ...pending.labels,
-      "projectcalico.org/namespace": pending.namespace,
-      "projectcalico.org/orchestrator": "k8s",
-    },
+    calicoLabels: calicoEndpointLabels(pending, namespace, serviceAccountLabels),
     namespaceLabels: namespace.labels,
     calicoNamespaceLabels: namespace.calicoLabels,
     ip,
@@ -287,6 +370,7 @@ export function buildModel(
   const policies: NormalPolicy[] = [];
   const ignored: IgnoredObject[] = [];
   const seen = new Set<string>();
+  const serviceAccounts = new Map<string, Labels>();
 
   for (const item of input) {
     const obj = isSourced(item) ? item.object : item;
@@ -311,6 +395,7 @@ export function buildModel(
     const modelled =
       kind === "Namespace" ||
       kind === "Pod" ||
+      (kind === "ServiceAccount" && apiVersion === "v1") ||
       kind in WORKLOAD_TEMPLATE_PATHS ||
       kind === "NetworkPolicy" ||
       kind === "GlobalNetworkPolicy";
@@ -371,21 +456,15 @@ export function buildModel(
         if (ip === undefined)
           sink.report(ref, "status.podIP", `invalid IPv4 address ${ipText}`, source);
       }
-      const owners = Array.isArray(metadata.ownerReferences)
-        ? metadata.ownerReferences.filter(isObject)
-        : [];
-      const controller = owners.find((o) => o.controller === true) ?? owners[0];
-      const owner =
-        controller && typeof controller.kind === "string" && typeof controller.name === "string"
-          ? { kind: controller.kind, name: controller.name }
-          : { kind: "Pod", name };
       pending.push({
         namespace: namespace ?? "default",
         name,
         labels,
         ip,
         namedPorts: readNamedPorts(obj.spec, ref, "spec", sink, source),
-        owner,
+        owner: workloadOwner(metadata, name),
+        serviceAccount: readServiceAccountName(obj.spec, ref, "spec", sink, source),
+        origin: { ref, source, specPath: "spec" },
       });
       continue;
     }
@@ -409,7 +488,16 @@ export function buildModel(
         ),
         namedPorts: readNamedPorts(template.spec, ref, `${at}.spec`, sink, source),
         owner: { kind, name },
+        serviceAccount: readServiceAccountName(template.spec, ref, `${at}.spec`, sink, source),
+        origin: { ref, source, specPath: `${at}.spec` },
       });
+      continue;
+    }
+    if (kind === "ServiceAccount") {
+      serviceAccounts.set(
+        `${namespace ?? "default"}/${name}`,
+        readLabels(metadata.labels, ref, "metadata.labels", sink, source),
+      );
       continue;
     }
     if (kind === "NetworkPolicy" && apiVersion.startsWith("networking.k8s.io/")) {
@@ -477,10 +565,117 @@ export function buildModel(
     const namespace = namespaces.get(p.namespace);
     if (namespace === undefined) throw new Error(`internal: namespace ${p.namespace} missing`);
     const synthesised = p.ip === undefined;
-    return makePod(i, p, namespace, p.ip ?? options.podCidr.lo + 1 + i, synthesised, options);
+    const serviceAccountLabels = serviceAccounts.get(
+      `${p.namespace}/${p.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT}`,
+    );
+    return makePod(
+      i,
+      p,
+      namespace,
+      p.ip ?? options.podCidr.lo + 1 + i,
+      synthesised,
+      options,
+      false,
+      serviceAccountLabels,
+    );
   });
 
+  const readers = labelReaders(policies, options);
+  checkServiceAccountsKnown(pending, serviceAccounts, readers, sink);
+  checkWorkloadsUniform(pods, pending, readers, sink);
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
   return { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+}
+
+/** For every label key some policy reads (on Calico endpoint labels), the first place reading it. */
+function labelReaders(
+  policies: readonly NormalPolicy[],
+  options: ResolvedOptions,
+): Map<string, string> {
+  const readers = new Map<string, string>();
+  const note = (key: string, where: string): void => {
+    if (!readers.has(key)) readers.set(key, where);
+  };
+  for (const policy of policies) {
+    const name = `${policy.ref.kind} ${policy.namespace ? `${policy.namespace}/` : ""}${policy.ref.name}`;
+    for (const key of policy.targetLabelKeys) note(key, `${name} (its selector)`);
+    for (const rule of [...policy.ingress, ...policy.egress])
+      for (const peers of [rule.sources, rule.destinations])
+        if (peers !== "any")
+          for (const peer of peers)
+            for (const key of peer.podLabelKeys) note(key, `${name} ${rule.path}`);
+  }
+  // Ambient membership is a label too: a pod opting out is reached differently (HBONE or not).
+  if (options.mesh) note(MESH_LABEL, "the mesh (istio.io/dataplane-mode=none opts a pod out)");
+  return readers;
+}
+
+/**
+ * A selector over service-account labels (`serviceAccounts.selector`, or a `pcsa.` key) needs
+ * the labels of every pod's ServiceAccount; a pod whose ServiceAccount is not in the input
+ * cannot be judged, so it fails (the name label is known without the object).
+ */
+function checkServiceAccountsKnown(
+  pending: readonly PendingPod[],
+  serviceAccounts: ReadonlyMap<string, Labels>,
+  readers: ReadonlyMap<string, string>,
+  sink: ProblemSink,
+): void {
+  const nameKey = CALICO_SERVICE_ACCOUNT_PREFIX + CALICO_NAME_LABEL;
+  const reader = [...readers].find(
+    ([key]) => key.startsWith(CALICO_SERVICE_ACCOUNT_PREFIX) && key !== nameKey,
+  );
+  if (reader === undefined) return;
+  for (const p of pending) {
+    const serviceAccount = p.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT;
+    if (p.origin === undefined || serviceAccounts.has(`${p.namespace}/${serviceAccount}`)) continue;
+    sink.report(
+      p.origin.ref,
+      `${p.origin.specPath}.serviceAccountName`,
+      `ServiceAccount ${p.namespace}/${serviceAccount} is not in the input, and ${reader[1]} selects by service-account labels (${reader[0]}): add the ServiceAccount`,
+      p.origin.source,
+    );
+  }
+}
+
+/**
+ * Pods of one workload must look the same to every policy: a workload-level verdict that mixes
+ * pods a policy tells apart is true of none of them. Such pods are refused, with the label that
+ * differs and a policy reading it (netpol-analyzer refuses the same input, "Pods of the same
+ * owner … with different set of labels"). Pods with no controller are workloads of their own.
+ */
+function checkWorkloadsUniform(
+  pods: readonly PodInfo[],
+  pending: readonly PendingPod[],
+  readers: ReadonlyMap<string, string>,
+  sink: ProblemSink,
+): void {
+  if (readers.size === 0) return;
+  const origins = new Map(pending.map((p) => [`${p.namespace}/${p.name}`, p.origin]));
+  const first = new Map<string, PodInfo>();
+  for (const pod of pods) {
+    if (pod.owner.kind === "Pod") continue;
+    const workload = `${pod.namespace}/${pod.owner.kind}/${pod.owner.name}`;
+    const earlier = first.get(workload);
+    if (earlier === undefined) {
+      first.set(workload, pod);
+      continue;
+    }
+    for (const [key, where] of readers) {
+      const a = earlier.calicoLabels[key];
+      const b = pod.calicoLabels[key];
+      if (a === b) continue;
+      const origin = origins.get(`${pod.namespace}/${pod.name}`);
+      const show = (v: string | undefined): string =>
+        v === undefined ? "absent" : JSON.stringify(v);
+      sink.report(
+        origin?.ref ?? { kind: "Pod", namespace: pod.namespace, name: pod.name },
+        `metadata.labels.${key}`,
+        `pods ${earlier.name} and ${pod.name} of ${pod.owner.kind} ${pod.owner.name} differ in label ${key} (${show(a)} vs ${show(b)}), which ${where} reads: a workload-level verdict would be true of neither; give them separate owners or equal labels`,
+        origin?.source,
+      );
+      break;
+    }
+  }
 }

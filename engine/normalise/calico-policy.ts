@@ -6,10 +6,9 @@
  * - `types` defaults from the rules present: egress rules only → [Egress]; otherwise [Ingress],
  *   plus Egress when both kinds of rules are present;
  * - rules run in order; Allow and Deny decide, Log continues, Pass leaves the tier.
- * Fields this engine cannot model faithfully (tiers other than default, serviceAccount selectors,
+ * Fields this engine cannot model faithfully (tiers other than default, policy-level serviceAccountSelector,
  * services, HTTP match, ICMP type/code, source ports) are rejected rather than approximated.
  */
-import type { SelectorNode } from "../calico/selector-ast";
 import { CalicoSelectorError, parseSelectorAst, selectorLabelKeys } from "../calico/selector-ast";
 import type { ConnectionSet } from "../model/connections";
 import * as conn from "../model/connections";
@@ -27,7 +26,7 @@ import type {
   WrittenNet,
 } from "../model/types";
 import { evaluateSelector } from "../calico/selector-ast";
-import type { CalicoEntityCriteria } from "./matchers";
+import type { CalicoEntityCriteria, CalicoSelectorField } from "./matchers";
 import { calicoEntity } from "./matchers";
 import type { PortEntry } from "./k8s-policy";
 import {
@@ -173,7 +172,7 @@ function parseSelectorField(
   raw: unknown,
   at: string,
   fail: (path: string, message: string) => void,
-): { node: SelectorNode; text: string } | undefined {
+): CalicoSelectorField | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== "string") {
     fail(at, "must be a selector string");
@@ -187,6 +186,48 @@ function parseSelectorField(
     else throw error;
     return undefined;
   }
+}
+
+/**
+ * An entity-rule selector field. Calico's Go structs cannot tell `""` from an absent field, and
+ * getEndpointSelector only scopes fields that are non-empty, so `""` is absent here too.
+ */
+function parseEntitySelector(
+  raw: unknown,
+  at: string,
+  fail: (path: string, message: string) => void,
+): CalicoSelectorField | undefined {
+  return raw === "" ? undefined : parseSelectorField(raw, at, fail);
+}
+
+/** Kubernetes object names (DNS subdomain), as a ServiceAccount name must be. */
+const SERVICE_ACCOUNT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseServiceAccounts(
+  raw: unknown,
+  at: string,
+  fail: (path: string, message: string) => void,
+): { names?: string[]; selector?: CalicoSelectorField } {
+  if (raw === undefined || raw === null) return {};
+  if (!isObject(raw)) {
+    fail(at, "must be an object with names and/or selector");
+    return {};
+  }
+  for (const key of Object.keys(raw))
+    if (key !== "names" && key !== "selector") fail(`${at}.${key}`, "unknown field");
+  let names: string[] | undefined;
+  if (raw.names !== undefined && raw.names !== null) {
+    if (!Array.isArray(raw.names)) fail(`${at}.names`, "must be a list of service account names");
+    else {
+      names = [];
+      raw.names.forEach((name: unknown, i) => {
+        if (typeof name === "string" && name.length <= 253 && SERVICE_ACCOUNT_NAME.test(name))
+          names?.push(name);
+        else fail(`${at}.names[${i}]`, `invalid service account name ${JSON.stringify(name)}`);
+      });
+    }
+  }
+  return { names, selector: parseEntitySelector(raw.selector, `${at}.selector`, fail) };
 }
 
 interface ParsedEntity {
@@ -216,6 +257,7 @@ function parseEntity(
     "selector",
     "notSelector",
     "namespaceSelector",
+    "serviceAccounts",
     "nets",
     "notNets",
     "ports",
@@ -227,26 +269,24 @@ function parseEntity(
   }
   if (side === "source" && (raw.ports !== undefined || raw.notPorts !== undefined))
     fail(`${at}.ports`, "source ports are not modelled");
-  const selector = parseSelectorField(raw.selector, `${at}.selector`, fail);
-  const notSelector = parseSelectorField(raw.notSelector, `${at}.notSelector`, fail);
-  const namespaceSelector = parseSelectorField(
+  const selector = parseEntitySelector(raw.selector, `${at}.selector`, fail);
+  const notSelector = parseEntitySelector(raw.notSelector, `${at}.notSelector`, fail);
+  const namespaceSelector = parseEntitySelector(
     raw.namespaceSelector,
     `${at}.namespaceSelector`,
     fail,
   );
+  const serviceAccounts = parseServiceAccounts(raw.serviceAccounts, `${at}.serviceAccounts`, fail);
   const writtenNets: WrittenNet[] = [];
   const writtenNotNets: WrittenNet[] = [];
-  const nets = parseNets(raw.nets, `${at}.nets`, writtenNets, fail, warn);
-  const notNets = parseNets(raw.notNets, `${at}.notNets`, writtenNotNets, fail, warn);
   const criteria: CalicoEntityCriteria = {
-    selector: selector?.node,
-    selectorText: selector?.text,
-    notSelector: notSelector?.node,
-    notSelectorText: notSelector?.text,
-    namespaceSelector: namespaceSelector?.node,
-    namespaceSelectorText: namespaceSelector?.text,
-    nets,
-    notNets,
+    selector,
+    notSelector,
+    namespaceSelector,
+    serviceAccountNames: serviceAccounts.names,
+    serviceAccountSelector: serviceAccounts.selector,
+    nets: parseNets(raw.nets, `${at}.nets`, writtenNets, fail, warn),
+    notNets: parseNets(raw.notNets, `${at}.notNets`, writtenNotNets, fail, warn),
   };
   return {
     matcher: calicoEntity(criteria, policyNamespace, ipBlockMatchesPods),

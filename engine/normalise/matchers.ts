@@ -1,6 +1,6 @@
 /** Peer matchers shared by the Kubernetes and Calico normalisers. */
 import type { SelectorNode } from "../calico/selector-ast";
-import { evaluateSelector, selectorLabelKeys } from "../calico/selector-ast";
+import { evaluateSelector, prefixSelectorKeys, selectorLabelKeys } from "../calico/selector-ast";
 import * as iv from "../model/intervals";
 import type { Ipv4Range } from "../model/ipv4";
 import { formatRangeAsCidr } from "../model/ipv4";
@@ -109,68 +109,124 @@ export function ipBlockPeer(
   };
 }
 
+/** One selector field of a Calico entity rule: its parsed form and its text as written. */
+export interface CalicoSelectorField {
+  readonly node: SelectorNode;
+  readonly text: string;
+}
+
 export interface CalicoEntityCriteria {
-  readonly selector?: SelectorNode;
-  readonly selectorText?: string;
-  readonly notSelector?: SelectorNode;
-  readonly notSelectorText?: string;
-  readonly namespaceSelector?: SelectorNode;
-  readonly namespaceSelectorText?: string;
+  readonly selector?: CalicoSelectorField;
+  readonly notSelector?: CalicoSelectorField;
+  readonly namespaceSelector?: CalicoSelectorField;
+  /** `serviceAccounts.names`; absent or empty = no constraint. */
+  readonly serviceAccountNames?: readonly string[];
+  /** `serviceAccounts.selector`, over the ServiceAccount's labels. */
+  readonly serviceAccountSelector?: CalicoSelectorField;
   readonly nets?: readonly Ipv4Range[];
   readonly notNets?: readonly Ipv4Range[];
 }
 
+/** Label Calico puts on a workload endpoint: its pod's service account name. */
+export const CALICO_SERVICE_ACCOUNT_LABEL = "projectcalico.org/serviceaccount";
+/** Prefix of the ServiceAccount labels an endpoint inherits (conversion.ServiceAccountLabelPrefix). */
+export const CALICO_SERVICE_ACCOUNT_PREFIX = "pcsa.";
+
 /**
- * A Calico rule entity (source or destination), criteria ANDed. Selectors of a namespaced policy
- * only see endpoints of its namespace unless a namespaceSelector widens the scope
- * (https://docs.tigera.io/calico/latest/reference/resources/networkpolicy#entityrule).
- * `nets`/`notNets` follow the same ipBlockMatchesPods switch as Kubernetes ipBlocks.
+ * A Calico rule entity (source or destination), scoped exactly as libcalico-go's
+ * `getEndpointSelector` (lib/backend/syncersv1/updateprocessors/rules.go) builds the one selector
+ * Felix evaluates:
+ *
+ * - the namespace scope is the `namespaceSelector` when one is given (`all()` = every namespace),
+ *   else the policy's namespace for a namespaced policy, else nothing (GlobalNetworkPolicy);
+ * - the positive selector is `serviceAccounts` (names AND selector) AND `selector`;
+ * - the scope is ANDed in as soon as any of `selector`, `serviceAccounts`, `notSelector` or
+ *   `namespaceSelector` is used; with none of them the entity has no selector at all;
+ * - `notSelector` stays a separate negated match, evaluated over every endpoint;
+ * - a positive selector only ever matches endpoints (pods here), never an external address; a
+ *   `notSelector` alone does not exclude addresses, as they are in no selector's set;
+ * - `nets` / `notNets` are further ANDed conditions on the address (Felix matches every field of
+ *   a rule), following the same ipBlockMatchesPods switch as Kubernetes ipBlocks.
+ *
+ * Empty strings are absent fields, as in Go. Calico's textual rewriting of `all()`/`global()`
+ * in a namespace selector also rewrites string literals containing those words; label values
+ * cannot contain parentheses, so no verdict depends on it.
  */
 export function calicoEntity(
   criteria: CalicoEntityCriteria,
   policyNamespace: string | undefined,
   ipBlockMatchesPods: boolean,
 ): EndpointMatcher | "any" {
-  const { selector, notSelector, namespaceSelector, nets, notNets } = criteria;
-  if (!selector && !notSelector && !namespaceSelector && !nets && !notNets) return "any";
+  const { selector, notSelector, namespaceSelector, serviceAccountSelector, nets, notNets } =
+    criteria;
+  const names =
+    criteria.serviceAccountNames && criteria.serviceAccountNames.length > 0
+      ? new Set(criteria.serviceAccountNames)
+      : undefined;
+  const saSelector =
+    serviceAccountSelector &&
+    prefixSelectorKeys(serviceAccountSelector.node, CALICO_SERVICE_ACCOUNT_PREFIX);
+  const hasPositive = selector !== undefined || names !== undefined || saSelector !== undefined;
+  const usesSelectors = hasPositive || notSelector !== undefined || namespaceSelector !== undefined;
+  if (!usesSelectors && !nets && !notNets) return "any";
+  // The namespace scope Calico ANDs into the selector (none when no selector field is used).
+  const scopeNamespace = usesSelectors && !namespaceSelector ? policyNamespace : undefined;
+  const scoped = namespaceSelector !== undefined || scopeNamespace !== undefined;
+  // Felix's rule has a positive selector whenever the scope or a positive field is present.
+  const endpointsOnly = scoped || hasPositive;
   const inScope = (pod: PodInfo): boolean =>
-    namespaceSelector !== undefined
-      ? evaluateSelector(namespaceSelector, pod.calicoNamespaceLabels)
-      : policyNamespace === undefined || pod.namespace === policyNamespace;
+    namespaceSelector
+      ? evaluateSelector(namespaceSelector.node, pod.calicoNamespaceLabels)
+      : scopeNamespace === undefined || pod.namespace === scopeNamespace;
+  const serviceAccountOf = (pod: PodInfo): string | undefined =>
+    pod.calicoLabels[CALICO_SERVICE_ACCOUNT_LABEL];
+  const positive = (pod: PodInfo): boolean =>
+    inScope(pod) &&
+    (names === undefined || names.has(serviceAccountOf(pod) ?? "")) &&
+    (saSelector === undefined || evaluateSelector(saSelector, pod.calicoLabels)) &&
+    (selector === undefined || evaluateSelector(selector.node, pod.calicoLabels));
   const inNets = (ip: number, list: readonly Ipv4Range[]): boolean =>
     list.some((r) => inRange(ip, r));
-  const parts: string[] = [];
-  if (selector) parts.push(`selector "${criteria.selectorText}"`);
-  if (namespaceSelector) parts.push(`namespaceSelector "${criteria.namespaceSelectorText}"`);
-  else if (selector && policyNamespace !== undefined) parts.push(`in namespace ${policyNamespace}`);
-  if (notSelector) parts.push(`notSelector "${criteria.notSelectorText}"`);
-  if (nets) parts.push(`nets ${nets.map(formatRangeAsCidr).join(", ")}`);
-  if (notNets) parts.push(`notNets ${notNets.map(formatRangeAsCidr).join(", ")}`);
-  const bySelector = selector !== undefined || namespaceSelector !== undefined;
-  let podHint: PodHint = { kind: "all" };
-  if (bySelector) {
-    podHint =
-      namespaceSelector === undefined
-        ? policyNamespace === undefined
-          ? { kind: "all" }
-          : { kind: "namespaces", names: [policyNamespace] }
-        : { kind: "all" };
-  } else if (nets) {
-    podHint = ipBlockMatchesPods ? { kind: "ipRanges", ranges: nets } : { kind: "none" };
+
+  const quotedText = (field: CalicoSelectorField): string => JSON.stringify(field.text);
+  const conditions: string[] = [];
+  if (endpointsOnly) {
+    let pods = "pods";
+    if (selector) pods += ` matching ${quotedText(selector)}`;
+    if (names) pods += ` with service account ${[...names].join(" or ")}`;
+    if (serviceAccountSelector)
+      pods += ` whose service account matches ${quotedText(serviceAccountSelector)}`;
+    if (namespaceSelector) pods += ` in namespaces matching ${quotedText(namespaceSelector)}`;
+    else if (scopeNamespace !== undefined) pods += ` in namespace ${scopeNamespace}`;
+    else pods += " in any namespace";
+    if (notSelector) pods += ` not matching ${quotedText(notSelector)}`;
+    conditions.push(pods);
+  } else if (notSelector) {
+    conditions.push(`anything but pods matching ${quotedText(notSelector)}`);
   }
+  if (nets) conditions.push(`nets ${nets.map(formatRangeAsCidr).join(", ")}`);
+  if (notNets) conditions.push(`notNets ${notNets.map(formatRangeAsCidr).join(", ")}`);
+
+  let podHint: PodHint = { kind: "all" };
+  if (scopeNamespace !== undefined) podHint = { kind: "namespaces", names: [scopeNamespace] };
+  else if (!endpointsOnly && nets)
+    podHint = ipBlockMatchesPods ? { kind: "ipRanges", ranges: nets } : { kind: "none" };
   const labelKeys = new Set<string>();
-  if (selector) selectorLabelKeys(selector, labelKeys);
-  if (notSelector) selectorLabelKeys(notSelector, labelKeys);
+  for (const node of [selector?.node, notSelector?.node, saSelector])
+    if (node) selectorLabelKeys(node, labelKeys);
+  if (names) labelKeys.add(CALICO_SERVICE_ACCOUNT_LABEL);
   return {
     key: `calico|${policyNamespace ?? "*"}|${JSON.stringify([
-      criteria.selectorText,
-      criteria.notSelectorText,
-      criteria.namespaceSelectorText,
+      selector?.text,
+      notSelector?.text,
+      namespaceSelector?.text,
+      names && [...names],
+      serviceAccountSelector?.text,
       nets,
       notNets,
       ipBlockMatchesPods,
     ])}`,
-    description: parts.join(" and "),
+    description: conditions.join(" and "),
     byIp: nets !== undefined || notNets !== undefined,
     ranges: [...(nets ?? []), ...(notNets ?? [])].flatMap((r) =>
       intervalsToRanges(iv.fromRanges([[r.lo, r.hi]])),
@@ -178,19 +234,15 @@ export function calicoEntity(
     podHint,
     podLabelKeys: [...labelKeys],
     matchPod: (pod) => {
-      if (bySelector) {
-        if (!inScope(pod)) return false;
-        if (selector && !evaluateSelector(selector, pod.calicoLabels)) return false;
-      }
-      if (notSelector && inScope(pod) && evaluateSelector(notSelector, pod.calicoLabels))
-        return false;
+      if (endpointsOnly && !positive(pod)) return false;
+      if (notSelector && evaluateSelector(notSelector.node, pod.calicoLabels)) return false;
       const ipVisible = ipBlockMatchesPods;
       if (nets && !(ipVisible && inNets(pod.ip, nets))) return false;
       if (notNets && ipVisible && inNets(pod.ip, notNets)) return false;
       return true;
     },
     matchExternal: (range) => {
-      if (bySelector) return false;
+      if (endpointsOnly) return false;
       if (nets && !inNets(range.lo, nets)) return false;
       if (notNets && inNets(range.lo, notNets)) return false;
       return true;

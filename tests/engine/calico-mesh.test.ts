@@ -138,9 +138,15 @@ describe("Calico v3 NetworkPolicy semantics", () => {
       ],
       [
         cnp("b", "sa", {
-          ingress: [{ action: "Allow", source: { serviceAccounts: { names: ["x"] } } }],
+          ingress: [{ action: "Allow", source: { serviceAccounts: { names: ["Not_A_Name"] } } }],
         }),
-        /serviceAccounts/,
+        /spec\.ingress\[0\]\.source\.serviceAccounts\.names\[0\]: invalid service account name/,
+      ],
+      [
+        cnp("b", "sb", {
+          ingress: [{ action: "Allow", source: { serviceAccounts: { selector: "team = 'x'" } } }],
+        }),
+        /spec\.ingress\[0\]\.source\.serviceAccounts\.selector: invalid selector/,
       ],
     ];
     for (const [policy, pattern] of cases)

@@ -107,7 +107,7 @@ describe("Calico selector parser", () => {
       ["has(app", 7],
       ["app in 'web'", 7],
       ["app in {'web'", 13],
-      ["app starts 'w'", 11],
+      ["app starts 'w'", 4],
       ["app == 'web' &&", 15],
       ["app == 'x' app == 'y'", 11],
       ["#", 0],
