@@ -5,6 +5,12 @@
 import type { SourcedObject } from "../load/parse";
 import { normaliseCalicoPolicy } from "../normalise/calico-policy";
 import { normaliseKubernetesPolicy } from "../normalise/k8s-policy";
+import {
+  normaliseAuthorizationPolicy,
+  normalisePeerAuthentication,
+  type NormalAuthorizationPolicy,
+  type NormalPeerAuthentication,
+} from "../normalise/istio-authorization";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { parseCidr, parseIpv4 } from "./ipv4";
@@ -156,6 +162,23 @@ function readNamedPorts(
   return out;
 }
 
+/** The pod's service account (its mesh identity); Kubernetes defaults it to "default". */
+function readServiceAccount(
+  podSpec: unknown,
+  ref: ObjectRef,
+  path: string,
+  sink: ProblemSink,
+  source?: string,
+): string {
+  const raw = dig(podSpec, ["serviceAccountName"]);
+  if (raw === undefined || raw === null || raw === "") return "default";
+  if (typeof raw !== "string") {
+    sink.report(ref, `${path}.serviceAccountName`, "must be a string", source);
+    return "default";
+  }
+  return raw;
+}
+
 interface PendingPod {
   readonly namespace: string;
   readonly name: string;
@@ -163,6 +186,7 @@ interface PendingPod {
   readonly ip?: number;
   readonly namedPorts: NamedPort[];
   readonly owner: { kind: string; name: string };
+  readonly serviceAccount?: string;
 }
 
 function isSourced(value: unknown): value is SourcedObject {
@@ -225,6 +249,7 @@ export function makePod(
     ipSynthesised,
     namedPorts: pending.namedPorts,
     owner: pending.owner,
+    serviceAccount: pending.serviceAccount ?? "default",
     // Pods opt out of ambient with istio.io/dataplane-mode=none (https://istio.io/latest/docs/ambient/usage/add-workloads/).
     meshed: options.mesh !== undefined && namespace.meshed && pending.labels[MESH_LABEL] !== "none",
     hypothetical,
@@ -258,7 +283,6 @@ const UNMODELLED_POLICY_KINDS = new Set([
 
 /** Kinds that can only narrow what NetworkPolicy allows (or are not enforced): warned, not fatal. */
 const WARNED_KINDS = new Set([
-  "AuthorizationPolicy",
   "StagedNetworkPolicy",
   "StagedGlobalNetworkPolicy",
   "StagedKubernetesNetworkPolicy",
@@ -286,6 +310,8 @@ export function buildModel(
   const pending: PendingPod[] = [];
   const policies: NormalPolicy[] = [];
   const ignored: IgnoredObject[] = [];
+  const authorizationPolicies: NormalAuthorizationPolicy[] = [];
+  const peerAuthentications: NormalPeerAuthentication[] = [];
   const seen = new Set<string>();
 
   for (const item of input) {
@@ -308,7 +334,11 @@ export function buildModel(
       continue;
     }
     const identity = `${apiVersion.split("/")[0]}|${kind}|${namespace ?? ""}|${name}`;
+    const istio =
+      apiVersion.startsWith("security.istio.io/") &&
+      (kind === "AuthorizationPolicy" || kind === "PeerAuthentication");
     const modelled =
+      istio ||
       kind === "Namespace" ||
       kind === "Pod" ||
       kind in WORKLOAD_TEMPLATE_PATHS ||
@@ -347,6 +377,19 @@ export function buildModel(
     seen.add(identity);
     if (namespace !== undefined) referencedNamespaces.add(namespace);
 
+    if (istio) {
+      // Istio's root namespace is the mesh namespace (meshConfig.rootNamespace defaults to istio-system).
+      const ns = { kind, namespace: namespace ?? "default", name };
+      const root = options.mesh?.namespace;
+      if (kind === "AuthorizationPolicy") {
+        const policy = normaliseAuthorizationPolicy(obj, ns, root, sink, source);
+        if (policy) authorizationPolicies.push(policy);
+      } else {
+        const policy = normalisePeerAuthentication(obj, ns, root, sink, source);
+        if (policy) peerAuthentications.push(policy);
+      }
+      continue;
+    }
     if (kind === "Namespace") {
       declaredNamespaces.set(
         name,
@@ -386,6 +429,7 @@ export function buildModel(
         ip,
         namedPorts: readNamedPorts(obj.spec, ref, "spec", sink, source),
         owner,
+        serviceAccount: readServiceAccount(obj.spec, ref, "spec", sink, source),
       });
       continue;
     }
@@ -409,6 +453,7 @@ export function buildModel(
         ),
         namedPorts: readNamedPorts(template.spec, ref, `${at}.spec`, sink, source),
         owner: { kind, name },
+        serviceAccount: readServiceAccount(template.spec, ref, `${at}.spec`, sink, source),
       });
       continue;
     }
@@ -482,5 +527,16 @@ export function buildModel(
 
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
-  return { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+  const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
+    `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
+  return {
+    options,
+    namespaces,
+    pods,
+    policies,
+    ignored,
+    warnings: sink.warnings,
+    authorizationPolicies: authorizationPolicies.sort(byRef),
+    peerAuthentications: peerAuthentications.sort(byRef),
+  };
 }
