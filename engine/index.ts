@@ -40,6 +40,15 @@ export type {
   Direction,
 } from "./model/types";
 
+// Istio ambient authorization (gate 3 at meshed destinations)
+export type {
+  AuthorizationRule as ZtunnelRule,
+  NormalAuthorizationPolicy,
+  NormalPeerAuthentication,
+} from "./normalise/istio-authorization";
+export { ZtunnelGate } from "./evaluate/ztunnel";
+export type { ZtunnelDecision } from "./evaluate/ztunnel";
+
 // IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
 export { formatIpv4, parseIpv4, parseCidr as parseCidrRange, rangeContains } from "./model/ipv4";
 export type { Ipv4Range } from "./model/ipv4";
