@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
+import { renderNamespaceAuthorization } from "./authorization";
 import { CertManagerInstall } from "./certManager";
 import { expandConnections, type Connection } from "./connections";
 import { NamespaceProtection } from "./namespaceProtection";
@@ -38,6 +39,9 @@ export class ClusterProtection extends pulumi.ComponentResource {
           config: ns,
           cluster: args.cluster,
           connections: this.connections.filter((c) => touches(c, ns.name)),
+          ...(ns.meshed && args.cluster.mesh
+            ? { authorization: renderNamespaceAuthorization(args, ns.name, this.connections) }
+            : {}),
         },
         { parent: this },
       );

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, NamespaceConfig } from "../config/types";
+import type { NamespaceAuthorization } from "./authorization";
 import { CalicoNetworkPolicy } from "./calicoNetworkPolicy";
 import type { Connection } from "./connections";
 import { renderNamespacePolicies } from "./rules";
@@ -14,6 +15,8 @@ export interface NamespaceProtectionArgs {
   readonly cluster: ClusterConfig;
   /** Every declared connection of the stack; the ones touching this namespace become its rules. */
   readonly connections: readonly Connection[];
+  /** Istio ambient authorization and mTLS, for a meshed namespace (components/authorization.ts). */
+  readonly authorization?: NamespaceAuthorization;
 }
 
 /**
@@ -29,6 +32,10 @@ export class NamespaceProtection extends pulumi.ComponentResource {
   public readonly scopedPolicies: k8s.networking.v1.NetworkPolicy[];
   /** Calico policies (ICMP and other non-Kubernetes protocols). */
   public readonly calicoPolicies: CalicoNetworkPolicy[];
+  /** Istio AuthorizationPolicies (meshed namespaces only): namespace-wide first. */
+  public readonly authorizationPolicies: k8s.apiextensions.CustomResource[] = [];
+  /** The namespace's Istio PeerAuthentication (meshed namespaces only). */
+  public readonly peerAuthentication?: k8s.apiextensions.CustomResource;
 
   constructor(name: string, args: NamespaceProtectionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zt-netpol:network:NamespaceProtection", name, args, opts);
@@ -58,11 +65,38 @@ export class NamespaceProtection extends pulumi.ComponentResource {
       { metadata: baseline.metadata, spec: baseline.spec },
       { parent: this, dependsOn: [...this.scopedPolicies, ...this.calicoPolicies] },
     );
+    if (args.authorization) {
+      // Pod-scoped ALLOW policies before the namespace-wide one (it would otherwise cut their
+      // flows off for a moment), and mTLS last, once every allow is in place.
+      const [wide, ...rest] = args.authorization.policies;
+      const custom = (
+        manifest: { apiVersion: string; kind: string; metadata: object; spec: object },
+        dependsOn: pulumi.Resource[],
+      ) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-${(manifest.metadata as { name: string }).name}`,
+          {
+            apiVersion: manifest.apiVersion,
+            kind: manifest.kind,
+            metadata: manifest.metadata,
+            spec: manifest.spec,
+          },
+          { parent: this, dependsOn },
+        );
+      const scoped = rest.map((m) => custom(m, []));
+      const namespaceWide = custom(wide, scoped);
+      this.authorizationPolicies.push(namespaceWide, ...scoped);
+      this.peerAuthentication = custom(args.authorization.peerAuthentication, [
+        namespaceWide,
+        ...scoped,
+      ]);
+    }
     // Outputs carry the args too: under the real engine they are what stack policies read.
     this.registerOutputs({
       ...args,
       baselineName: baseline.metadata.name,
       policyCount: 1 + scoped.length + this.calicoPolicies.length,
+      authorizationPolicyCount: this.authorizationPolicies.length,
     });
   }
 }

@@ -35,6 +35,13 @@ export interface MeshConfig {
   readonly istiodPorts: readonly number[];
   /** Source of kubelet health probes in ambient mode (SNATed by istio-cni), a /32. */
   readonly probeSource: string;
+  /** SPIFFE trust domain of workload identities (Istio's default `cluster.local`). */
+  readonly trustDomain: string;
+  /**
+   * The CNI sees the original destination port of meshed-to-meshed TCP, not HBONE's (Calico
+   * 3.32's bundled ztunnel keeps it, except through a waypoint). Default false.
+   */
+  readonly portPreserving: boolean;
 }
 
 export interface ClusterConfig {
@@ -135,6 +142,8 @@ export interface WorkloadEndpoint {
   readonly namespace: string;
   /** Pod labels; empty means every pod of the namespace. */
   readonly podLabels: Readonly<Record<string, string>>;
+  /** The pods' service account: their mesh identity, used by ztunnel authorization. */
+  readonly serviceAccount?: string;
 }
 
 /** One end of a flow outside the cluster (the internet, a LAN host, an IP range). */

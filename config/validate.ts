@@ -372,7 +372,12 @@ function readMesh(problems: Problems, path: string, raw: Raw): MeshConfig {
     "hbonePort",
     "istiodPorts",
     "probeSource",
+    "trustDomain",
+    "portPreserving",
   ]);
+  const trustDomain = reader.string("trustDomain", "cluster.local");
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(trustDomain))
+    problems.add(reader.at("trustDomain"), `invalid trust domain ${JSON.stringify(trustDomain)}`);
   const probeSource = readCidr(problems, reader.at("probeSource"), reader.string("probeSource"));
   if (!probeSource.endsWith("/32"))
     problems.add(reader.at("probeSource"), "must be a single address (/32)");
@@ -383,6 +388,8 @@ function readMesh(problems: Problems, path: string, raw: Raw): MeshConfig {
       .list("istiodPorts")
       .map((p, i) => checkPortNumber(problems, `${reader.at("istiodPorts")}[${i}]`, p)),
     probeSource,
+    trustDomain,
+    portPreserving: reader.boolean("portPreserving", false),
   };
 }
 
@@ -775,7 +782,13 @@ function readEndpoint(
     );
     return { kind: "external", cidr: "0.0.0.0/32" };
   }
-  const reader = new ObjectReader(problems, path, raw, ["namespace", "podLabels", "host", "cidr"]);
+  const reader = new ObjectReader(problems, path, raw, [
+    "namespace",
+    "podLabels",
+    "serviceAccount",
+    "host",
+    "cidr",
+  ]);
   const given = ["namespace", "host", "cidr"].filter((k) => reader.has(k));
   if (given.length !== 1) {
     problems.add(
@@ -785,14 +798,23 @@ function readEndpoint(
     return { kind: "external", cidr: "0.0.0.0/32" };
   }
   if (reader.has("namespace")) {
-    return {
-      kind: "workload",
+    const endpoint = {
+      kind: "workload" as const,
       namespace: readNamespaceName(problems, reader.at("namespace"), reader.value("namespace")),
       podLabels: readLabels(problems, reader.at("podLabels"), reader.value("podLabels")),
     };
+    if (!reader.has("serviceAccount")) return endpoint;
+    // A Kubernetes ServiceAccount name is a DNS subdomain.
+    const serviceAccount = reader.string("serviceAccount");
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(serviceAccount))
+      problems.add(
+        reader.at("serviceAccount"),
+        `invalid service account name ${JSON.stringify(serviceAccount)}`,
+      );
+    return { ...endpoint, serviceAccount };
   }
-  if (reader.has("podLabels"))
-    problems.add(reader.at("podLabels"), "podLabels only apply to a namespace endpoint");
+  for (const key of ["podLabels", "serviceAccount"])
+    if (reader.has(key)) problems.add(reader.at(key), `${key} only apply to a namespace endpoint`);
   if (reader.has("host")) {
     const net = resolveNet(problems, reader.at("host"), reader.value("host"), cluster.lanHosts);
     return { kind: "external", ...net };

@@ -50,6 +50,15 @@ export type {
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
+// Istio ambient authorization (gate 3 at meshed destinations)
+export type {
+  AuthorizationRule as ZtunnelRule,
+  NormalAuthorizationPolicy,
+  NormalPeerAuthentication,
+} from "./normalise/istio-authorization";
+export { ZtunnelGate } from "./evaluate/ztunnel";
+export type { ZtunnelDecision } from "./evaluate/ztunnel";
+
 // The project's IP library (ipaddr.js underneath): IPv4 as unsigned integers and inclusive
 // ranges, IPv6 as bigint ranges
 export {

@@ -22,6 +22,8 @@ export function stackEngineOptions(config: StackConfig): EngineOptions {
             hbonePort: mesh.hbonePort,
             probeSource: mesh.probeSource.replace(/\/32$/, ""),
             meshedNamespaces: config.namespaces.filter((n) => n.meshed).map((n) => n.name),
+            trustDomain: mesh.trustDomain,
+            portPreserving: mesh.portPreserving,
           },
         }
       : {}),

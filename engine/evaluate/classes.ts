@@ -46,6 +46,12 @@ export function buildPodClasses(model: ClusterModel): PodClass[] {
   const keys = new Set<string>();
   const ranges: Ipv4Range[] = [];
   for (const policy of model.policies) for (const k of policy.targetLabelKeys) keys.add(k);
+  // Istio policies select by labels too, and authorize by service account.
+  for (const policy of [
+    ...(model.authorizationPolicies ?? []),
+    ...(model.peerAuthentications ?? []),
+  ])
+    for (const k of policy.targetLabelKeys) keys.add(k);
   for (const m of allMatchers(model)) {
     for (const k of m.podLabelKeys) keys.add(k);
     if (m.byIp) ranges.push(...m.ranges);
@@ -65,7 +71,7 @@ export function buildPodClasses(model: ClusterModel): PodClass[] {
       .sort()
       .join(",");
     const ipPart = ipMatters ? blockIndex(blocks, pod.ip) : 0;
-    const key = `${pod.namespace}\u0000${labelPart}\u0000${portPart}\u0000${pod.meshed}\u0000${ipPart}`;
+    const key = `${pod.namespace}\u0000${labelPart}\u0000${portPart}\u0000${pod.meshed}\u0000${ipPart}\u0000${pod.serviceAccount ?? ""}`;
     const list = byKey.get(key);
     if (list) list.push(pod);
     else byKey.set(key, [pod]);

@@ -12,6 +12,8 @@
  * isolated as soon as one policy selects the pod, allowed if any rule of any of them matches.
  */
 import * as conn from "../model/connections";
+import * as iv from "../model/intervals";
+import { ZtunnelGate } from "./ztunnel";
 import type { ConnectionSet, ModelProtocol } from "../model/connections";
 import { comparePolicies } from "../model/build";
 import { formatIpv4, formatRange } from "../model/ipv4";
@@ -74,8 +76,11 @@ export class Evaluator {
   private readonly byNamespace = new Map<string, NormalPolicy[]>();
   private readonly globalPolicies: NormalPolicy[] = [];
   private readonly applicableCache = new Map<string, readonly NormalPolicy[]>();
+  /** The third gate at meshed destinations: ztunnel authorization. */
+  readonly ztunnel: ZtunnelGate;
 
   constructor(readonly model: ClusterModel) {
+    this.ztunnel = new ZtunnelGate(model);
     // One pass; model.policies is already sorted, so each list stays in evaluation order.
     for (const policy of model.policies) {
       if (policy.namespace === undefined) {
@@ -201,11 +206,15 @@ export interface PairResult {
   readonly viaHbone: boolean;
   readonly egress: ConnectionSet;
   readonly ingress: ConnectionSet;
+  /** TCP ports the ztunnel gate lets through, when the destination is meshed. */
+  readonly ztunnel?: conn.ConnectionSet;
 }
 
+/** Meshed-to-meshed TCP that the CNI judges on the HBONE port (not with `portPreserving`). */
 export function isHbonePair(model: ClusterModel, source: Endpoint, destination: Endpoint): boolean {
   return (
     model.options.mesh !== undefined &&
+    model.options.mesh.portPreserving !== true &&
     source.kind === "pod" &&
     destination.kind === "pod" &&
     source.pod.meshed &&
@@ -214,10 +223,12 @@ export function isHbonePair(model: ClusterModel, source: Endpoint, destination: 
 }
 
 /**
- * Everything the pair may open. Traffic of a pod to itself is always allowed. With the mesh,
- * TCP between two meshed pods reaches the CNI as HBONE (destination port hbonePort, real source IP,
- * https://istio.io/latest/docs/ambient/usage/networkpolicy/): both corners are judged on that port
- * and, if it passes, every application TCP port is reachable as far as L4 policy can tell.
+ * Everything the pair may open: CNI egress at the source AND CNI ingress at the destination AND,
+ * for a meshed destination, ztunnel authorization (./ztunnel.ts). Traffic of a pod to itself is
+ * always allowed. With the mesh, TCP between two meshed pods reaches the CNI as HBONE (destination
+ * port hbonePort, real source IP, https://istio.io/latest/docs/ambient/usage/networkpolicy/): both
+ * corners are judged on that port and, if it passes, every application TCP port reaches ztunnel,
+ * which judges the real port. With `mesh.portPreserving` the CNI sees the real port instead.
  * UDP and SCTP are not captured by ztunnel and keep their own ports.
  */
 export function evaluatePair(
@@ -248,5 +259,10 @@ export function evaluatePair(
       conn.allowsConnection(egress, "TCP", port) && conn.allowsConnection(ingress, "TCP", port);
     connections = { ...connections, TCP: tunnelOpen ? conn.protocolUniverse("TCP") : [] };
   }
-  return { connections, viaHbone: hbone, egress, ingress };
+  if (!evaluator.ztunnel.applies(source, destination))
+    return { connections, viaHbone: hbone, egress, ingress };
+  // Gate 3: the destination ztunnel judges the application port (TCP only).
+  const gate = conn.portsOf("TCP", evaluator.ztunnel.allowedPorts(source, destination.pod));
+  connections = { ...connections, TCP: iv.intersect(connections.TCP, gate.TCP) };
+  return { connections, viaHbone: hbone, egress, ingress, ztunnel: gate };
 }

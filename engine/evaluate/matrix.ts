@@ -57,6 +57,11 @@ export function remoteRanges(model: ClusterModel): Record<Direction, Ipv4Range[]
       }
     }
   }
+  // ztunnel's source ipBlocks cut the ingress space too, so a block is inside or outside each.
+  for (const policy of model.authorizationPolicies ?? [])
+    for (const rule of policy.rules)
+      for (const clause of rule.clauses)
+        for (const m of clause) ranges.ingress.push(...m.sourceIps, ...m.notSourceIps);
   return ranges;
 }
 

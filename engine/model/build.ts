@@ -5,6 +5,12 @@
 import type { SourcedObject } from "../load/parse";
 import { normaliseCalicoPolicy } from "../normalise/calico-policy";
 import { normaliseKubernetesPolicy } from "../normalise/k8s-policy";
+import {
+  normaliseAuthorizationPolicy,
+  normalisePeerAuthentication,
+  type NormalAuthorizationPolicy,
+  type NormalPeerAuthentication,
+} from "../normalise/istio-authorization";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { parseCidr, parseIpv4 } from "./ipv4";
@@ -157,6 +163,7 @@ function readNamedPorts(
   return out;
 }
 
+
 interface PendingPod {
   readonly namespace: string;
   readonly name: string;
@@ -308,6 +315,7 @@ export function makePod(
     ipSynthesised,
     namedPorts: pending.namedPorts,
     owner: pending.owner,
+    serviceAccount: pending.serviceAccount ?? "default",
     // Pods opt out of ambient with istio.io/dataplane-mode=none (https://istio.io/latest/docs/ambient/usage/add-workloads/).
     meshed: options.mesh !== undefined && namespace.meshed && pending.labels[MESH_LABEL] !== "none",
     hypothetical,
@@ -341,7 +349,6 @@ const UNMODELLED_POLICY_KINDS = new Set([
 
 /** Kinds that can only narrow what NetworkPolicy allows (or are not enforced): warned, not fatal. */
 const WARNED_KINDS = new Set([
-  "AuthorizationPolicy",
   "StagedNetworkPolicy",
   "StagedGlobalNetworkPolicy",
   "StagedKubernetesNetworkPolicy",
@@ -369,6 +376,8 @@ export function buildModel(
   const pending: PendingPod[] = [];
   const policies: NormalPolicy[] = [];
   const ignored: IgnoredObject[] = [];
+  const authorizationPolicies: NormalAuthorizationPolicy[] = [];
+  const peerAuthentications: NormalPeerAuthentication[] = [];
   const seen = new Set<string>();
   const serviceAccounts = new Map<string, Labels>();
 
@@ -392,7 +401,11 @@ export function buildModel(
       continue;
     }
     const identity = `${apiVersion.split("/")[0]}|${kind}|${namespace ?? ""}|${name}`;
+    const istio =
+      apiVersion.startsWith("security.istio.io/") &&
+      (kind === "AuthorizationPolicy" || kind === "PeerAuthentication");
     const modelled =
+      istio ||
       kind === "Namespace" ||
       kind === "Pod" ||
       (kind === "ServiceAccount" && apiVersion === "v1") ||
@@ -432,6 +445,19 @@ export function buildModel(
     seen.add(identity);
     if (namespace !== undefined) referencedNamespaces.add(namespace);
 
+    if (istio) {
+      // Istio's root namespace is the mesh namespace (meshConfig.rootNamespace defaults to istio-system).
+      const ns = { kind, namespace: namespace ?? "default", name };
+      const root = options.mesh?.namespace;
+      if (kind === "AuthorizationPolicy") {
+        const policy = normaliseAuthorizationPolicy(obj, ns, root, sink, source);
+        if (policy) authorizationPolicies.push(policy);
+      } else {
+        const policy = normalisePeerAuthentication(obj, ns, root, sink, source);
+        if (policy) peerAuthentications.push(policy);
+      }
+      continue;
+    }
     if (kind === "Namespace") {
       declaredNamespaces.set(
         name,
@@ -585,7 +611,18 @@ export function buildModel(
   checkWorkloadsUniform(pods, pending, readers, sink);
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
-  return { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+  const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
+    `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
+  return {
+    options,
+    namespaces,
+    pods,
+    policies,
+    ignored,
+    warnings: sink.warnings,
+    authorizationPolicies: authorizationPolicies.sort(byRef),
+    peerAuthentications: peerAuthentications.sort(byRef),
+  };
 }
 
 /** For every label key some policy reads (on Calico endpoint labels), the first place reading it. */

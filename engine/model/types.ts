@@ -4,6 +4,10 @@ import type { Ipv4Range, Ipv6Range } from "./ipv4";
 import type { Labels, LabelSelectorMatcher } from "./label-selector";
 import type { ObjectRef } from "./problems";
 import type { PortProtocol } from "./connections";
+import type {
+  NormalAuthorizationPolicy,
+  NormalPeerAuthentication,
+} from "../normalise/istio-authorization";
 
 export interface MeshOptions {
   /** Namespace of istiod and ztunnel (never meshed itself). */
@@ -14,6 +18,13 @@ export interface MeshOptions {
   readonly probeSource: string;
   /** Namespaces meshed in addition to those labelled istio.io/dataplane-mode=ambient. */
   readonly meshedNamespaces?: readonly string[];
+  /** SPIFFE trust domain of workload identities (Istio's default: cluster.local). */
+  readonly trustDomain?: string;
+  /**
+   * The CNI sees the original destination port of meshed-to-meshed TCP instead of the HBONE port
+   * (Calico 3.32's bundled ztunnel keeps it, except through a waypoint).
+   */
+  readonly portPreserving?: boolean;
 }
 
 export interface EngineOptions {
@@ -67,6 +78,8 @@ export interface PodInfo {
   /** The workload owning the pod (itself for a bare Pod). */
   readonly owner: { readonly kind: string; readonly name: string };
   readonly meshed: boolean;
+  /** `spec.serviceAccountName` ("default" when unset): the pod's mesh identity. */
+  readonly serviceAccount?: string;
   /** True for a pod invented by a query because no real pod matched. */
   readonly hypothetical: boolean;
 }
@@ -259,4 +272,8 @@ export interface ClusterModel {
   readonly policies: readonly NormalPolicy[];
   readonly ignored: readonly IgnoredObject[];
   readonly warnings: readonly string[];
+  /** Istio AuthorizationPolicies as ztunnel enforces them (absent = none). */
+  readonly authorizationPolicies?: readonly NormalAuthorizationPolicy[];
+  /** Istio PeerAuthentications (absent = none: PERMISSIVE). */
+  readonly peerAuthentications?: readonly NormalPeerAuthentication[];
 }

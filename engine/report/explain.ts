@@ -9,6 +9,8 @@ import { formatRef } from "../model/problems";
 import type { ClusterModel, Direction, Endpoint, EndpointMatcher, PodInfo } from "../model/types";
 import type { CornerDecision } from "../evaluate/evaluator";
 import { Evaluator, describeEndpoint, isHbonePair } from "../evaluate/evaluator";
+import type { ZtunnelDecision } from "../evaluate/ztunnel";
+import { ztunnelLine } from "./ztunnel-explain";
 
 /** One end of a queried flow. */
 export type QueryEndpoint =
@@ -36,6 +38,8 @@ export interface PairExplanation {
   readonly viaHbone: boolean;
   readonly egress: CornerDecision;
   readonly ingress: CornerDecision;
+  /** Gate 3, ztunnel authorization at a meshed destination (TCP); absent when it does not apply. */
+  readonly ztunnel?: ZtunnelDecision;
   /** Sentences explaining the corners, in reading order. */
   readonly lines: readonly string[];
 }
@@ -294,7 +298,7 @@ export function explainFlow(
       if (hbone)
         lines.push(
           `Both pods are in the ambient mesh: TCP travels through the HBONE tunnel, so the CNI sees destination port ${port} ` +
-            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is invisible to L4 policy.`,
+            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is judged by ztunnel at the destination.`,
         );
       else if (
         mesh &&
@@ -335,10 +339,24 @@ export function explainFlow(
       const ingress = evaluator.cornerDecision("ingress", source, destination, protocol, port);
       lines.push(cornerLine(model, egress, destination, protocol, port));
       lines.push(cornerLine(model, ingress, source, protocol, port));
+      const gate =
+        protocol === "TCP" && evaluator.ztunnel.applies(source, destination)
+          ? evaluator.ztunnel.decide(source, destination.pod, query.port)
+          : undefined;
+      const gateLine = ztunnelLine(
+        evaluator.ztunnel,
+        source,
+        destination,
+        protocol,
+        query.port,
+        gate,
+      );
+      if (gateLine) lines.push(gateLine);
       pairs.push({
         source: fromKubelet ? `kubelet via ${mesh!.probeSource}` : describeEndpoint(source),
         destination: describeEndpoint(destination),
-        allowed: egress.allowed && ingress.allowed,
+        allowed: egress.allowed && ingress.allowed && (gate?.allowed ?? true),
+        ztunnel: gate,
         evaluatedPort: port,
         viaHbone: hbone,
         egress,
@@ -381,6 +399,9 @@ export function explainFlow(
       ? [
           denied.egress.allowed ? undefined : "egress",
           denied.ingress.allowed ? undefined : "ingress",
+          denied.ztunnel === undefined || denied.ztunnel.allowed
+            ? undefined
+            : "ztunnel authorization",
         ]
           .filter(Boolean)
           .join(" and ")

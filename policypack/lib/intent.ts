@@ -4,6 +4,7 @@
  * expanded by components/connections.ts (flows plus universal patterns); "allowed" is what the
  * connectivity engine computes from the rendered objects, so a rendering bug or a hand edit shows.
  */
+import { ztunnelSees } from "../../components/authorization";
 import { cornerPorts } from "../../components/rules";
 import type { Connection as Declared } from "../../components/connections";
 import { expandConnections } from "../../components/connections";
@@ -73,11 +74,20 @@ function missingCorners(
         protocol: port.protocol as ModelProtocol,
       });
       if (explanation.verdict === "allowed") continue;
-      const denied = explanation.pairs.find((p) => !p.allowed);
+      // A pattern ztunnel never judges (probes, the seed's mesh-namespace ingress) only needs the CNI.
+      const cniOnly = !ztunnelSees(declared);
+      if (cniOnly && explanation.pairs.every((p) => p.egress.allowed && p.ingress.allowed))
+        continue;
+      const denied = explanation.pairs.find((p) =>
+        cniOnly ? !(p.egress.allowed && p.ingress.allowed) : !p.allowed,
+      );
       const corners = denied
         ? [
             denied.egress.allowed ? undefined : `egress at ${denied.source}`,
             denied.ingress.allowed ? undefined : `ingress at ${denied.destination}`,
+            cniOnly || denied.ztunnel === undefined || denied.ztunnel.allowed
+              ? undefined
+              : `ztunnel authorization at ${denied.destination}`,
           ]
             .filter(Boolean)
             .join(" and ")
@@ -148,8 +158,8 @@ function undeclaredConnections(
     const entry = declared.get(`${allowed.from.name}\u0000${allowed.to.name}`);
     const extra: string[] = [];
     for (const { protocol, ranges } of allowed.ports) {
-      // Inside the mesh every TCP port rides on HBONE: declared as soon as the pair declares HBONE.
-      if (protocol === "TCP" && allowed.viaHbone && entry?.hbone) continue;
+      // No HBONE shortcut: ztunnel authorization at the meshed destination makes the engine see
+      // the application ports, so a meshed pair is declared port by port like any other.
       for (const [from, to] of ranges) {
         const gaps = entry ? uncovered(entry.ranges, protocol, from, to) : [[from, to]];
         for (const [a, b] of gaps) extra.push(`${protocol} ${a === b ? a : `${a}-${b}`}`);

@@ -29,6 +29,11 @@ export function pulumiTypeOf(apiVersion: unknown, kind: unknown): string | undef
     if (kind === "GlobalNetworkPolicy") return CALICO_GLOBAL_NETWORK_POLICY_TYPE;
   }
   if (kind === "Namespace" && apiVersion === "v1") return K8S_NAMESPACE_TYPE;
+  if (
+    group === "security.istio.io" &&
+    (kind === "AuthorizationPolicy" || kind === "PeerAuthentication")
+  )
+    return `kubernetes:${apiVersion}:${kind}`;
   return undefined;
 }
 

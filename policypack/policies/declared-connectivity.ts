@@ -5,6 +5,7 @@
  * what the cluster will allow, not what the generator meant to write.
  */
 import { ManifestError } from "../../engine";
+import { ISTIO_GATE_TYPES } from "../lib/istio";
 import { assertStackConfigShape } from "../lib/facts";
 import { checkIntent } from "../lib/intent";
 import { type Finding, stackPolicy } from "../lib/policy";
@@ -25,9 +26,13 @@ export const declaredConnectivity = stackPolicy({
     const config: unknown = cluster.props;
     // A malformed or intent-less component is a "cannot verify" violation (MalformedError), never a pass.
     assertStackConfigShape(config);
-    const manifests = resources
-      .filter((r) => r.type === K8S_NETWORK_POLICY_TYPE || r.type === CALICO_NETWORK_POLICY_TYPE)
-      .map((r) => r.props);
+    // The three gates: CNI egress, CNI ingress and, at meshed destinations, ztunnel authorization.
+    const gateTypes = new Set([
+      K8S_NETWORK_POLICY_TYPE,
+      CALICO_NETWORK_POLICY_TYPE,
+      ...ISTIO_GATE_TYPES,
+    ]);
+    const manifests = resources.filter((r) => gateTypes.has(r.type)).map((r) => r.props);
     try {
       return checkIntent(config, manifests).map((f): Finding => ({ ...f, urn: cluster.urn }));
     } catch (error) {

@@ -3,6 +3,11 @@
  * this list; only ../index.ts hands it to `new PolicyPack` (which starts a gRPC server).
  */
 import type { PackPolicy } from "../lib/policy";
+import {
+  authorizationWithinDeclaredFlows,
+  meshedNamespaceAuthorization,
+  ztunnelL4Only,
+} from "./ambient-authorization";
 import { calicoPolicySpecific } from "./calico-policy-specific";
 import { declaredConnectivity } from "./declared-connectivity";
 import { dnsAndSemantics } from "./dns-and-semantics";
@@ -36,4 +41,7 @@ export const policies: readonly PackPolicy[] = [
   kubeApiEgressPaired,
   oneBaselinePerNamespace,
   declaredConnectivity,
+  meshedNamespaceAuthorization,
+  authorizationWithinDeclaredFlows,
+  ztunnelL4Only,
 ];
