@@ -171,6 +171,16 @@ const combinations: readonly Combination[] = [
     matches: { namespaced: [], global: ["b/y"] },
   },
   {
+    name: "selector on labels inherited from the namespace (pcns.)",
+    entity: { selector: "pcns.team == 'blue'" },
+    matches: { namespaced: [], global: ["b/x", "b/y"] },
+  },
+  {
+    name: "selector on the service-account label Calico adds",
+    entity: { selector: "projectcalico.org/serviceaccount == 'robot'" },
+    matches: { namespaced: ["a/x"], global: ["a/x", "b/y"] },
+  },
+  {
     name: "nets alone (addresses, and pods whose IP is inside)",
     entity: { nets: ["203.0.113.0/24"] },
     matches: { namespaced: [EXTERNAL], global: [EXTERNAL] },
