@@ -268,6 +268,44 @@ describe("Calico entity-rule scoping (getEndpointSelector)", () => {
     assert.equal(inside.verdict, "allowed", inside.text);
   });
 
+  it("denies the example's egress mirror both ways: to a pod of b and to an external address", () => {
+    const mirror = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "NetworkPolicy",
+      metadata: { name: "web-out", namespace: "a" },
+      spec: {
+        selector: "app == 'web'",
+        egress: [
+          {
+            action: "Allow",
+            protocol: "TCP",
+            destination: { notSelector: "app == 'x'", ports: [80] },
+          },
+        ],
+      },
+    };
+    const m = buildModel([...cluster, mirror]);
+    for (const to of [{ namespace: "b", podLabels: { app: "y" } }, { ip: EXTERNAL }]) {
+      const result = explainFlow(m, {
+        from: { namespace: "a", podLabels: { app: "web" } },
+        to,
+        port: 80,
+      });
+      assert.equal(result.verdict, "denied", result.text);
+      assert.match(
+        result.text,
+        /Egress at the source \(a\/web\): denied - selected by projectcalico\.org\/NetworkPolicy\/a\/web-out, but no rule matches TCP 80/,
+        result.text,
+      );
+    }
+    const inside = explainFlow(m, {
+      from: { namespace: "a", podLabels: { app: "web" } },
+      to: { namespace: "a", podLabels: { app: "y" } },
+      port: 80,
+    });
+    assert.equal(inside.verdict, "allowed", inside.text);
+  });
+
   it("refuses global() in a namespaceSelector, with the reason", () => {
     const withGlobal = policy("global", "source", "Allow", { namespaceSelector: "global()" });
     assert.throws(
