@@ -13,7 +13,7 @@ import {
 } from "../normalise/istio-authorization";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
-import { parseCidr, parseIpv4 } from "./ipv4";
+import { formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
 import { labelKeyProblem, labelValueProblem } from "./label-selector";
 import { CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX } from "../normalise/matchers";
 import type { Labels } from "./label-selector";
@@ -21,6 +21,7 @@ import type { ObjectRef } from "./problems";
 import { ManifestError, ProblemSink } from "./problems";
 import type {
   ClusterModel,
+  EndpointMatcher,
   EngineOptions,
   IgnoredObject,
   NamedPort,
@@ -606,9 +607,9 @@ export function buildModel(
     );
   });
 
-  const readers = labelReaders(policies, options);
-  checkServiceAccountsKnown(pending, serviceAccounts, readers, sink);
-  checkWorkloadsUniform(pods, pending, readers, sink);
+  const reads = policyReads(policies, options);
+  checkServiceAccountsKnown(pending, serviceAccounts, reads, sink);
+  checkWorkloadsUniform(pods, pending, reads, sink);
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
   const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
@@ -625,27 +626,41 @@ export function buildModel(
   };
 }
 
-/** For every label key some policy reads (on Calico endpoint labels), the first place reading it. */
-function labelReaders(
-  policies: readonly NormalPolicy[],
-  options: ResolvedOptions,
-): Map<string, string> {
-  const readers = new Map<string, string>();
+/** What policies read of a pod, each with the first place that reads it (for messages). */
+interface PolicyReads {
+  /** Label keys (of Calico endpoint labels, a superset of the pod's labels). */
+  readonly labels: ReadonlyMap<string, string>;
+  /** Peers decided by address, one per distinct peer, when ipBlocks match pods. */
+  readonly addressPeers: readonly { readonly peer: EndpointMatcher; readonly where: string }[];
+  /** Where a rule resolves a named port on its destination, if any does. */
+  readonly namedPorts?: string;
+}
+
+function policyReads(policies: readonly NormalPolicy[], options: ResolvedOptions): PolicyReads {
+  const labels = new Map<string, string>();
+  const addressPeers = new Map<string, { peer: EndpointMatcher; where: string }>();
+  let namedPorts: string | undefined;
   const note = (key: string, where: string): void => {
-    if (!readers.has(key)) readers.set(key, where);
+    if (!labels.has(key)) labels.set(key, where);
   };
   for (const policy of policies) {
     const name = `${policy.ref.kind} ${policy.namespace ? `${policy.namespace}/` : ""}${policy.ref.name}`;
     for (const key of policy.targetLabelKeys) note(key, `${name} (its selector)`);
-    for (const rule of [...policy.ingress, ...policy.egress])
+    for (const rule of [...policy.ingress, ...policy.egress]) {
+      const where = `${name} ${rule.path}`;
+      if (rule.usesNamedPorts && namedPorts === undefined) namedPorts = where;
       for (const peers of [rule.sources, rule.destinations])
         if (peers !== "any")
-          for (const peer of peers)
-            for (const key of peer.podLabelKeys) note(key, `${name} ${rule.path}`);
+          for (const peer of peers) {
+            for (const key of peer.podLabelKeys) note(key, where);
+            if (peer.byIp && options.ipBlockMatchesPods && !addressPeers.has(peer.key))
+              addressPeers.set(peer.key, { peer, where });
+          }
+    }
   }
   // Ambient membership is a label too: a pod opting out is reached differently (HBONE or not).
   if (options.mesh) note(MESH_LABEL, "the mesh (istio.io/dataplane-mode=none opts a pod out)");
-  return readers;
+  return { labels, addressPeers: [...addressPeers.values()], namedPorts };
 }
 
 /**
@@ -656,11 +671,11 @@ function labelReaders(
 function checkServiceAccountsKnown(
   pending: readonly PendingPod[],
   serviceAccounts: ReadonlyMap<string, Labels>,
-  readers: ReadonlyMap<string, string>,
+  reads: PolicyReads,
   sink: ProblemSink,
 ): void {
   const nameKey = CALICO_SERVICE_ACCOUNT_PREFIX + CALICO_NAME_LABEL;
-  const reader = [...readers].find(
+  const reader = [...reads.labels].find(
     ([key]) => key.startsWith(CALICO_SERVICE_ACCOUNT_PREFIX) && key !== nameKey,
   );
   if (reader === undefined) return;
@@ -678,19 +693,27 @@ function checkServiceAccountsKnown(
 
 /**
  * Pods of one workload must look the same to every policy: a workload-level verdict that mixes
- * pods a policy tells apart is true of none of them. Such pods are refused, with the label that
- * differs and a policy reading it (netpol-analyzer refuses the same input, "Pods of the same
- * owner … with different set of labels"). Pods with no controller are workloads of their own.
+ * pods a policy tells apart is true of none of them. Such pods are refused, with what differs
+ * (a label a policy reads, an address an ipBlock or Calico net matches for one pod only, or the
+ * named ports when a rule resolves one) and where a policy reads it. netpol-analyzer refuses
+ * the same input ("Pods of the same owner … with different set of labels"). Pods without a
+ * controller are workloads of their own; synthesised addresses are not compared (they are
+ * arbitrary).
  */
 function checkWorkloadsUniform(
   pods: readonly PodInfo[],
   pending: readonly PendingPod[],
-  readers: ReadonlyMap<string, string>,
+  reads: PolicyReads,
   sink: ProblemSink,
 ): void {
-  if (readers.size === 0) return;
+  if (reads.labels.size === 0 && reads.addressPeers.length === 0 && !reads.namedPorts) return;
   const origins = new Map(pending.map((p) => [`${p.namespace}/${p.name}`, p.origin]));
   const first = new Map<string, PodInfo>();
+  const portsOf = (pod: PodInfo): string =>
+    pod.namedPorts
+      .map((p) => `${p.name}=${p.port}/${p.protocol}`)
+      .sort()
+      .join(", ") || "none";
   for (const pod of pods) {
     if (pod.owner.kind === "Pod") continue;
     const workload = `${pod.namespace}/${pod.owner.kind}/${pod.owner.name}`;
@@ -699,20 +722,49 @@ function checkWorkloadsUniform(
       first.set(workload, pod);
       continue;
     }
-    for (const [key, where] of readers) {
-      const a = earlier.calicoLabels[key];
-      const b = pod.calicoLabels[key];
-      if (a === b) continue;
-      const origin = origins.get(`${pod.namespace}/${pod.name}`);
-      const show = (v: string | undefined): string =>
-        v === undefined ? "absent" : JSON.stringify(v);
+    const origin = origins.get(`${pod.namespace}/${pod.name}`);
+    const refuse = (path: string, difference: string, where: string, fix: string): void =>
       sink.report(
         origin?.ref ?? { kind: "Pod", namespace: pod.namespace, name: pod.name },
-        `metadata.labels.${key}`,
-        `pods ${earlier.name} and ${pod.name} of ${pod.owner.kind} ${pod.owner.name} differ in label ${key} (${show(a)} vs ${show(b)}), which ${where} reads: a workload-level verdict would be true of neither; give them separate owners or equal labels`,
+        path,
+        `pods ${earlier.name} and ${pod.name} of ${pod.owner.kind} ${pod.owner.name} ${difference}, which ${where} tells apart: a workload-level verdict would be true of neither; ${fix}`,
         origin?.source,
       );
-      break;
+    const show = (v: string | undefined): string =>
+      v === undefined ? "absent" : JSON.stringify(v);
+    const label = [...reads.labels].find(
+      ([key]) => earlier.calicoLabels[key] !== pod.calicoLabels[key],
+    );
+    if (label !== undefined) {
+      const [key, where] = label;
+      refuse(
+        `metadata.labels.${key}`,
+        `differ in label ${key} (${show(earlier.calicoLabels[key])} vs ${show(pod.calicoLabels[key])})`,
+        where,
+        "give them separate owners or equal labels",
+      );
+      continue;
     }
+    if (!earlier.ipSynthesised && !pod.ipSynthesised) {
+      const address = reads.addressPeers.find(
+        ({ peer }) => peer.matchPod(earlier) !== peer.matchPod(pod),
+      );
+      if (address !== undefined) {
+        refuse(
+          "status.podIP",
+          `have addresses ${formatIpv4(earlier.ip)} and ${formatIpv4(pod.ip)} that ${address.peer.description} matches only one of`,
+          address.where,
+          "analyse them as pods of separate owners",
+        );
+        continue;
+      }
+    }
+    if (reads.namedPorts !== undefined && portsOf(earlier) !== portsOf(pod))
+      refuse(
+        "spec.containers",
+        `name different ports (${portsOf(earlier)} vs ${portsOf(pod)})`,
+        `${reads.namedPorts} (a named port)`,
+        "give them equal named ports",
+      );
   }
 }

@@ -171,6 +171,16 @@ const combinations: readonly Combination[] = [
     matches: { namespaced: [], global: ["b/y"] },
   },
   {
+    name: "selector on labels inherited from the namespace (pcns.)",
+    entity: { selector: "pcns.team == 'blue'" },
+    matches: { namespaced: [], global: ["b/x", "b/y"] },
+  },
+  {
+    name: "selector on the service-account label Calico adds",
+    entity: { selector: "projectcalico.org/serviceaccount == 'robot'" },
+    matches: { namespaced: ["a/x"], global: ["a/x", "b/y"] },
+  },
+  {
     name: "nets alone (addresses, and pods whose IP is inside)",
     entity: { nets: ["203.0.113.0/24"] },
     matches: { namespaced: [EXTERNAL], global: [EXTERNAL] },
@@ -253,6 +263,44 @@ describe("Calico entity-rule scoping (getEndpointSelector)", () => {
     const inside = explainFlow(m, {
       from: { namespace: "a", podLabels: { app: "y" } },
       to: { namespace: "a", podLabels: { app: "web" } },
+      port: 80,
+    });
+    assert.equal(inside.verdict, "allowed", inside.text);
+  });
+
+  it("denies the example's egress mirror both ways: to a pod of b and to an external address", () => {
+    const mirror = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "NetworkPolicy",
+      metadata: { name: "web-out", namespace: "a" },
+      spec: {
+        selector: "app == 'web'",
+        egress: [
+          {
+            action: "Allow",
+            protocol: "TCP",
+            destination: { notSelector: "app == 'x'", ports: [80] },
+          },
+        ],
+      },
+    };
+    const m = buildModel([...cluster, mirror]);
+    for (const to of [{ namespace: "b", podLabels: { app: "y" } }, { ip: EXTERNAL }]) {
+      const result = explainFlow(m, {
+        from: { namespace: "a", podLabels: { app: "web" } },
+        to,
+        port: 80,
+      });
+      assert.equal(result.verdict, "denied", result.text);
+      assert.match(
+        result.text,
+        /Egress at the source \(a\/web\): denied - selected by projectcalico\.org\/NetworkPolicy\/a\/web-out, but no rule matches TCP 80/,
+        result.text,
+      );
+    }
+    const inside = explainFlow(m, {
+      from: { namespace: "a", podLabels: { app: "web" } },
+      to: { namespace: "a", podLabels: { app: "y" } },
       port: 80,
     });
     assert.equal(inside.verdict, "allowed", inside.text);

@@ -60,6 +60,38 @@ describe("Calico selector parser", () => {
     assert.equal(matches("app in {'db',}", db), true);
   });
 
+  it("tokenizes as Calico 3.31: notin/startswith/endswith, blanks are space and tab only", () => {
+    assert.equal(matches("app notin {'web'}", db), true);
+    assert.equal(matches("tier startswith 'front'", web), true);
+    assert.equal(matches("tier endswith 'end'", db), true);
+    assert.equal(matches("\tapp == 'web'\t", web), true);
+    for (const text of ["app == 'web'\n", "\napp == 'web'", "app ==\r\n'web'"])
+      assert.throws(() => parseCalicoSelector(text), CalicoSelectorError, JSON.stringify(text));
+    // A label has at most 512 characters.
+    assert.equal(matches(`has(${"k".repeat(512)})`, { ["k".repeat(512)]: "" }), true);
+    assert.throws(() => parseCalicoSelector(`${"k".repeat(513)} == 'v'`), /longer than 512/);
+    // A word operator ends at a word boundary: `in-x` is not `in`.
+    assert.throws(() => parseCalicoSelector("app in-x {'a'}"), CalicoSelectorError);
+  });
+
+  it("gives Calico's normalised form (Selector.String())", () => {
+    const cases: [string, string][] = [
+      ["", "all()"],
+      ["app=='web'", 'app == "web"'],
+      [`note == "it's"`, `note == "it's"`],
+      [`note == 'say "hi"'`, `note == 'say "hi"'`],
+      ["a == 'x' && b != 'y' || !has(c)", '((a == "x" && b != "y") || !has(c))'],
+      ["!!(a in {'z', 'b', 'z',})", 'a in {"b", "z"}'],
+      ["a notin {}", "a not in {}"],
+      [
+        "x startswith 'p' && y endswith 's' && z contains 'c'",
+        '(x starts with "p" && y ends with "s" && z contains "c")',
+      ],
+    ];
+    for (const [text, normal] of cases)
+      assert.equal(parseCalicoSelector(text).normalised, normal, text);
+  });
+
   it("supports has(), !has() and repeated negation", () => {
     assert.equal(matches("has(tier)", web), true);
     assert.equal(matches("has(tier)", bare), false);

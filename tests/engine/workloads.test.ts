@@ -133,7 +133,59 @@ describe("workloads: which pods one line of the workload list stands for", () =>
         e.message.includes(
           "Pod/a/db-5f-2 metadata.labels.role: pods db-5f-1 and db-5f-2 of ReplicaSet db-5f differ in label role",
         ) &&
-        e.message.includes("NetworkPolicy a/primary-only (its selector) reads"),
+        e.message.includes("NetworkPolicy a/primary-only (its selector) tells apart"),
+    );
+  });
+
+  const withIp = (pod: Obj, ip: string): Obj => ({ ...pod, status: { podIP: ip } });
+  const fromBlock = knp("a", "from-block", {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ ipBlock: { cidr: "10.1.0.0/16" } }] }],
+  });
+
+  it("refuses pods of one workload that an ipBlock tells apart by address (ipBlocks match pods)", () => {
+    const objects = [
+      ns("a"),
+      withIp(shard("db-5f-1", "primary"), "10.1.0.5"),
+      withIp(shard("db-5f-2", "primary"), "10.2.0.5"),
+      fromBlock,
+    ];
+    assert.throws(
+      () => buildModel(objects),
+      (e: unknown) =>
+        e instanceof ManifestError &&
+        e.message.includes(
+          "Pod/a/db-5f-2 status.podIP: pods db-5f-1 and db-5f-2 of ReplicaSet db-5f have addresses 10.1.0.5 and 10.2.0.5 that ipBlock 10.1.0.0/16 matches only one of, which NetworkPolicy a/from-block spec.egress[0] tells apart",
+        ),
+    );
+    // netpol-analyzer's reading (ipBlocks never match pods) cannot tell them apart.
+    assert.doesNotThrow(() => buildModel(objects, { ipBlockMatchesPods: false }));
+  });
+
+  it("refuses pods of one workload with different named ports once a rule names a port", () => {
+    const withPort = (pod: Obj, port: number): Obj => ({
+      ...pod,
+      spec: { containers: [{ name: "main", ports: [{ name: "sql", containerPort: port }] }] },
+    });
+    const byName = knp("a", "sql", {
+      podSelector: { matchLabels: { app: "db" } },
+      policyTypes: ["Ingress"],
+      ingress: [{ ports: [{ port: "sql" }] }],
+    });
+    assert.throws(
+      () =>
+        buildModel([
+          ns("a"),
+          withPort(shard("db-5f-1", "primary"), 5432),
+          withPort(shard("db-5f-2", "primary"), 5433),
+          byName,
+        ]),
+      (e: unknown) =>
+        e instanceof ManifestError &&
+        e.message.includes(
+          "Pod/a/db-5f-2 spec.containers: pods db-5f-1 and db-5f-2 of ReplicaSet db-5f name different ports (sql=5432/TCP vs sql=5433/TCP)",
+        ),
     );
   });
 
