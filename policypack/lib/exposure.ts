@@ -16,6 +16,7 @@
  * list is the engine's NON_PUBLIC_IPV6).
  */
 import {
+  allowsConnection,
   type ConnectionSet,
   formatIpv6RangeAsCidr,
   formatRangeAsCidr,
@@ -160,7 +161,9 @@ export function rulePurpose(
     );
   };
   if (only([facts.dns.port], ["UDP", "TCP"])) return "dns";
-  if (only([facts.apiServer.port, facts.controlPlane.port], ["TCP"])) return "kubeApi";
+  // Only the API server listens on the control-plane port; 443 alone is any HTTPS service.
+  if (only([facts.controlPlane.port], ["TCP"]) || only([facts.apiServer.port, facts.controlPlane.port], ["TCP"]) && allowsConnection(connections, "TCP", facts.controlPlane.port))
+    return "kubeApi";
   if (facts.mesh && only([facts.mesh.hbonePort], ["TCP"])) return "hbone";
   if (webhookPorts.length > 0 && only(webhookPorts, ["TCP"])) return "webhook";
   return "app";

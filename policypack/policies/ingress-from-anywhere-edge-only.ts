@@ -34,8 +34,12 @@ import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
 
-/** Common admission webhook ports: controller-runtime 9443, cert-manager 10250, istiod 15017, … */
-export const DEFAULT_WEBHOOK_PORTS = [443, 8443, 9443, 10250, 15017];
+/**
+ * Common admission webhook ports: 8443 (ingress-nginx, gatekeeper), controller-runtime's 9443,
+ * cert-manager's 10250, istiod's 15017. Not 443: that is every HTTPS service, and a webhook
+ * served on it is named in this policy's `webhookPorts` config.
+ */
+export const DEFAULT_WEBHOOK_PORTS = [8443, 9443, 10250, 15017];
 
 function edgePortsOf(facts: ClusterFacts): ConnectionSet {
   let set = portsOf("TCP", []);
