@@ -53,6 +53,7 @@ export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/lab
 export {
   ALL_IPV4,
   ALL_IPV6,
+  NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
   formatIpv4,
   formatIpv6,

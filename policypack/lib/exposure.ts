@@ -12,8 +12,8 @@
  * namespace, on an edge port, or in an exemption with a reason.
  *
  * Non-public addresses are the cluster's `privateRanges` plus what is never routed on the
- * internet (this host, loopback, link-local, shared CGNAT space, multicast, reserved; the IPv6
- * list is the engine's NON_PUBLIC_IPV6).
+ * internet (the engine's NON_PUBLIC_IPV4 and NON_PUBLIC_IPV6: this host, loopback, link-local,
+ * shared CGNAT space, multicast, reserved, unique-local).
  */
 import {
   allowsConnection,
@@ -25,6 +25,7 @@ import {
   type Ipv6Range,
   ipv6Size,
   mergeIpv6,
+  NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
   isEmptyConnections,
   NO_CONNECTIONS,
@@ -42,16 +43,6 @@ export const MAX_PUBLIC_IPV4_ADDRESSES = 256;
 export const MAX_PUBLIC_IPV6_PREFIX = 48;
 const MAX_PUBLIC_IPV6_ADDRESSES = 1n << BigInt(128 - MAX_PUBLIC_IPV6_PREFIX);
 
-/** Never routed on the internet (ipaddr.js: unspecified, loopback, linkLocal, carrierGradeNat, multicast, reserved). */
-const NEVER_PUBLIC_IPV4 = [
-  "0.0.0.0/8",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "100.64.0.0/10",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-];
-
 function toIntervals(ranges: readonly Ipv4Range[]): intervals.IntervalSet {
   return intervals.fromRanges(ranges.map((r) => [r.lo, r.hi] as const));
 }
@@ -62,12 +53,12 @@ function fromIntervals(set: intervals.IntervalSet): Ipv4Range[] {
 
 /** The cluster's private ranges plus the never-public ones, as one address set. */
 export function nonPublicIpv4(privateRanges: readonly string[]): intervals.IntervalSet {
-  const ranges = [...privateRanges, ...NEVER_PUBLIC_IPV4].map((text, i) => {
+  const ranges = privateRanges.map((text, i) => {
     const range = parseCidrRange(text);
     if (!range) throw new MalformedError(`privateRanges[${i}]`, `invalid CIDR ${text}`);
     return range;
   });
-  return toIntervals(ranges);
+  return toIntervals([...ranges, ...NON_PUBLIC_IPV4]);
 }
 
 export interface PublicExposure {
