@@ -153,7 +153,11 @@ export function rulePurpose(
   };
   if (only([facts.dns.port], ["UDP", "TCP"])) return "dns";
   // Only the API server listens on the control-plane port; 443 alone is any HTTPS service.
-  if (only([facts.controlPlane.port], ["TCP"]) || only([facts.apiServer.port, facts.controlPlane.port], ["TCP"]) && allowsConnection(connections, "TCP", facts.controlPlane.port))
+  if (
+    only([facts.controlPlane.port], ["TCP"]) ||
+    (only([facts.apiServer.port, facts.controlPlane.port], ["TCP"]) &&
+      allowsConnection(connections, "TCP", facts.controlPlane.port))
+  )
     return "kubeApi";
   if (facts.mesh && only([facts.mesh.hbonePort], ["TCP"])) return "hbone";
   if (webhookPorts.length > 0 && only(webhookPorts, ["TCP"])) return "webhook";

@@ -140,7 +140,10 @@ export const internetEgressExceptsPrivate = resourcePolicy({
           );
           if (missing.length === 0) continue;
           const exceptsNeeded = [
-            ...new Set([...peer.except.map((e) => formatRangeAsCidr(e)), ...missing.map((m) => m.text)]),
+            ...new Set([
+              ...peer.except.map((e) => formatRangeAsCidr(e)),
+              ...missing.map((m) => m.text),
+            ]),
           ];
           const { purpose, fix } = purposeAdvice(
             rule,

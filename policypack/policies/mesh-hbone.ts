@@ -45,7 +45,9 @@ import { isBaseline, netpolsIn, readStack, type StackView } from "../lib/stack";
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
 
 function describePods(pods: readonly PodInfo[]): string {
-  return pods.map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name)).join("; ");
+  return pods
+    .map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name))
+    .join("; ");
 }
 
 /** The stack's policies and Namespaces as one engine model with the mesh facts. */
@@ -108,7 +110,8 @@ export const meshHboneRequired = stackPolicy({
       return findings;
     }
     const probeRange = parseCidrRange(mesh.probeSource);
-    if (!probeRange) throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
+    if (!probeRange)
+      throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
     let model: ClusterModel;
     try {
       model = meshModel(view, mesh);
@@ -201,8 +204,7 @@ export const meshHboneRequired = stackPolicy({
               const gap = gapOf(decision.decidedBy?.policy, decision.decidedBy?.rule.path);
               if (!gap) continue;
               const entry = view.netpols.find(
-                (e) =>
-                  e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
+                (e) => e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
               );
               const verb = direction === "ingress" ? "admits" : "reaches";
               const where = direction === "ingress" ? "from there arrives" : "to there leaves";

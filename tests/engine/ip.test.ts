@@ -69,9 +69,13 @@ describe("IP library", () => {
       return [first, last === "broadcast" ? "reserved" : last];
     });
     for (const [first, last] of kinds) assert.equal(first, last);
-    assert.deepEqual(
-      kinds.map(([k]) => k).sort(),
-      ["carrierGradeNat", "linkLocal", "loopback", "multicast", "reserved", "unspecified"],
-    );
+    assert.deepEqual(kinds.map(([k]) => k).sort(), [
+      "carrierGradeNat",
+      "linkLocal",
+      "loopback",
+      "multicast",
+      "reserved",
+      "unspecified",
+    ]);
   });
 });

@@ -67,7 +67,10 @@ describe("policy pack fails closed", () => {
     );
     assert.equal(violations.length, 1);
     assert.equal(violations[0].enforcementLevel, "mandatory");
-    assert.match(violations[0].message, /cannot verify rules-name-ports .* invalid[^]*spec\.ingress: must be a list/);
+    assert.match(
+      violations[0].message,
+      /cannot verify rules-name-ports .* invalid[^]*spec\.ingress: must be a list/,
+    );
   });
 
   it("does not let a stack policy skip a NetworkPolicy it cannot read", () => {

@@ -44,18 +44,28 @@ describe("the pack judges the engine's reading", () => {
       ...base,
       ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: "8085" }] }],
     });
-    assert.match(messages[0], /spec\.ingress\[0\]\.ports\[0\]\.port: "8085" is neither a port number/);
+    assert.match(
+      messages[0],
+      /spec\.ingress\[0\]\.ports\[0\]\.port: "8085" is neither a port number/,
+    );
   });
 
   it("rejects an ipBlock without a prefix and a malformed IPv6 block", () => {
     const bare = rejectedBy({
       ...base,
-      egress: [{ to: [{ ipBlock: { cidr: "10.0.1.204" } }], ports: [{ protocol: "TCP", port: 5000 }] }],
+      egress: [
+        { to: [{ ipBlock: { cidr: "10.0.1.204" } }], ports: [{ protocol: "TCP", port: 5000 }] },
+      ],
     });
     assert.match(bare[0], /ipBlock\.cidr: invalid CIDR "10\.0\.1\.204"/);
     const v6 = rejectedBy({
       ...base,
-      ingress: [{ from: [{ ipBlock: { cidr: "2001:db8::/129" } }], ports: [{ protocol: "TCP", port: 443 }] }],
+      ingress: [
+        {
+          from: [{ ipBlock: { cidr: "2001:db8::/129" } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+      ],
     });
     assert.match(v6[0], /ipBlock\.cidr: invalid CIDR "2001:db8::\/129"/);
     const mixed = rejectedBy({
@@ -95,7 +105,7 @@ describe("the pack judges the engine's reading", () => {
           "  podSelector: {}",
           "  policyTypes: [Ingress, Egress]",
           "  ingress:",
-          '    - from: [{podSelector: {}}]',
+          "    - from: [{podSelector: {}}]",
           '      ports: [{protocol: TCP, port: "8085"}]',
           "",
         ].join("\n"),
@@ -118,16 +128,21 @@ describe("the pack judges the engine's reading", () => {
       assert.equal(fs.existsSync(path.join(ROOT, "policypack/lib", gone)), false, gone);
     // Address arithmetic lives in the engine's IP module only.
     const sources = (dir: string): string[] =>
-      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-        e.isDirectory()
-          ? e.name === "node_modules"
-            ? []
-            : sources(path.join(dir, e.name))
-          : e.name.endsWith(".ts")
-            ? [path.join(dir, e.name)]
-            : [],
-      );
-    const importers = [...sources(path.join(ROOT, "policypack")), ...sources(path.join(ROOT, "config"))]
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) =>
+          e.isDirectory()
+            ? e.name === "node_modules"
+              ? []
+              : sources(path.join(dir, e.name))
+            : e.name.endsWith(".ts")
+              ? [path.join(dir, e.name)]
+              : [],
+        );
+    const importers = [
+      ...sources(path.join(ROOT, "policypack")),
+      ...sources(path.join(ROOT, "config")),
+    ]
       .filter((f) => /from "ipaddr\.js"|require\("ipaddr\.js"\)/.test(fs.readFileSync(f, "utf8")))
       .map((f) => path.relative(ROOT, f));
     assert.deepEqual(importers, []);

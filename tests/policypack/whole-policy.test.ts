@@ -86,6 +86,41 @@ describe("internet ingress is judged on the whole policy", () => {
     assert.match(off[0].message, /outside the edge ports 80, 443/);
   });
 
+  it("judges Calico policies the same way (split nets are internet-wide)", () => {
+    const calico = {
+      type: "kubernetes:projectcalico.org/v3:NetworkPolicy",
+      name: "argocd-open",
+      props: {
+        apiVersion: "projectcalico.org/v3",
+        kind: "NetworkPolicy",
+        metadata: { name: "argocd-open", namespace: "argocd" },
+        spec: {
+          selector: "app == 'argocd-server'",
+          types: ["Ingress"],
+          ingress: [
+            {
+              action: "Allow",
+              protocol: "TCP",
+              source: { nets: ["0.0.0.0/1", "128.0.0.0/1"] },
+              destination: { ports: [8080] },
+            },
+          ],
+        },
+      },
+    };
+    const ingress = violationsOf(INGRESS, [calico]);
+    assert.equal(ingress.length, 1);
+    assert.match(
+      ingress[0].message,
+      /Calico NetworkPolicy argocd\/argocd-open .*argocd is not an edge namespace/,
+    );
+    const specific = violationsOf("calico-policy-specific", [calico]);
+    assert.match(
+      specific[0].message,
+      /spec\.ingress\[0\]\.source\.nets: this Allow rule admits .*internet-wide/,
+    );
+  });
+
   it("catches two rendered flows from 0.0.0.0/1 and 128.0.0.0/1 into a non-edge namespace", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-split-"));
     try {
@@ -96,8 +131,20 @@ describe("internet ingress is judged on the whole policy", () => {
       };
       raw.config["zt-netpol:flows"] = [
         ...(raw.config["zt-netpol:flows"] as unknown[]),
-        { name: "low-half", from: { cidr: "0.0.0.0/1" }, to: "api", ports: [8080], reason: "Half the internet." },
-        { name: "high-half", from: { cidr: "128.0.0.0/1" }, to: "api", ports: [8080], reason: "The other half." },
+        {
+          name: "low-half",
+          from: { cidr: "0.0.0.0/1" },
+          to: "api",
+          ports: [8080],
+          reason: "Half the internet.",
+        },
+        {
+          name: "high-half",
+          from: { cidr: "128.0.0.0/1" },
+          to: "api",
+          ports: [8080],
+          reason: "The other half.",
+        },
       ];
       fs.writeFileSync(path.join(dir, "Pulumi.split.yaml"), stringify(raw));
       const rendered = await renderStack("split", dir);
@@ -167,7 +214,11 @@ describe("the ambient probe source must reach every pod on every port", () => {
       ingress,
       egress: [
         {
-          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }],
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } },
+            },
+          ],
           ports: [15008, 15012, 15017].map((port) => ({ protocol: "TCP", port })),
         },
       ],
@@ -175,7 +226,11 @@ describe("the ambient probe source must reach every pod on every port", () => {
   const config = { [MESH]: { meshedNamespaces: ["localstack"] } };
 
   it("does not count a rule without from that only names 15008", () => {
-    const found = violationsOf(MESH, [meshed([{ ports: [{ protocol: "TCP", port: 15008 }] }])], config);
+    const found = violationsOf(
+      MESH,
+      [meshed([{ ports: [{ protocol: "TCP", port: 15008 }] }])],
+      config,
+    );
     assert.equal(found.length, 1, JSON.stringify(found));
     assert.match(found[0].message, /does not admit the ambient probe source 169\.254\.7\.127\/32/);
     assert.match(found[0].message, /admitted: only TCP 15008/);
