@@ -157,7 +157,12 @@ function parseNets(
     if (parsed === undefined) fail(itemAt, `invalid CIDR ${JSON.stringify(item)}`);
     else {
       out.push(parsed);
-      written.push({ path: itemAt, text: item as string, family: 4, prefix: prefixOf(item as string, 32) });
+      written.push({
+        path: itemAt,
+        text: item as string,
+        family: 4,
+        prefix: prefixOf(item as string, 32),
+      });
     }
   });
   return out;

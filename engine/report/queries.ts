@@ -49,10 +49,7 @@ function localOf(rule: NormalRule, direction: Direction) {
  * counts whenever it may match (named ports resolve to anything, a local selector may match), a
  * Deny rule only removes what it surely matches (no local selector, numeric ports).
  */
-export function externalAdmission(
-  policy: NormalPolicy,
-  direction: Direction,
-): ExternalAdmission[] {
+export function externalAdmission(policy: NormalPolicy, direction: Direction): ExternalAdmission[] {
   const rules = policy[direction];
   const cuts: Ipv4Range[] = [];
   for (const rule of rules) {
@@ -121,8 +118,7 @@ export function ipv6Admission(
         entity.notSelector !== undefined;
       if (!bySelector) {
         if (entity.nets.length === 0) ranges = [ALL_IPV6];
-        else
-          for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
+        else for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
       }
     }
     for (const addresses of mergeIpv6(ranges))

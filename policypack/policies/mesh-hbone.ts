@@ -58,7 +58,7 @@ function meshModel(view: StackView, mesh: MeshFacts): ClusterModel {
     mesh: {
       namespace: mesh.namespace,
       hbonePort: mesh.hbonePort,
-      probeSource: mesh.probeSource.replace(/\/32$/, ""),
+      probeSource: mesh.probeSource,
       meshedNamespaces: [...view.meshedNamespaces],
     },
   });
@@ -176,7 +176,7 @@ export const meshHboneRequired = stackPolicy({
         push(
           at(
             `meshed namespace ${ns} does not admit the ambient probe source ${mesh.probeSource} on every TCP port for all its pods: ${unprobed.join("; ")}; kubelet probes are SNATed to it and will fail`,
-            `add to ${anchor.policy.ref.name} an ingress rule from ipBlock {cidr: ${probeRange.lo === probeRange.hi ? `${mesh.probeSource.replace(/\/32$/, "")}/32` : mesh.probeSource}} without ports (probes use whatever port each container declares)`,
+            `add to ${anchor.policy.ref.name} an ingress rule from ipBlock {cidr: ${mesh.probeSource}} without ports (probes use whatever port each container declares)`,
           ),
         );
       }
