@@ -55,6 +55,7 @@ export {
   ALL_IPV6,
   NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
+  RFC1918_CIDRS,
   formatIpv4,
   formatIpv6,
   formatRangeAsCidr,

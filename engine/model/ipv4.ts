@@ -167,6 +167,9 @@ export function partitionIpv4(ranges: Iterable<Ipv4Range>): Ipv4Range[] {
   }));
 }
 
+/** RFC 1918 private space (ipaddr.js's `private`): never public, whatever a config lists. */
+export const RFC1918_CIDRS: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
 /**
  * IPv4 space never routed on the internet whatever the cluster's private ranges: the blocks
  * ipaddr.js classifies as `unspecified` (0/8), `loopback`, `linkLocal` (where the ambient probe

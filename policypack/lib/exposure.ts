@@ -27,6 +27,7 @@ import {
   mergeIpv6,
   NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
+  RFC1918_CIDRS,
   isEmptyConnections,
   NO_CONNECTIONS,
   parseCidrRange,
@@ -51,9 +52,17 @@ function fromIntervals(set: intervals.IntervalSet): Ipv4Range[] {
   return intervals.toPairs(set).map(([lo, hi]) => ({ lo, hi }));
 }
 
+/**
+ * The private ranges to judge against: the cluster's, plus RFC 1918 whatever the config says (a
+ * `privateRanges` that forgets 172.16.0.0/12 must not make it public).
+ */
+export function privateRangesOf(facts: Pick<ClusterFacts, "privateRanges">): string[] {
+  return [...new Set([...facts.privateRanges, ...RFC1918_CIDRS])];
+}
+
 /** The cluster's private ranges plus the never-public ones, as one address set. */
 export function nonPublicIpv4(privateRanges: readonly string[]): intervals.IntervalSet {
-  const ranges = privateRanges.map((text, i) => {
+  const ranges = [...privateRanges, ...RFC1918_CIDRS].map((text, i) => {
     const range = parseCidrRange(text);
     if (!range) throw new MalformedError(`privateRanges[${i}]`, `invalid CIDR ${text}`);
     return range;

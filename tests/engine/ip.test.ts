@@ -7,6 +7,7 @@ import {
   ipv6Size,
   NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
+  RFC1918_CIDRS,
   parseCidr,
   parseIpv4,
   parseIpv6Cidr,
@@ -77,5 +78,14 @@ describe("IP library", () => {
       "reserved",
       "unspecified",
     ]);
+  });
+
+  it("names RFC 1918 as ipaddr.js's private space", () => {
+    for (const cidr of RFC1918_CIDRS) {
+      const range = parseCidr(cidr)!;
+      for (const address of [range.lo, range.hi])
+        assert.equal(ipaddr.IPv4.parse(formatIpv4(address)).range(), "private", cidr);
+    }
+    assert.equal(ipaddr.IPv4.parse("172.32.0.0").range(), "unicast");
   });
 });

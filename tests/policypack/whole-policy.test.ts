@@ -268,3 +268,68 @@ describe("the ambient probe source must reach every pod on every port", () => {
     assert.match(found[0].message, /app=s3 \(admitted: only TCP 8080\)/);
   });
 });
+
+describe("pack-side fail-open cases", () => {
+  it("judges internet egress against RFC 1918 even when privateRanges forgets two ranges", () => {
+    const rule = netpolResource("velero", "velero-network-policy", {
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }],
+          ports: [{ protocol: "TCP", port: 443 }],
+        },
+      ],
+    });
+    const found = violationsOf("internet-egress-excepts-private", [rule], {
+      "internet-egress-excepts-private": { privateRanges: ["10.0.0.0/8"] },
+    });
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0].message,
+      /contains 172\.16\.0\.0\/12, 192\.168\.0\.0\/16 but does not except them/,
+    );
+  });
+
+  it("catches ports 1-65535 in a rendered flow, intraNamespace and webhookPorts", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-every-port-"));
+    try {
+      const source = path.join(__dirname, "../fixtures/Pulumi.minilab.yaml");
+      const stack = loadStackConfig("minilab", path.dirname(source));
+      const raw = (await import("yaml")).parse(fs.readFileSync(source, "utf8")) as {
+        config: Record<string, { name?: string; [k: string]: unknown }[]>;
+      };
+      raw.config["zt-netpol:flows"].push({
+        name: "everything",
+        from: "web",
+        to: "monitoring",
+        ports: ["1-65535/TCP"],
+        reason: "Every port.",
+      });
+      const api = raw.config["zt-netpol:namespaces"].find((n) => n.name === "api")!;
+      api.intraNamespace = ["1-65535/UDP"];
+      api.webhookPorts = ["1-65535/TCP"];
+      fs.writeFileSync(path.join(dir, "Pulumi.every.yaml"), stringify(raw));
+      let rendered;
+      try {
+        rendered = await renderStack("every", dir);
+      } catch (error) {
+        // Config validation refusing the ports is as good: nothing opens every port.
+        assert.match((error as Error).message, /1-65535|every port/);
+        return;
+      }
+      const messages = evaluateResources(
+        asPolicyEngineSees(rendered.resources),
+        packConfigFromFacts(factsFromStackConfig(stack)),
+      )
+        .filter((v) => v.policyName === "rules-name-ports")
+        .map((v) => v.message)
+        .join("\n");
+      assert.match(messages, /monitoring\/.*covers every TCP port/);
+      assert.match(messages, /api\/.*covers every UDP port/);
+      assert.match(messages, /api\/.*spec\.ingress\[\d+\]\.ports: covers every TCP port/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
