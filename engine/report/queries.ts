@@ -93,7 +93,8 @@ export function externalAdmission(policy: NormalPolicy, direction: Direction): E
 /**
  * What `policy` admits from or to IPv6 addresses, from the written form (the model is IPv4):
  * a rule without peers admits all of IPv6, an IPv6 ipBlock its CIDR minus its excepts, a
- * Calico rule without selectors its IPv6 nets (notNets ignored, Deny ignored: an upper bound).
+ * Calico rule without selectors its IPv6 nets unless it is `ipVersion: 4` (notNets ignored,
+ * Deny ignored: an upper bound).
  */
 export function ipv6Admission(
   policy: NormalPolicy,
@@ -103,6 +104,7 @@ export function ipv6Admission(
   for (const rule of policy[direction]) {
     if (rule.action !== "Allow" && rule.action !== "Pass") continue;
     let ranges: Ipv6Range[] = [];
+    let connections = rule.possibleConnections;
     if (rule.written) {
       const peers = rule.written.peers;
       if (peers === "any") ranges = [ALL_IPV6];
@@ -111,6 +113,8 @@ export function ipv6Admission(
           if (peer.kind === "ipBlock" && peer.family === 6)
             ranges.push(...subtractIpv6([peer.cidr], peer.except));
     } else if (rule.calico) {
+      if (rule.calico.ipv6Connections === undefined) continue;
+      connections = rule.calico.ipv6Connections;
       const entity = direction === "ingress" ? rule.calico.source : rule.calico.destination;
       const bySelector =
         entity.selector !== undefined ||
@@ -122,7 +126,7 @@ export function ipv6Admission(
       }
     }
     for (const addresses of mergeIpv6(ranges))
-      out.push({ addresses, connections: rule.possibleConnections, rules: [rule.path] });
+      out.push({ addresses, connections, rules: [rule.path] });
   }
   return out;
 }

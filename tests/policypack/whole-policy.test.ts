@@ -121,6 +121,33 @@ describe("internet ingress is judged on the whole policy", () => {
     );
   });
 
+  it("judges an ipVersion 6 Calico rule on IPv6, which the IPv4 model leaves out", () => {
+    const v6 = (ipVersion: number) => ({
+      type: "kubernetes:projectcalico.org/v3:NetworkPolicy",
+      name: "argocd-v6",
+      props: {
+        apiVersion: "projectcalico.org/v3",
+        kind: "NetworkPolicy",
+        metadata: { name: "argocd-v6", namespace: "argocd" },
+        spec: {
+          selector: "app == 'argocd-server'",
+          types: ["Ingress"],
+          ingress: [
+            {
+              action: "Allow",
+              protocol: "TCP",
+              ipVersion,
+              source: { nets: ["2000::/3"] },
+              destination: { ports: [8080] },
+            },
+          ],
+        },
+      },
+    });
+    assert.equal(violationsOf(INGRESS, [v6(6)]).length, 1);
+    assert.deepEqual(violationsOf(INGRESS, [v6(4)]), []);
+  });
+
   it("catches two rendered flows from 0.0.0.0/1 and 128.0.0.0/1 into a non-edge namespace", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-split-"));
     try {
