@@ -11,6 +11,7 @@
  * These objects are CustomResources: matched by type string (see lib/reading.ts).
  */
 import {
+  everyPortProtocols,
   externalAdmission,
   ipv6Admission,
   ManifestError,
@@ -148,6 +149,16 @@ function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[
           `${rule.path}.${remoteKey}`,
           `names no nets or selectors: this Allow rule reaches every ${direction === "egress" ? "destination" : "source"}`,
           `list the networks in ${remoteKey}.nets (or select endpoints with ${remoteKey}.selector)`,
+        ),
+      );
+    }
+    const every = everyPortProtocols(rule.possibleConnections);
+    if (calico.destination.hasPorts && every.length > 0) {
+      findings.push(
+        finding(
+          `${rule.path}.destination.ports`,
+          `covers every ${every.join("/")} port (1-65535): a range spanning the whole protocol is no restriction`,
+          "list only the ports the rule is for in destination.ports",
         ),
       );
     }

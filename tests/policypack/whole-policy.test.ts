@@ -224,6 +224,32 @@ describe("every port is any set covering a protocol's range", () => {
     );
   });
 
+  it("judges Calico destination ports the same way", () => {
+    const calico = (ports: unknown[]) => ({
+      type: "kubernetes:projectcalico.org/v3:NetworkPolicy",
+      name: "loki-calico",
+      props: {
+        apiVersion: "projectcalico.org/v3",
+        kind: "NetworkPolicy",
+        metadata: { name: "loki-calico", namespace: "loki" },
+        spec: {
+          selector: "app == 'loki'",
+          types: ["Egress"],
+          egress: [
+            {
+              action: "Allow",
+              protocol: "TCP",
+              destination: { nets: ["10.0.1.204/32"], ports },
+            },
+          ],
+        },
+      },
+    });
+    const found = violationsOf("calico-policy-specific", [calico(["1:40000", "40001:65535"])]);
+    assert.match(found[0].message, /destination\.ports: covers every TCP port/);
+    assert.deepEqual(violationsOf("calico-policy-specific", [calico(["1:65534"])]), []);
+  });
+
   it("accepts a range that leaves one port out", () => {
     assert.deepEqual(
       violationsOf(RULES, [withPorts([{ ports: [{ protocol: "TCP", port: 1, endPort: 65534 }] }])]),
