@@ -5,7 +5,9 @@
  * How wide may an admitted public range be? A policy may admit public addresses only up to the
  * size of one party's network: **256 IPv4 addresses (a /24) or one IPv6 /48**, summed over the
  * policy's rules for the namespace or ports in question. Those are the smallest blocks routed
- * across the internet (operators filter longer BGP prefixes, RIPE-399 / RFC 7454 practice), so a
+ * across the internet (operators filter longer BGP prefixes: RFC 7454 (BCP 194) section 6.1.3
+ * "prefixes that are too specific"; e.g. https://inter-ix.net/en/route-server-filtering drops
+ * IPv4 longer than /24 and IPv6 longer than /48), so a
  * range up to that size names one organisation: a partner's egress NAT, an uptime checker, a
  * monitoring SaaS. Anything wider spans several parties and is "the internet" whatever the peers
  * look like (`0.0.0.0/1` + `128.0.0.0/1`, 256 /8s, a rule without `from`): it belongs in an edge
