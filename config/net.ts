@@ -5,13 +5,7 @@
  */
 import { formatIpv4, parseIpv4, parseStrictCidr } from "../engine";
 
-export {
-  formatIpv4,
-  parseIpv4,
-  parseStrictCidr,
-  rangeContains,
-  type Ipv4Range,
-} from "../engine";
+export { formatIpv4, parseIpv4, parseStrictCidr, rangeContains, type Ipv4Range } from "../engine";
 
 /** Accepts a CIDR or a bare address (taken as /32) and returns the canonical CIDR text. */
 export function normaliseCidr(text: string): string | undefined {

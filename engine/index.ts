@@ -64,7 +64,9 @@ export type { ZtunnelDecision } from "./evaluate/ztunnel";
 export {
   ALL_IPV4,
   ALL_IPV6,
+  NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
+  RFC1918_CIDRS,
   formatIpv4,
   formatIpv6,
   formatRangeAsCidr,

@@ -167,6 +167,23 @@ export function partitionIpv4(ranges: Iterable<Ipv4Range>): Ipv4Range[] {
   }));
 }
 
+/** RFC 1918 private space (ipaddr.js's `private`): never public, whatever a config lists. */
+export const RFC1918_CIDRS: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * IPv4 space never routed on the internet whatever the cluster's private ranges: the blocks
+ * ipaddr.js classifies as `unspecified` (0/8), `loopback`, `linkLocal` (where the ambient probe
+ * source lives), `carrierGradeNat`, `multicast` and `reserved` (tests/engine/ip.test.ts).
+ */
+export const NON_PUBLIC_IPV4: readonly Ipv4Range[] = [
+  "0.0.0.0/8",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "100.64.0.0/10",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+].map((text) => parseCidr(text) as Ipv4Range);
+
 /**
  * IPv6 space that is not reachable across the internet: the blocks ipaddr.js classifies as
  * `unspecified`, `loopback`, `ipv4Mapped` (IPv4 addresses, judged as such), `uniqueLocal`

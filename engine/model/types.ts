@@ -218,6 +218,11 @@ export interface WrittenNet {
 export interface WrittenCalicoRule {
   /** As written; absent means every protocol. */
   readonly protocol?: string | number;
+  /**
+   * What the rule may allow for IPv6 traffic (`ipVersion: 6` rules match nothing in the IPv4
+   * model, yet open IPv6); absent for `ipVersion: 4` rules.
+   */
+  readonly ipv6Connections?: ConnectionSet;
   readonly source: WrittenCalicoEntity;
   readonly destination: WrittenCalicoEntity;
 }

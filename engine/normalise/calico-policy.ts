@@ -156,7 +156,12 @@ function parseNets(
     if (parsed === undefined) fail(itemAt, `invalid CIDR ${JSON.stringify(item)}`);
     else {
       out.push(parsed);
-      written.push({ path: itemAt, text: item as string, family: 4, prefix: prefixOf(item as string, 32) });
+      written.push({
+        path: itemAt,
+        text: item as string,
+        family: 4,
+        prefix: prefixOf(item as string, 32),
+      });
     }
   });
   return out;
@@ -488,9 +493,10 @@ export function normaliseCalicoPolicy(
       const connections = ipv6Only
         ? () => conn.NO_CONNECTIONS
         : ruleConnections(protocol, notProtocol, dst.ports, dst.notPorts);
+      const anyFamily = ruleConnectionBounds(protocol, notProtocol, dst.ports, dst.notPorts);
       const bounds = ipv6Only
         ? { possible: conn.NO_CONNECTIONS, certain: conn.NO_CONNECTIONS }
-        : ruleConnectionBounds(protocol, notProtocol, dst.ports, dst.notPorts);
+        : anyFamily;
       const protoText =
         protocol === undefined
           ? "any protocol"
@@ -520,6 +526,7 @@ export function normaliseCalicoPolicy(
             typeof rule.protocol === "string" || typeof rule.protocol === "number"
               ? rule.protocol
               : undefined,
+          ipv6Connections: rule.ipVersion === 4 ? undefined : anyFamily.possible,
           source: src.written,
           destination: dst.written,
         },

@@ -93,7 +93,8 @@ export function portEntriesBounds(entries: readonly PortEntry[] | undefined): {
   possible: ConnectionSet;
   certain: ConnectionSet;
 } {
-  if (entries === undefined) return { possible: conn.ALL_CONNECTIONS, certain: conn.ALL_CONNECTIONS };
+  if (entries === undefined)
+    return { possible: conn.ALL_CONNECTIONS, certain: conn.ALL_CONNECTIONS };
   let possible: ConnectionSet = conn.NO_CONNECTIONS;
   let certain: ConnectionSet = conn.NO_CONNECTIONS;
   for (const entry of entries) {
@@ -217,7 +218,8 @@ function parseIpBlock(
     return undefined;
   }
   for (const key of Object.keys(ipBlock))
-    if (key !== "cidr" && key !== "except") fail(`${at}.ipBlock.${key}`, "unknown field (cidr, except)");
+    if (key !== "cidr" && key !== "except")
+      fail(`${at}.ipBlock.${key}`, "unknown field (cidr, except)");
   const text = ipBlock.cidr;
   const family = isIpv6Text(text) ? 6 : 4;
   type Block = { lo: number; hi: number } | { lo: bigint; hi: bigint };

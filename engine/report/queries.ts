@@ -49,10 +49,7 @@ function localOf(rule: NormalRule, direction: Direction) {
  * counts whenever it may match (named ports resolve to anything, a local selector may match), a
  * Deny rule only removes what it surely matches (no local selector, numeric ports).
  */
-export function externalAdmission(
-  policy: NormalPolicy,
-  direction: Direction,
-): ExternalAdmission[] {
+export function externalAdmission(policy: NormalPolicy, direction: Direction): ExternalAdmission[] {
   const rules = policy[direction];
   const cuts: Ipv4Range[] = [];
   for (const rule of rules) {
@@ -96,7 +93,8 @@ export function externalAdmission(
 /**
  * What `policy` admits from or to IPv6 addresses, from the written form (the model is IPv4):
  * a rule without peers admits all of IPv6, an IPv6 ipBlock its CIDR minus its excepts, a
- * Calico rule without selectors its IPv6 nets (notNets ignored, Deny ignored: an upper bound).
+ * Calico rule without selectors its IPv6 nets unless it is `ipVersion: 4` (notNets ignored,
+ * Deny ignored: an upper bound).
  */
 export function ipv6Admission(
   policy: NormalPolicy,
@@ -106,6 +104,7 @@ export function ipv6Admission(
   for (const rule of policy[direction]) {
     if (rule.action !== "Allow" && rule.action !== "Pass") continue;
     let ranges: Ipv6Range[] = [];
+    let connections = rule.possibleConnections;
     if (rule.written) {
       const peers = rule.written.peers;
       if (peers === "any") ranges = [ALL_IPV6];
@@ -114,6 +113,8 @@ export function ipv6Admission(
           if (peer.kind === "ipBlock" && peer.family === 6)
             ranges.push(...subtractIpv6([peer.cidr], peer.except));
     } else if (rule.calico) {
+      if (rule.calico.ipv6Connections === undefined) continue;
+      connections = rule.calico.ipv6Connections;
       const entity = direction === "ingress" ? rule.calico.source : rule.calico.destination;
       const bySelector =
         entity.selector !== undefined ||
@@ -121,12 +122,11 @@ export function ipv6Admission(
         entity.notSelector !== undefined;
       if (!bySelector) {
         if (entity.nets.length === 0) ranges = [ALL_IPV6];
-        else
-          for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
+        else for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
       }
     }
     for (const addresses of mergeIpv6(ranges))
-      out.push({ addresses, connections: rule.possibleConnections, rules: [rule.path] });
+      out.push({ addresses, connections, rules: [rule.path] });
   }
   return out;
 }

@@ -5,17 +5,20 @@
  * How wide may an admitted public range be? A policy may admit public addresses only up to the
  * size of one party's network: **256 IPv4 addresses (a /24) or one IPv6 /48**, summed over the
  * policy's rules for the namespace or ports in question. Those are the smallest blocks routed
- * across the internet (operators filter longer BGP prefixes, RIPE-399 / RFC 7454 practice), so a
+ * across the internet (operators filter longer BGP prefixes: RFC 7454 (BCP 194) section 6.1.3
+ * "prefixes that are too specific"; e.g. https://inter-ix.net/en/route-server-filtering drops
+ * IPv4 longer than /24 and IPv6 longer than /48), so a
  * range up to that size names one organisation: a partner's egress NAT, an uptime checker, a
  * monitoring SaaS. Anything wider spans several parties and is "the internet" whatever the peers
  * look like (`0.0.0.0/1` + `128.0.0.0/1`, 256 /8s, a rule without `from`): it belongs in an edge
  * namespace, on an edge port, or in an exemption with a reason.
  *
  * Non-public addresses are the cluster's `privateRanges` plus what is never routed on the
- * internet (this host, loopback, link-local, shared CGNAT space, multicast, reserved; the IPv6
- * list is the engine's NON_PUBLIC_IPV6).
+ * internet (the engine's NON_PUBLIC_IPV4 and NON_PUBLIC_IPV6: this host, loopback, link-local,
+ * shared CGNAT space, multicast, reserved, unique-local).
  */
 import {
+  allowsConnection,
   type ConnectionSet,
   formatIpv6RangeAsCidr,
   formatRangeAsCidr,
@@ -24,7 +27,9 @@ import {
   type Ipv6Range,
   ipv6Size,
   mergeIpv6,
+  NON_PUBLIC_IPV4,
   NON_PUBLIC_IPV6,
+  RFC1918_CIDRS,
   isEmptyConnections,
   NO_CONNECTIONS,
   parseCidrRange,
@@ -41,16 +46,6 @@ export const MAX_PUBLIC_IPV4_ADDRESSES = 256;
 export const MAX_PUBLIC_IPV6_PREFIX = 48;
 const MAX_PUBLIC_IPV6_ADDRESSES = 1n << BigInt(128 - MAX_PUBLIC_IPV6_PREFIX);
 
-/** Never routed on the internet (ipaddr.js: unspecified, loopback, linkLocal, carrierGradeNat, multicast, reserved). */
-const NEVER_PUBLIC_IPV4 = [
-  "0.0.0.0/8",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "100.64.0.0/10",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-];
-
 function toIntervals(ranges: readonly Ipv4Range[]): intervals.IntervalSet {
   return intervals.fromRanges(ranges.map((r) => [r.lo, r.hi] as const));
 }
@@ -59,14 +54,22 @@ function fromIntervals(set: intervals.IntervalSet): Ipv4Range[] {
   return intervals.toPairs(set).map(([lo, hi]) => ({ lo, hi }));
 }
 
+/**
+ * The private ranges to judge against: the cluster's, plus RFC 1918 whatever the config says (a
+ * `privateRanges` that forgets 172.16.0.0/12 must not make it public).
+ */
+export function privateRangesOf(facts: Pick<ClusterFacts, "privateRanges">): string[] {
+  return [...new Set([...facts.privateRanges, ...RFC1918_CIDRS])];
+}
+
 /** The cluster's private ranges plus the never-public ones, as one address set. */
 export function nonPublicIpv4(privateRanges: readonly string[]): intervals.IntervalSet {
-  const ranges = [...privateRanges, ...NEVER_PUBLIC_IPV4].map((text, i) => {
+  const ranges = [...privateRanges, ...RFC1918_CIDRS].map((text, i) => {
     const range = parseCidrRange(text);
     if (!range) throw new MalformedError(`privateRanges[${i}]`, `invalid CIDR ${text}`);
     return range;
   });
-  return toIntervals(ranges);
+  return toIntervals([...ranges, ...NON_PUBLIC_IPV4]);
 }
 
 export interface PublicExposure {
@@ -160,7 +163,13 @@ export function rulePurpose(
     );
   };
   if (only([facts.dns.port], ["UDP", "TCP"])) return "dns";
-  if (only([facts.apiServer.port, facts.controlPlane.port], ["TCP"])) return "kubeApi";
+  // Only the API server listens on the control-plane port; 443 alone is any HTTPS service.
+  if (
+    only([facts.controlPlane.port], ["TCP"]) ||
+    (only([facts.apiServer.port, facts.controlPlane.port], ["TCP"]) &&
+      allowsConnection(connections, "TCP", facts.controlPlane.port))
+  )
+    return "kubeApi";
   if (facts.mesh && only([facts.mesh.hbonePort], ["TCP"])) return "hbone";
   if (webhookPorts.length > 0 && only(webhookPorts, ["TCP"])) return "webhook";
   return "app";

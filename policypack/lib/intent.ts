@@ -12,6 +12,7 @@ import { formatIpv4, parseStrictCidr } from "../../config/net";
 import type { Endpoint, StackConfig } from "../../config/types";
 import {
   explainFlow,
+  intervals,
   namespaceConnectivity,
   type ClusterModel,
   type ModelProtocol,
@@ -30,13 +31,16 @@ function representativeAddress(cidr: string, privateRanges: readonly string[]): 
   const block = parseStrictCidr(cidr);
   if (!block) return cidr.replace(/\/\d+$/, "");
   if (block.lo === block.hi) return formatIpv4(block.lo);
-  const privates = privateRanges.flatMap((r) => parseStrictCidr(r) ?? []);
-  // Step through the block coarsely: the first host address outside every private range.
-  const step = Math.max(1, Math.floor((block.hi - block.lo + 1) / 4096));
-  for (let address = block.lo + 1; address <= block.hi; address += step) {
-    if (!privates.some((p) => p.lo <= address && address <= p.hi)) return formatIpv4(address);
-  }
-  return formatIpv4(block.lo + 1);
+  // A host address (not the network address) of the block, public when the block has one.
+  const hosts: intervals.IntervalSet = [block.lo + 1, block.hi];
+  const privates = intervals.fromRanges(
+    privateRanges.flatMap((r) => {
+      const range = parseStrictCidr(r);
+      return range ? [[range.lo, range.hi] as const] : [];
+    }),
+  );
+  const publicHosts = intervals.subtract(hosts, privates);
+  return formatIpv4(publicHosts.length > 0 ? publicHosts[0] : hosts[0]);
 }
 
 function queryEndpoint(endpoint: Endpoint, config: StackConfig): QueryEndpoint {

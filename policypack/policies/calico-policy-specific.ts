@@ -10,7 +10,15 @@
  *
  * These objects are CustomResources: matched by type string (see lib/reading.ts).
  */
-import { ManifestError, type NormalPolicy, type WrittenCalicoEntity } from "../../engine";
+import {
+  everyPortProtocols,
+  externalAdmission,
+  ipv6Admission,
+  ManifestError,
+  type NormalPolicy,
+  type WrittenCalicoEntity,
+} from "../../engine";
+import { describeExposure, isInternetWide, publicExposure, WIDTH_RULE } from "../lib/exposure";
 import { policyFinding } from "../lib/findings";
 import { type Finding, rejectedObject, resourcePolicy } from "../lib/policy";
 import { CALICO_POLICY_TYPES, readPolicy } from "../lib/reading";
@@ -48,7 +56,7 @@ function selectorFindings(subjectName: string, error: ManifestError): Finding[] 
   return findings;
 }
 
-function judge(policy: NormalPolicy): Finding[] {
+function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[] {
   const finding = (path: string, problem: string, fix: string): Finding =>
     policyFinding(policy, path, problem, fix);
   const findings: Finding[] = [];
@@ -114,12 +122,43 @@ function judge(policy: NormalPolicy): Finding[] {
         ),
       );
     }
+    const wholeNet = [...calico.source.nets, ...calico.destination.nets].some(
+      (n) => n.prefix === 0,
+    );
+    if (namesRemote(remote) && !wholeNet) {
+      // Judged on what the rule reaches, not how its nets are written (0.0.0.0/1 + 128.0.0.0/1).
+      const single = { ...policy, ingress: [], egress: [], [direction]: [rule] };
+      const exposure = publicExposure(
+        externalAdmission(single, direction),
+        ipv6Admission(single, direction),
+        privateRanges,
+      );
+      if (isInternetWide(exposure)) {
+        findings.push(
+          finding(
+            `${rule.path}.${remoteKey}.nets`,
+            `this Allow rule ${direction === "egress" ? "reaches" : "admits"} ${describeExposure(exposure)}: internet-wide`,
+            `list the networks the rule is for, ${WIDTH_RULE} each party, e.g. nets: [10.0.1.1/32, 8.8.8.8/32]`,
+          ),
+        );
+      }
+    }
     if (!namesRemote(remote)) {
       findings.push(
         finding(
           `${rule.path}.${remoteKey}`,
           `names no nets or selectors: this Allow rule reaches every ${direction === "egress" ? "destination" : "source"}`,
           `list the networks in ${remoteKey}.nets (or select endpoints with ${remoteKey}.selector)`,
+        ),
+      );
+    }
+    const every = everyPortProtocols(rule.possibleConnections);
+    if (calico.destination.hasPorts && every.length > 0) {
+      findings.push(
+        finding(
+          `${rule.path}.destination.ports`,
+          `covers every ${every.join("/")} port (1-65535): a range spanning the whole protocol is no restriction`,
+          "list only the ports the rule is for in destination.ports",
         ),
       );
     }
@@ -147,8 +186,9 @@ export const calicoPolicySpecific = resourcePolicy({
   enforcementLevel: "mandatory",
   prevents:
     "A Calico policy that silently selects everything or allows everything: a Kubernetes-style selector string, a missing types field or an Allow rule without nets opens more than the ICMP it was written for.",
+  facts: ["privateRanges"],
   types: CALICO_POLICY_TYPES,
-  check(subject) {
+  check(subject, { facts }) {
     let policy: NormalPolicy;
     try {
       policy = readPolicy(subject.type, subject.props);
@@ -156,6 +196,6 @@ export const calicoPolicySpecific = resourcePolicy({
       if (!(error instanceof ManifestError)) throw error;
       return selectorFindings(subject.name, error);
     }
-    return judge(policy);
+    return judge(policy, facts.privateRanges);
   },
 });

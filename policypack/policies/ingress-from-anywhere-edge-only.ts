@@ -32,10 +32,14 @@ import {
 import type { ClusterFacts } from "../lib/facts";
 import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
-import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
+import { POLICY_TYPES, readPolicy } from "../lib/reading";
 
-/** Common admission webhook ports: controller-runtime 9443, cert-manager 10250, istiod 15017, … */
-export const DEFAULT_WEBHOOK_PORTS = [443, 8443, 9443, 10250, 15017];
+/**
+ * Common admission webhook ports: 8443 (ingress-nginx, gatekeeper), controller-runtime's 9443,
+ * cert-manager's 10250, istiod's 15017. Not 443: that is every HTTPS service, and a webhook
+ * served on it is named in this policy's `webhookPorts` config.
+ */
+export const DEFAULT_WEBHOOK_PORTS = [8443, 9443, 10250, 15017];
 
 function edgePortsOf(facts: ClusterFacts): ConnectionSet {
   let set = portsOf("TCP", []);
@@ -84,10 +88,10 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
       default: DEFAULT_WEBHOOK_PORTS,
     },
   },
-  types: [K8S_NETWORK_POLICY_TYPE],
+  types: POLICY_TYPES,
   check(subject, { facts, config }) {
     const policy = readPolicy(subject.type, subject.props);
-    const namespace = policy.namespace ?? "";
+    const namespace = policy.namespace ?? "(every namespace: a GlobalNetworkPolicy)";
     const webhookPorts = (config.webhookPorts ?? DEFAULT_WEBHOOK_PORTS) as number[];
     const edgeNamespace = facts.edge.namespaces.includes(namespace);
     const edgePorts = edgePortsOf(facts);
@@ -100,7 +104,9 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
     if (!isInternetWide(exposure)) return [];
     const where = exposure.rules.join(", ");
     const fix = advice(namespace, edgeNamespace, exposure.connections, facts, webhookPorts);
-    const sources = anySource(policy, exposure.rules) ? "any source (the rule has no from)" : describeExposure(exposure);
+    const sources = anySource(policy, exposure.rules)
+      ? "any source (the rule has no from)"
+      : describeExposure(exposure);
     const problem = edgeNamespace
       ? `admits ${sources} on ${formatPorts(exposure.connections)}, outside the edge ports ${facts.edge.ports.join(", ")}`
       : `admits ${sources} on ${formatPorts(exposure.connections)}, but ${namespace} is not an edge namespace (${facts.edge.namespaces.join(", ") || "none configured"})`;

@@ -30,6 +30,7 @@ import {
   apiPairAdvice,
   dnsPeerAdvice,
   isInternetWide,
+  privateRangesOf,
   publicExposure,
   rulePurpose,
 } from "../lib/exposure";
@@ -90,12 +91,12 @@ export const internetEgressExceptsPrivate = resourcePolicy({
   types: [K8S_NETWORK_POLICY_TYPE],
   check(subject, { facts }) {
     const policy = readPolicy(subject.type, subject.props);
-    const privateRanges: PrivateRange[] = facts.privateRanges.map((text, i) => {
+    const privateRanges: PrivateRange[] = privateRangesOf(facts).map((text, i) => {
       const range = parseCidrRange(text);
       if (!range) throw new MalformedError(`privateRanges[${i}]`, `invalid CIDR ${text}`);
       return { text, range };
     });
-    const exceptList = facts.privateRanges.join(", ");
+    const exceptList = privateRangesOf(facts).join(", ");
     const findings: Finding[] = [];
     for (const rule of policy.egress) {
       const written = rule.written;
@@ -140,7 +141,10 @@ export const internetEgressExceptsPrivate = resourcePolicy({
           );
           if (missing.length === 0) continue;
           const exceptsNeeded = [
-            ...new Set([...peer.except.map((e) => formatRangeAsCidr(e)), ...missing.map((m) => m.text)]),
+            ...new Set([
+              ...peer.except.map((e) => formatRangeAsCidr(e)),
+              ...missing.map((m) => m.text),
+            ]),
           ];
           const { purpose, fix } = purposeAdvice(
             rule,

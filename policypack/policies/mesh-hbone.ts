@@ -45,7 +45,9 @@ import { isBaseline, netpolsIn, readStack, type StackView } from "../lib/stack";
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
 
 function describePods(pods: readonly PodInfo[]): string {
-  return pods.map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name)).join("; ");
+  return pods
+    .map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name))
+    .join("; ");
 }
 
 /** The stack's policies and Namespaces as one engine model with the mesh facts. */
@@ -56,7 +58,7 @@ function meshModel(view: StackView, mesh: MeshFacts): ClusterModel {
     mesh: {
       namespace: mesh.namespace,
       hbonePort: mesh.hbonePort,
-      probeSource: mesh.probeSource.replace(/\/32$/, ""),
+      probeSource: mesh.probeSource,
       meshedNamespaces: [...view.meshedNamespaces],
     },
   });
@@ -108,7 +110,8 @@ export const meshHboneRequired = stackPolicy({
       return findings;
     }
     const probeRange = parseCidrRange(mesh.probeSource);
-    if (!probeRange) throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
+    if (!probeRange)
+      throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
     let model: ClusterModel;
     try {
       model = meshModel(view, mesh);
@@ -173,7 +176,7 @@ export const meshHboneRequired = stackPolicy({
         push(
           at(
             `meshed namespace ${ns} does not admit the ambient probe source ${mesh.probeSource} on every TCP port for all its pods: ${unprobed.join("; ")}; kubelet probes are SNATed to it and will fail`,
-            `add to ${anchor.policy.ref.name} an ingress rule from ipBlock {cidr: ${probeRange.lo === probeRange.hi ? `${mesh.probeSource.replace(/\/32$/, "")}/32` : mesh.probeSource}} without ports (probes use whatever port each container declares)`,
+            `add to ${anchor.policy.ref.name} an ingress rule from ipBlock {cidr: ${mesh.probeSource}} without ports (probes use whatever port each container declares)`,
           ),
         );
       }
@@ -201,8 +204,7 @@ export const meshHboneRequired = stackPolicy({
               const gap = gapOf(decision.decidedBy?.policy, decision.decidedBy?.rule.path);
               if (!gap) continue;
               const entry = view.netpols.find(
-                (e) =>
-                  e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
+                (e) => e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
               );
               const verb = direction === "ingress" ? "admits" : "reaches";
               const where = direction === "ingress" ? "from there arrives" : "to there leaves";

@@ -8,6 +8,7 @@ import {
   type EngineOptions,
   type Endpoint,
   type ModelProtocol,
+  parseIpv4,
 } from "../../engine";
 
 type Obj = Record<string, unknown>;
@@ -60,11 +61,8 @@ export function model(objects: Obj[], options: EngineOptions = {}): ClusterModel
 
 /** `"ns/name"` for a pod, or an IPv4 address for an external endpoint. */
 export function endpoint(m: ClusterModel, ref: string): Endpoint {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ref)) {
-    const [a, b, c, d] = ref.split(".").map(Number);
-    const ip = ((a * 256 + b) * 256 + c) * 256 + d;
-    return { kind: "external", range: { lo: ip, hi: ip } };
-  }
+  const ip = parseIpv4(ref);
+  if (ip !== undefined) return { kind: "external", range: { lo: ip, hi: ip } };
   const [namespace, name] = ref.split("/");
   const found = m.pods.find((p) => p.namespace === namespace && p.name === name);
   if (!found) throw new Error(`no pod ${ref}`);
