@@ -106,12 +106,17 @@ function parseK8sPorts(
     for (const key of Object.keys(item)) {
       if (!PORT_KEYS.has(key)) fail(`${at}.${key}`, "unknown field (protocol, port, endPort)");
     }
+    // Case matters: the API server accepts exactly TCP, UDP and SCTP and refuses "tcp", so an
+    // object written that way never takes effect (ValidateNetworkPolicyPort, field.NotSupported).
     const protocolRaw = item.protocol ?? "TCP";
-    const protocol = typeof protocolRaw === "string" ? protocolRaw.toUpperCase() : "";
+    const protocol = typeof protocolRaw === "string" ? protocolRaw : "";
     if (!conn.isPortProtocol(protocol)) {
+      const upper = protocol.toUpperCase();
       fail(
         `${at}.protocol`,
-        `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
+        conn.isPortProtocol(upper)
+          ? `${JSON.stringify(protocolRaw)} is rejected by the API server (protocols are case-sensitive): use ${upper}`
+          : `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
       );
       return;
     }
@@ -124,6 +129,14 @@ function parseK8sPorts(
       return;
     }
     if (typeof port === "string") {
+      if (/^\d+$/.test(port)) {
+        // An IntOrString holding "8085" is a name, and a port name must contain a letter.
+        fail(
+          `${at}.port`,
+          `${JSON.stringify(port)} is a string, which the API server reads as a port name (and a name needs a letter): write the number unquoted, port: ${port}`,
+        );
+        return;
+      }
       if (!IANA_SVC_NAME.test(port)) {
         fail(
           `${at}.port`,
@@ -202,6 +215,15 @@ function parsePeers(
         fail(`${at}.ipBlock.cidr`, "must be a CIDR string");
         return;
       }
+      // The API server parses cidr and every except as a CIDR (ValidateIPBlock →
+      // IsValidCIDRForLegacyField): a bare address has no prefix length and is rejected.
+      if (!ipBlock.cidr.includes("/")) {
+        fail(
+          `${at}.ipBlock.cidr`,
+          `${JSON.stringify(ipBlock.cidr)} has no prefix length, which the API server rejects: write ${ipBlock.cidr}/${isIpv6Text(ipBlock.cidr) ? 128 : 32} for one address`,
+        );
+        return;
+      }
       if (isIpv6Text(ipBlock.cidr)) {
         // The model is IPv4 only: an IPv6 block can match no IPv4 address.
         warn(`${at}.ipBlock.cidr`, `IPv6 block ${ipBlock.cidr} ignored (IPv4 model)`);
@@ -219,8 +241,13 @@ function parsePeers(
         return;
       }
       exceptRaw.forEach((e: unknown, j) => {
-        const parsed = typeof e === "string" ? parseCidr(e) : undefined;
-        if (parsed === undefined)
+        const parsed = typeof e === "string" && e.includes("/") ? parseCidr(e) : undefined;
+        if (typeof e === "string" && !e.includes("/"))
+          fail(
+            `${at}.ipBlock.except[${j}]`,
+            `${JSON.stringify(e)} has no prefix length, which the API server rejects: write ${e}/32 for one address`,
+          );
+        else if (parsed === undefined)
           fail(`${at}.ipBlock.except[${j}]`, `invalid CIDR ${JSON.stringify(e)}`);
         else if (!rangeContains(cidr, parsed) || (parsed.lo === cidr.lo && parsed.hi === cidr.hi))
           fail(

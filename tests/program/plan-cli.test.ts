@@ -93,7 +93,8 @@ describe("npm run plan (the CLI)", function () {
     document.config["zt-netpol:flows"][0].ports = [65536];
     fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify(document));
     const run = plan(["--stack", "bad", "--stack-dir", dir, "--out", path.join(dir, "out")]);
-    assert.equal(run.status, 1);
+    assert.equal(run.status, 2);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "a config error prints no stack trace");
     assert.match(
       run.stderr,
       /zt-netpol:flows\[0\]\.ports\[0\]: port must be an integer from 1 to 65535/,
