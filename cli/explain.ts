@@ -9,7 +9,7 @@
  */
 import { Option } from "commander";
 import type { ClusterModel, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
-import { buildModel, didYouMean, explainFlow } from "../engine";
+import { buildModel, didYouMean, explainFlow, parseIpv4 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { readInputs } from "./lib/inputs";
 import {
@@ -26,7 +26,11 @@ import { modelNotes, requirePolicies } from "./model-notes";
 
 export function parseEndpoint(text: string): QueryEndpoint {
   if (text === "kubelet") return { kubelet: true };
-  if (/^\d+\.\d+\.\d+\.\d+(\/32)?$/.test(text)) return { ip: text };
+  if (/^\d+\.\d+\.\d+\.\d+(\/32)?$/.test(text)) {
+    if (parseIpv4(text.replace(/\/32$/, "")) === undefined)
+      throw new UsageError(`bad endpoint ${JSON.stringify(text)}: not an IPv4 address`);
+    return { ip: text };
+  }
   // Only the first "/" separates the namespace: label keys may carry a prefix (app.kubernetes.io/name).
   const slash = text.indexOf("/");
   const namespace = slash < 0 ? text : text.slice(0, slash);
@@ -71,9 +75,11 @@ export function explainQuery(
     throw new UsageError(`--port is required for ${protocol}`);
   if (flags.port !== undefined && (flags.port < 1 || flags.port > 65535) && protocol !== "ICMP")
     throw new UsageError(`--port ${flags.port}: not a port (1-65535)`);
+  const to = parseEndpoint(flags.to);
+  if ("kubelet" in to) throw new UsageError("--to kubelet: kubelet can only be a source");
   return {
     from: parseEndpoint(flags.from),
-    to: parseEndpoint(flags.to),
+    to,
     port: flags.port ?? 0,
     protocol: protocol as ModelProtocol,
   };

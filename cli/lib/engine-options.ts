@@ -8,8 +8,8 @@
  * (istio-system, HBONE on 15008, kubelet probes SNATed to 169.254.7.127), and a note says so.
  */
 import { type Command, Option } from "commander";
-import type { EngineOptions, SourcedObject } from "../../engine";
-import { integerArgument } from "./program";
+import { type EngineOptions, parseIpv4, type SourcedObject } from "../../engine";
+import { integerArgument, UsageError } from "./program";
 
 export const AMBIENT_LABEL = "istio.io/dataplane-mode";
 export const ISTIO_DEFAULT_MESH = {
@@ -42,14 +42,22 @@ export function addEngineOptions(command: Command): Command {
     )
     .addOption(
       new Option("--hbone-port <port>", "Istio ambient: the HBONE port (default 15008)").argParser(
-        integerArgument("--hbone-port"),
+        (value) => {
+          const port = integerArgument("--hbone-port")(value);
+          if (port < 1 || port > 65535) throw new UsageError(`--hbone-port ${value}: not a port`);
+          return port;
+        },
       ),
     )
     .addOption(
       new Option(
         "--probe-source <ip>",
         "Istio ambient: the address kubelet probes come from (default 169.254.7.127)",
-      ),
+      ).argParser((value) => {
+        if (parseIpv4(value.replace(/\/32$/, "")) === undefined)
+          throw new UsageError(`--probe-source ${value}: not an IPv4 address`);
+        return value;
+      }),
     )
     .addOption(
       new Option(
