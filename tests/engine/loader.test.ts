@@ -156,6 +156,25 @@ describe("engine loader: kustomizations", () => {
     );
   });
 
+  it("builds one base under two overlays twice, each with its own namespace", () => {
+    const root = tree({
+      "kustomization.yaml": kustomization("resources: [overlays/a, overlays/b]\n"),
+      "overlays/a/kustomization.yaml": kustomization("namespace: a\nresources: [../../base]\n"),
+      "overlays/b/kustomization.yaml": kustomization("namespace: b\nresources: [../../base]\n"),
+      "base/kustomization.yaml": kustomization("resources: [deny.yaml]\n"),
+      "base/deny.yaml": JSON.stringify(denyAll()),
+    });
+    const input = loadInputs([root]);
+    assert.deepEqual(
+      input.objects.map((o) => (o.object.metadata as Obj).namespace),
+      ["a", "b"],
+    );
+    assert.equal(input.files.filter((f) => f.endsWith("deny.yaml")).length, 1);
+    assert.deepEqual(input.skipped, []);
+    const model = buildModel(input.objects);
+    assert.deepEqual(model.policies.map((p) => p.namespace).sort(), ["a", "b"]);
+  });
+
   it("refuses transformers it does not reproduce, pointing to kubectl kustomize", () => {
     const root = tree({
       "kustomization.yaml": kustomization("resources: [p.yaml]\nnamePrefix: x-\npatches: []\n"),

@@ -90,6 +90,43 @@ describe("the command-line layer (every CLI)", function () {
     assert.match(hypothetical.stdout, /hypothetical pod/);
   });
 
+  it("diff reads standard input and a kustomization, and meshes ambient-labelled namespaces", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-diff-"));
+    const objects = [
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "a", labels: { "istio.io/dataplane-mode": "ambient" } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "web", namespace: "a" },
+        spec: { containers: [{ name: "c" }] },
+      },
+      {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name: "deny" },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      },
+    ];
+    fs.writeFileSync(
+      path.join(dir, "all.json"),
+      JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    );
+    fs.writeFileSync(path.join(dir, "kustomization.yaml"), "namespace: a\nresources: [all.json]\n");
+    const run = spawnSync(TSX, ["cli/diff.ts", "-", dir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      input: JSON.stringify(objects.slice(0, 2)),
+      timeout: 90_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /note: meshed \(labelled istio\.io\/dataplane-mode=ambient\): a;/);
+    assert.match(run.stdout, /removed: a => /);
+  });
+
   it("a failed plan removes the outputs an older plan left in --out, and keeps other files", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-plan-"));
     const out = path.join(dir, "out");
