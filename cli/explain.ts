@@ -20,6 +20,7 @@ import {
   namespaceOption,
   program,
   runProgram,
+  stackOptions,
   UsageError,
 } from "./lib/program";
 import { modelNotes, requirePolicies } from "./model-notes";
@@ -171,9 +172,10 @@ export function run(argv: readonly string[]): Promise<number> {
       "npm run explain -- --stack homelab --from velero --to loki/app.kubernetes.io/name=loki --port 3100",
       "npm run explain -- --manifests policies/ --from shop/app=web --to 10.0.1.1 --port 443",
     ],
-  })
-    .addOption(new Option("--stack <name>", "render Pulumi.NAME.yaml offline and ask it"))
-    .addOption(new Option("--stack-dir <dir>", "directory of the Pulumi.<stack>.yaml files"))
+  });
+  for (const option of stackOptions("render Pulumi.NAME.yaml offline and ask it"))
+    command.addOption(option);
+  command
     .addOption(
       new Option(
         "--manifests <path...>",
