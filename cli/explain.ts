@@ -11,6 +11,7 @@ import { Option } from "commander";
 import type { ClusterModel, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
 import { buildModel, didYouMean, explainFlow, parseIpv4 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_NEGATIVE,
@@ -20,7 +21,6 @@ import {
   namespaceOption,
   program,
   runProgram,
-  stackOptions,
   UsageError,
 } from "./lib/program";
 import { modelNotes, requirePolicies } from "./model-notes";
@@ -51,9 +51,7 @@ export function parseEndpoint(text: string): QueryEndpoint {
   return { namespace, podLabels };
 }
 
-export interface ExplainFlags extends EngineFlags {
-  readonly stack?: string;
-  readonly stackDir?: string;
+export interface ExplainFlags extends EngineFlags, FactsOptions {
   readonly manifests?: string[];
   readonly namespace?: string;
   readonly from: string;
@@ -109,10 +107,12 @@ export function requireKnownNamespaces(
 
 /** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`, and where it came from. */
 async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; where: string }> {
-  if (flags.stack === undefined) {
-    const paths = flags.manifests ?? [];
+  const paths = flags.manifests ?? [];
+  if (paths.length > 0) {
+    // With --manifests, --stack or --facts only give the cluster facts (the mesh).
     const input = readInputs(paths, flags.namespace);
-    const { options, notes } = engineOptionsFrom(flags, input.objects);
+    const given = givenFacts(flags);
+    const { options, notes } = engineOptionsFrom(flags, input.objects, given?.facts, given?.from);
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
     const model = buildModel(input.objects, options);
     requirePolicies(model, paths.join(", "));
@@ -124,6 +124,7 @@ async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; whe
   const { stackInventory } = await import("../plan/inventory");
   const { stackEngineOptions } = await import("../plan/connectivity");
   const { PROJECT_ROOT } = await import("../config/load");
+  if (flags.stack === undefined) throw new UsageError("missing --stack NAME or --manifests PATH");
   const result = await renderStack(flags.stack, flags.stackDir ?? PROJECT_ROOT);
   const connections = expandConnections(result.config);
   const stackOptions = stackEngineOptions(result.config);
@@ -146,9 +147,9 @@ async function explain(flags: ExplainFlags): Promise<number> {
   const hasManifests = (flags.manifests ?? []).length > 0;
   if (!hasManifests && flags.stack === undefined)
     throw new UsageError("missing --stack NAME or --manifests PATH");
-  if (hasManifests && flags.stack !== undefined)
-    throw new UsageError("give --stack or --manifests, not both");
-  if (flags.stack !== undefined && flags.namespace !== undefined)
+  if (!hasManifests && flags.facts !== undefined)
+    throw new UsageError("--facts applies to --manifests (a stack brings its own facts)");
+  if (!hasManifests && flags.namespace !== undefined)
     throw new UsageError("--namespace applies to --manifests only");
   const query = explainQuery(flags);
   const { model, where } = await modelFor(flags);
@@ -173,8 +174,10 @@ export function run(argv: readonly string[]): Promise<number> {
       "npm run explain -- --manifests policies/ --from shop/app=web --to 10.0.1.1 --port 443",
     ],
   });
-  for (const option of stackOptions("render Pulumi.NAME.yaml offline and ask it"))
-    command.addOption(option);
+  addFactsOptions(
+    command,
+    "render Pulumi.NAME.yaml offline and ask it; with --manifests, only its cluster facts (mesh)",
+  );
   command
     .addOption(
       new Option(

@@ -113,6 +113,51 @@ describe("engine loader: inputs as users have them", () => {
   });
 });
 
+describe("CLI engine options: the mesh from flags, then cluster facts, then labels", () => {
+  const labelled = [
+    {
+      object: {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "a", labels: { "istio.io/dataplane-mode": "ambient" } },
+      },
+      source: "x",
+    },
+  ];
+  const mesh = {
+    namespace: "mesh",
+    hbonePort: 15009,
+    istiodPorts: [15012],
+    probeSource: "169.254.7.1/32",
+  };
+
+  it("takes the mesh and the meshed namespaces from --stack/--facts", () => {
+    const { options } = engineOptionsFrom(
+      {},
+      labelled,
+      { mesh, meshedNamespaces: ["b"] },
+      "stack s",
+    );
+    assert.deepEqual(options.mesh, {
+      namespace: "mesh",
+      hbonePort: 15009,
+      probeSource: "169.254.7.1",
+      meshedNamespaces: ["b"],
+    });
+  });
+
+  it("models no mesh when the facts say there is none, and says the label is not modelled", () => {
+    const { options, notes } = engineOptionsFrom({}, labelled, { mesh: null }, "stack s");
+    assert.equal(options.mesh, undefined);
+    assert.match(notes.join(""), /stack s says the cluster has no mesh: .* of a is not modelled/);
+  });
+
+  it("lets the flags win over the facts", () => {
+    const { options } = engineOptionsFrom({ meshNamespace: "istio" }, labelled, { mesh });
+    assert.equal(options.mesh?.namespace, "istio");
+  });
+});
+
 describe("engine loader: kustomizations", () => {
   const kustomization = (body: string) =>
     `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
