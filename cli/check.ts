@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import { Option } from "commander";
+import { buildModel } from "../engine";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
 import {
   evaluateResources,
@@ -56,6 +57,11 @@ function check(paths: readonly string[], options: CheckOptions): number {
       "cluster facts needed: pass --stack NAME (the facts of Pulumi.NAME.yaml) or --facts FILE.json",
     );
   const input = readInputs(paths, options.namespace);
+  // Every object is first read by the engine's normaliser, as the API server would validate it:
+  // an object the API server rejects (a cidr without prefix, protocol "tcp", port "8085") never
+  // takes effect, so judging it as if it did would hide an outage. Problems throw, located.
+  const model = buildModel(input.objects);
+  for (const warning of model.warnings) process.stderr.write(`warning: ${warning}\n`);
   const { resources, skipped } = resourcesFromObjects(input.objects);
   const policies = resources.filter((r) => !r.type.endsWith(":Namespace"));
   if (policies.length === 0)

@@ -6,11 +6,12 @@
 import { Option } from "commander";
 import { buildModel, diffModels, renderDiff, type SourcedObject } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
 import { modelNotes } from "./model-notes";
 
-interface DiffFlags extends EngineFlags {
+interface DiffFlags extends EngineFlags, FactsOptions {
   readonly workloads?: boolean;
   readonly namespace?: string;
 }
@@ -25,7 +26,8 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
   // One mesh for both sides: a namespace labelled ambient on either side is meshed on both,
   // so the diff shows policy changes, not a change of mesh settings.
   const all: SourcedObject[] = [...before.objects, ...after.objects];
-  const { options, notes } = engineOptionsFrom(flags, all);
+  const given = givenFacts(flags);
+  const { options, notes } = engineOptionsFrom(flags, all, given?.facts, given?.from);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   const oldModel = buildModel(before.objects, options);
   const newModel = buildModel(after.objects, options);
@@ -53,6 +55,7 @@ export function run(argv: readonly string[]): Promise<number> {
       new Option("--workloads", "compare workload by workload, not namespace by namespace"),
     )
     .addOption(namespaceOption());
+  addFactsOptions(command, "the cluster facts (mesh) of Pulumi.NAME.yaml");
   addEngineOptions(command);
   return runProgram(command, argv, (c) => {
     const [oldPath, newPath] = c.processedArgs as [string, string];

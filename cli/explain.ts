@@ -9,8 +9,9 @@
  */
 import { Option } from "commander";
 import type { ClusterModel, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
-import { buildModel, didYouMean, explainFlow } from "../engine";
+import { buildModel, didYouMean, explainFlow, parseIpv4 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_NEGATIVE,
@@ -26,7 +27,11 @@ import { modelNotes, requirePolicies } from "./model-notes";
 
 export function parseEndpoint(text: string): QueryEndpoint {
   if (text === "kubelet") return { kubelet: true };
-  if (/^\d+\.\d+\.\d+\.\d+(\/32)?$/.test(text)) return { ip: text };
+  if (/^\d+\.\d+\.\d+\.\d+(\/32)?$/.test(text)) {
+    if (parseIpv4(text.replace(/\/32$/, "")) === undefined)
+      throw new UsageError(`bad endpoint ${JSON.stringify(text)}: not an IPv4 address`);
+    return { ip: text };
+  }
   // Only the first "/" separates the namespace: label keys may carry a prefix (app.kubernetes.io/name).
   const slash = text.indexOf("/");
   const namespace = slash < 0 ? text : text.slice(0, slash);
@@ -46,9 +51,7 @@ export function parseEndpoint(text: string): QueryEndpoint {
   return { namespace, podLabels };
 }
 
-export interface ExplainFlags extends EngineFlags {
-  readonly stack?: string;
-  readonly stackDir?: string;
+export interface ExplainFlags extends EngineFlags, FactsOptions {
   readonly manifests?: string[];
   readonly namespace?: string;
   readonly from: string;
@@ -71,9 +74,11 @@ export function explainQuery(
     throw new UsageError(`--port is required for ${protocol}`);
   if (flags.port !== undefined && (flags.port < 1 || flags.port > 65535) && protocol !== "ICMP")
     throw new UsageError(`--port ${flags.port}: not a port (1-65535)`);
+  const to = parseEndpoint(flags.to);
+  if ("kubelet" in to) throw new UsageError("--to kubelet: kubelet can only be a source");
   return {
     from: parseEndpoint(flags.from),
-    to: parseEndpoint(flags.to),
+    to,
     port: flags.port ?? 0,
     protocol: protocol as ModelProtocol,
   };
@@ -102,10 +107,12 @@ export function requireKnownNamespaces(
 
 /** The model for `--stack NAME` (rendered offline) or `--manifests PATH…`, and where it came from. */
 async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; where: string }> {
-  if (flags.stack === undefined) {
-    const paths = flags.manifests ?? [];
+  const paths = flags.manifests ?? [];
+  if (paths.length > 0) {
+    // With --manifests, --stack or --facts only give the cluster facts (the mesh).
     const input = readInputs(paths, flags.namespace);
-    const { options, notes } = engineOptionsFrom(flags, input.objects);
+    const given = givenFacts(flags);
+    const { options, notes } = engineOptionsFrom(flags, input.objects, given?.facts, given?.from);
     for (const note of notes) process.stderr.write(`note: ${note}\n`);
     const model = buildModel(input.objects, options);
     requirePolicies(model, paths.join(", "));
@@ -117,6 +124,7 @@ async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; whe
   const { stackInventory } = await import("../plan/inventory");
   const { stackEngineOptions } = await import("../plan/connectivity");
   const { PROJECT_ROOT } = await import("../config/load");
+  if (flags.stack === undefined) throw new UsageError("missing --stack NAME or --manifests PATH");
   const result = await renderStack(flags.stack, flags.stackDir ?? PROJECT_ROOT);
   const connections = expandConnections(result.config);
   const stackOptions = stackEngineOptions(result.config);
@@ -139,9 +147,9 @@ async function explain(flags: ExplainFlags): Promise<number> {
   const hasManifests = (flags.manifests ?? []).length > 0;
   if (!hasManifests && flags.stack === undefined)
     throw new UsageError("missing --stack NAME or --manifests PATH");
-  if (hasManifests && flags.stack !== undefined)
-    throw new UsageError("give --stack or --manifests, not both");
-  if (flags.stack !== undefined && flags.namespace !== undefined)
+  if (!hasManifests && flags.facts !== undefined)
+    throw new UsageError("--facts applies to --manifests (a stack brings its own facts)");
+  if (!hasManifests && flags.namespace !== undefined)
     throw new UsageError("--namespace applies to --manifests only");
   const query = explainQuery(flags);
   const { model, where } = await modelFor(flags);
@@ -165,9 +173,12 @@ export function run(argv: readonly string[]): Promise<number> {
       "npm run explain -- --stack homelab --from velero --to loki/app.kubernetes.io/name=loki --port 3100",
       "npm run explain -- --manifests policies/ --from shop/app=web --to 10.0.1.1 --port 443",
     ],
-  })
-    .addOption(new Option("--stack <name>", "render Pulumi.NAME.yaml offline and ask it"))
-    .addOption(new Option("--stack-dir <dir>", "directory of the Pulumi.<stack>.yaml files"))
+  });
+  addFactsOptions(
+    command,
+    "render Pulumi.NAME.yaml offline and ask it; with --manifests, only its cluster facts (mesh)",
+  );
+  command
     .addOption(
       new Option(
         "--manifests <path...>",

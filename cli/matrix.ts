@@ -13,11 +13,12 @@ import {
   renderMermaidMarkdown,
 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import { EXIT_OK, main, namespaceOption, program, runProgram } from "./lib/program";
 import { modelNotes, requirePolicies } from "./model-notes";
 
-interface MatrixFlags extends EngineFlags {
+interface MatrixFlags extends EngineFlags, FactsOptions {
   readonly manifests: string[];
   readonly out?: string;
   readonly namespace?: string;
@@ -25,7 +26,8 @@ interface MatrixFlags extends EngineFlags {
 
 function matrix(flags: MatrixFlags): number {
   const input = readInputs(flags.manifests, flags.namespace);
-  const { options, notes } = engineOptionsFrom(flags, input.objects);
+  const given = givenFacts(flags);
+  const { options, notes } = engineOptionsFrom(flags, input.objects, given?.facts, given?.from);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   const model = buildModel(input.objects, options);
   requirePolicies(model, flags.manifests.join(", "));
@@ -63,6 +65,7 @@ export function run(argv: readonly string[]): Promise<number> {
       new Option("--out <dir>", "also write matrix.md, diagram.md and connectivity.html here"),
     )
     .addOption(namespaceOption());
+  addFactsOptions(command, "the cluster facts (mesh) of Pulumi.NAME.yaml");
   addEngineOptions(command);
   return runProgram(command, argv, (c) => matrix(c.opts<MatrixFlags>()));
 }

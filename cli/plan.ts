@@ -32,7 +32,7 @@ import {
   hasMandatory,
   packConfigFromFacts,
 } from "../policypack/run";
-import { EXIT_NEGATIVE, EXIT_OK, main, program, runProgram } from "./lib/program";
+import { EXIT_NEGATIVE, EXIT_OK, main, program, runProgram, stackOptions } from "./lib/program";
 
 const REPORT_FILES = ["flow-catalogue.md", "matrix.md", "diagram.md", "connectivity.html"];
 /** Written only when the plan passes the pack: what GitOps commits and what preview is fed. */
@@ -42,7 +42,7 @@ export const PLAN_OUTPUTS = [...REPORT_FILES, ...APPROVED_FILES];
 interface PlanOptions {
   readonly stack: string;
   readonly out: string;
-  readonly stackDir: string;
+  readonly stackDir?: string;
 }
 
 function removeOutputs(outDir: string, files: readonly string[]): string[] {
@@ -63,7 +63,12 @@ async function plan(options: PlanOptions): Promise<number> {
   const outDir = path.resolve(options.out);
   const started = Date.now();
   try {
-    return await planInto(options.stack, path.resolve(options.stackDir), outDir, started);
+    return await planInto(
+      options.stack,
+      path.resolve(options.stackDir ?? PROJECT_ROOT),
+      outDir,
+      started,
+    );
   } catch (error) {
     const removed = removeOutputs(outDir, PLAN_OUTPUTS);
     if (removed.length > 0)
@@ -148,15 +153,10 @@ export function run(argv: readonly string[]): Promise<number> {
       "npm run plan -- --stack homelab --out out",
       "npm run plan -- --stack minilab --stack-dir tests/fixtures --out /tmp/minilab",
     ],
-  })
-    .addOption(new Option("--stack <name>", "the stack: reads Pulumi.NAME.yaml").default("homelab"))
-    .addOption(
-      new Option("--stack-dir <dir>", "directory of the Pulumi.<stack>.yaml files").default(
-        PROJECT_ROOT,
-        "the project root",
-      ),
-    )
-    .addOption(new Option("--out <dir>", "where the manifests and reports go").default("out"));
+  });
+  for (const option of stackOptions("the stack: reads Pulumi.NAME.yaml", "homelab"))
+    command.addOption(option);
+  command.addOption(new Option("--out <dir>", "where the manifests and reports go").default("out"));
   return runProgram(command, argv, (c) => plan(c.opts<PlanOptions>()));
 }
 

@@ -2,14 +2,16 @@
  * The engine switches every CLI that evaluates manifests shares (explain, diff, matrix), with one
  * spelling: `--ipblock-matches-pods true|false` and the ambient mesh flags.
  *
- * The mesh follows the input when no flag says otherwise: a Namespace labelled
+ * The mesh comes from the flags, else from the cluster facts (`--stack`/`--facts`: mesh settings
+ * and the meshed namespaces), else from the input: a Namespace labelled
  * `istio.io/dataplane-mode: ambient` is meshed (Istio's documented enrolment,
  * https://istio.io/latest/docs/ambient/usage/add-workloads/), with Istio's defaults for the rest
  * (istio-system, HBONE on 15008, kubelet probes SNATed to 169.254.7.127), and a note says so.
  */
 import { type Command, Option } from "commander";
-import type { EngineOptions, SourcedObject } from "../../engine";
-import { integerArgument } from "./program";
+import { type EngineOptions, parseIpv4, type SourcedObject } from "../../engine";
+import type { ClusterFacts } from "../../policypack/lib/facts";
+import { integerArgument, UsageError } from "./program";
 
 export const AMBIENT_LABEL = "istio.io/dataplane-mode";
 export const ISTIO_DEFAULT_MESH = {
@@ -42,14 +44,22 @@ export function addEngineOptions(command: Command): Command {
     )
     .addOption(
       new Option("--hbone-port <port>", "Istio ambient: the HBONE port (default 15008)").argParser(
-        integerArgument("--hbone-port"),
+        (value) => {
+          const port = integerArgument("--hbone-port")(value);
+          if (port < 1 || port > 65535) throw new UsageError(`--hbone-port ${value}: not a port`);
+          return port;
+        },
       ),
     )
     .addOption(
       new Option(
         "--probe-source <ip>",
         "Istio ambient: the address kubelet probes come from (default 169.254.7.127)",
-      ),
+      ).argParser((value) => {
+        if (parseIpv4(value.replace(/\/32$/, "")) === undefined)
+          throw new UsageError(`--probe-source ${value}: not an IPv4 address`);
+        return value;
+      }),
     )
     .addOption(
       new Option(
@@ -70,10 +80,12 @@ function ambientNamespaces(objects: readonly SourcedObject[]): string[] {
   return [...new Set(out)];
 }
 
-/** Engine options from the flags and the input; `notes` says what was inferred. */
+/** Engine options from the flags, the cluster facts and the input; `notes` says what was inferred. */
 export function engineOptionsFrom(
   flags: EngineFlags,
   objects: readonly SourcedObject[],
+  facts?: Partial<ClusterFacts>,
+  factsFrom = "the cluster facts",
 ): { options: EngineOptions; notes: string[] } {
   const notes: string[] = [];
   const ipBlockMatchesPods =
@@ -85,10 +97,33 @@ export function engineOptionsFrom(
     flags.hbonePort !== undefined ||
     flags.probeSource !== undefined ||
     meshed !== undefined;
+  const factsMesh = facts?.mesh;
+  if (!meshGiven && factsMesh === null) {
+    if (labelled.length > 0)
+      notes.push(
+        `${factsFrom} says the cluster has no mesh: the ${AMBIENT_LABEL}=ambient label of ${labelled.join(", ")} is not modelled`,
+      );
+    return { options: { ipBlockMatchesPods }, notes };
+  }
+  if (!meshGiven && factsMesh) {
+    notes.push(`mesh from ${factsFrom}: ${factsMesh.namespace}, HBONE ${factsMesh.hbonePort}`);
+    return {
+      options: {
+        ipBlockMatchesPods,
+        mesh: {
+          namespace: factsMesh.namespace,
+          hbonePort: factsMesh.hbonePort,
+          probeSource: factsMesh.probeSource.replace(/\/32$/, ""),
+          meshedNamespaces: [...(facts?.meshedNamespaces ?? [])],
+        },
+      },
+      notes,
+    };
+  }
   if (!meshGiven && labelled.length === 0) return { options: { ipBlockMatchesPods }, notes };
   if (!meshGiven)
     notes.push(
-      `meshed (labelled ${AMBIENT_LABEL}=ambient): ${labelled.join(", ")}; mesh ${ISTIO_DEFAULT_MESH.namespace}, HBONE ${ISTIO_DEFAULT_MESH.hbonePort}, probe source ${ISTIO_DEFAULT_MESH.probeSource} (Istio's defaults; --mesh-namespace, --hbone-port, --probe-source change them)`,
+      `meshed (labelled ${AMBIENT_LABEL}=ambient): ${labelled.join(", ")}; mesh ${ISTIO_DEFAULT_MESH.namespace}, HBONE ${ISTIO_DEFAULT_MESH.hbonePort}, probe source ${ISTIO_DEFAULT_MESH.probeSource} (Istio's defaults; --mesh-namespace, --hbone-port, --probe-source or --stack/--facts change them)`,
     );
   return {
     options: {

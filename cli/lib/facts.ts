@@ -12,7 +12,8 @@ import {
   factsFromStackConfig,
 } from "../../policypack/lib/facts";
 import { validateAgainstSchema } from "../../policypack/lib/schema";
-import { UsageError } from "./program";
+import { type Command, Option } from "commander";
+import { stackOptions, UsageError } from "./program";
 
 export class FactsError extends Error {
   constructor(message: string) {
@@ -71,4 +72,12 @@ export function givenFacts(options: FactsOptions): GivenFacts | undefined {
     return { facts: factsFromFile(options.facts), from: options.facts };
   if (options.stackDir !== undefined) throw new UsageError("--stack-dir needs --stack");
   return undefined;
+}
+
+/** `--stack NAME`, `--stack-dir DIR` and `--facts FILE`: where a CLI gets the cluster facts. */
+export function addFactsOptions(command: Command, stackDescription: string): Command {
+  for (const option of stackOptions(stackDescription)) command.addOption(option);
+  return command.addOption(
+    new Option("--facts <file>", "the cluster facts in a JSON file (see policypack/lib/facts.ts)"),
+  );
 }

@@ -95,9 +95,10 @@ export function program(spec: ProgramSpec): Command {
 }
 
 /** `--stack NAME` and `--stack-dir DIR`, named the same in every CLI that reads a stack. */
-export function stackOptions(description = "read cluster facts from Pulumi.NAME.yaml"): Option[] {
+export function stackOptions(description: string, defaultStack?: string): Option[] {
+  const stack = new Option("--stack <name>", description);
   return [
-    new Option("--stack <name>", description),
+    defaultStack === undefined ? stack : stack.default(defaultStack),
     new Option(
       "--stack-dir <dir>",
       "directory of the Pulumi.<stack>.yaml files (default: the project root)",

@@ -116,9 +116,14 @@ class Reader {
     }
   }
 
-  private file(file: string): SourcedObject[] {
+  /**
+   * A file named by the user or found in a directory is read once. A kustomization resource is
+   * read every time it is listed: one base under two overlays yields two sets of objects, each
+   * transformed by its own overlay, as kustomize builds it.
+   */
+  private file(file: string, everyTime = false): SourcedObject[] {
     const key = path.resolve(file);
-    if (this.read.has(key)) return [];
+    if (this.read.has(key) && !everyTime) return [];
     this.read.add(key);
     return this.parse(fs.readFileSync(file, "utf8"), file);
   }
@@ -165,7 +170,7 @@ class Reader {
             `${file}: ${field}`,
             `${entry} is a directory without a kustomization.yaml (kustomize needs one to use a directory as a resource)`,
           );
-      } else out.push(...this.file(resolved));
+      } else out.push(...this.file(resolved, true));
     }
     transformAll(out, k);
     return out;
@@ -245,7 +250,7 @@ export function loadInputs(targets: readonly string[], options: LoadOptions = {}
   for (const target of new Set(targets)) reader.target(target);
   reader.checkObjects();
   if (reader.problems.length > 0) throw new InputError(reader.problems);
-  return { objects: reader.objects, files: reader.files, skipped: reader.skipped };
+  return { objects: reader.objects, files: [...new Set(reader.files)], skipped: reader.skipped };
 }
 
 /** The objects of `loadInputs`, for callers that only want the objects. */

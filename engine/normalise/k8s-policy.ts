@@ -142,12 +142,17 @@ function parseK8sPorts(
     for (const key of Object.keys(item)) {
       if (!PORT_KEYS.has(key)) fail(`${at}.${key}`, "unknown field (protocol, port, endPort)");
     }
+    // Case matters: the API server accepts exactly TCP, UDP and SCTP and refuses "tcp", so an
+    // object written that way never takes effect (ValidateNetworkPolicyPort, field.NotSupported).
     const protocolRaw = item.protocol ?? "TCP";
-    const protocol = typeof protocolRaw === "string" ? protocolRaw.toUpperCase() : "";
+    const protocol = typeof protocolRaw === "string" ? protocolRaw : "";
     if (!conn.isPortProtocol(protocol)) {
+      const upper = protocol.toUpperCase();
       fail(
         `${at}.protocol`,
-        `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
+        conn.isPortProtocol(upper)
+          ? `${JSON.stringify(protocolRaw)} is rejected by the API server (protocols are case-sensitive): use ${upper}`
+          : `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
       );
       return;
     }
@@ -160,6 +165,14 @@ function parseK8sPorts(
       return;
     }
     if (typeof port === "string") {
+      if (/^\d+$/.test(port)) {
+        // An IntOrString holding "8085" is a name, and a port name must contain a letter.
+        fail(
+          `${at}.port`,
+          `${JSON.stringify(port)} is a string, which the API server reads as a port name (and a name needs a letter): write the number unquoted, port: ${port}`,
+        );
+        return;
+      }
       if (!IANA_SVC_NAME.test(port)) {
         fail(
           `${at}.port`,
@@ -225,6 +238,14 @@ function parseIpBlock(
   type Block = { lo: number; hi: number } | { lo: bigint; hi: bigint };
   const parse = (value: string): Block | undefined =>
     family === 6 ? parseIpv6Cidr(value, false) : parseCidr(value, false);
+  // The API server parses cidr and every except as a CIDR (ValidateIPBlock →
+  // IsValidCIDRForLegacyField): a bare address has no prefix length and is rejected.
+  const noPrefix = (value: string): string =>
+    `${JSON.stringify(value)} has no prefix length, which the API server rejects: write ${value}/${family === 6 ? 128 : 32} for one address`;
+  if (!text.includes("/")) {
+    fail(`${at}.ipBlock.cidr`, noPrefix(text));
+    return undefined;
+  }
   const cidr = parse(text);
   if (cidr === undefined) {
     fail(`${at}.ipBlock.cidr`, `invalid CIDR ${JSON.stringify(text)} (an address with /prefix)`);
@@ -238,7 +259,9 @@ function parseIpBlock(
   const except: Block[] = [];
   exceptRaw.forEach((e: unknown, j) => {
     const parsed = typeof e === "string" && isIpv6Text(e) === (family === 6) ? parse(e) : undefined;
-    if (parsed === undefined)
+    if (typeof e === "string" && !e.includes("/"))
+      fail(`${at}.ipBlock.except[${j}]`, noPrefix(e));
+    else if (parsed === undefined)
       fail(`${at}.ipBlock.except[${j}]`, `invalid IPv${family} CIDR ${JSON.stringify(e)}`);
     else if (
       parsed.lo < cidr.lo ||

@@ -59,7 +59,7 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
     assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["AuthorizationPolicy", "ConfigMap"]);
   });
 
-  it("explain exits 1 on an input without any policy rather than calling everything allowed", () => {
+  it("explain exits 2 on an input without any policy rather than calling everything allowed", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-empty-"));
     fs.writeFileSync(path.join(dir, "pods.yaml"), JSON.stringify(pod("a", "web")));
     const tsx = path.join(__dirname, "../../node_modules/.bin/tsx");
@@ -71,7 +71,7 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
         encoding: "utf8",
       },
     );
-    assert.equal(run.status, 1, run.stdout);
+    assert.equal(run.status, 2, run.stdout);
     assert.match(run.stderr, /holds no NetworkPolicy or Calico policy/);
   });
 

@@ -224,12 +224,13 @@ describe("Kubernetes NetworkPolicy semantics", () => {
     assert.equal(allowed(off, "10.2.0.1", "b/server", 80), true);
   });
 
-  it("defaults the protocol to TCP, normalises its case, and opens every port when port is absent", () => {
+  // A lowercase protocol is refused like the API server refuses it (tests/engine/loader.test.ts).
+  it("defaults the protocol to TCP and opens every port when port is absent", () => {
     const m = model([
       ...base,
       knp("b", "p", {
         podSelector: {},
-        ingress: [{ ports: [{ port: 53, protocol: "udp" }, { protocol: "SCTP" }, { port: 80 }] }],
+        ingress: [{ ports: [{ port: 53, protocol: "UDP" }, { protocol: "SCTP" }, { port: 80 }] }],
       }),
     ]);
     assert.equal(allowed(m, "a/client", "b/server", 53, "UDP"), true);

@@ -4,6 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import { loadStackConfig } from "../../config/load";
+import { factsFromStackConfig } from "../../policypack/lib/facts";
+import { type PackConfig, reconcilePackConfig } from "../../policypack/run";
 
 const ROOT = path.join(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
@@ -44,6 +47,15 @@ describe("npm run plan (the CLI)", function () {
     assert.match(diagram.slice(everything), /n_velero -->[^\n]*n_kube_system/);
     const html = fs.readFileSync(path.join(out, "connectivity.html"), "utf8");
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
+    // The stack's facts for `pulumi preview --policy-pack-config`: valid pack config, and the
+    // resource policies get what they read (the pack has no defaults of its own).
+    const packConfig = JSON.parse(
+      fs.readFileSync(path.join(out, "policy-pack-config.json"), "utf8"),
+    ) as PackConfig;
+    const reconciled = reconcilePackConfig(packConfig);
+    const homelab = factsFromStackConfig(loadStackConfig("homelab"));
+    assert.deepEqual(reconciled["dns-and-semantics"].properties.dns, homelab.dns);
+    assert.deepEqual(reconciled["ingress-from-anywhere-edge-only"].properties.edge, homelab.edge);
   });
 
   it("passes the whole pack on a second cluster too (minilab)", () => {
@@ -93,7 +105,8 @@ describe("npm run plan (the CLI)", function () {
     document.config["zt-netpol:flows"][0].ports = [65536];
     fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stringify(document));
     const run = plan(["--stack", "bad", "--stack-dir", dir, "--out", path.join(dir, "out")]);
-    assert.equal(run.status, 1);
+    assert.equal(run.status, 2);
+    assert.doesNotMatch(run.stderr, /\n\s+at /, "a config error prints no stack trace");
     assert.match(
       run.stderr,
       /zt-netpol:flows\[0\]\.ports\[0\]: port must be an integer from 1 to 65535/,
