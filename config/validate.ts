@@ -1065,7 +1065,12 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     );
   }
   const certNs = namespaces.find((n) => n.name === certManager?.namespace);
-  if (
+  if (certManager?.enabled && certNs && cluster.monitoringNamespace === undefined) {
+    problems.add(
+      "certManager",
+      "cert-manager exports metrics for Prometheus on its namespace's metricsPorts[0], and metricsPorts need cluster.monitoringNamespace: set it",
+    );
+  } else if (
     certManager?.enabled &&
     certNs &&
     (certNs.webhookPorts.length === 0 || certNs.metricsPorts.length === 0)

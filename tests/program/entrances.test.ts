@@ -270,6 +270,19 @@ describe("a cluster without monitoring", () => {
     );
   });
 
+  it("says cert-manager needs a monitoring namespace rather than two contradicting fixes", () => {
+    expectProblem(
+      (raw) => {
+        withoutMonitoring(raw);
+        raw.namespaces.push({ name: "cert-manager", purpose: "TLS", webhookPorts: [10250] });
+        raw.certManager = { enabled: true, namespace: "cert-manager" };
+      },
+      "certManager",
+      /metricsPorts need cluster\.monitoringNamespace/,
+      MINILAB_FILE,
+    );
+  });
+
   it("plans without scrape rules, and the pack passes", async () => {
     const raw = rawConfigOf(MINILAB_FILE);
     withoutMonitoring(raw);
