@@ -910,6 +910,15 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       "the mesh control-plane namespace cannot itself be meshed",
     );
   }
+  // Like the DNS namespace: every meshed namespace's egress names it, so unprotected it would be
+  // an open neighbour that takes connections from anywhere.
+  const meshNamespace = config.cluster.mesh?.namespace;
+  if (meshedAt >= 0 && meshNamespace && !declared.has(meshNamespace)) {
+    problems.add(
+      "cluster.mesh.namespace",
+      `the mesh namespace "${meshNamespace}" must itself be protected: every meshed namespace's egress points at it (ztunnel, istiod), and left unprotected it takes connections from anywhere; declare it under ${CONFIG_NAMESPACE}:namespaces`,
+    );
+  }
   // A peer selecting the DNS namespace without pod labels would admit every pod there (policy 6).
   const dnsNamespace = config.cluster.dns.namespace;
   config.namespaces.forEach((ns, i) => {

@@ -313,6 +313,17 @@ describe("the DNS namespace and its upstream", () => {
     assert.match(problem, /open neighbour/);
   });
 
+  it("refuses an unprotected mesh namespace while namespaces are meshed", () => {
+    expectProblem(
+      (raw) =>
+        (raw.namespaces = raw.namespaces.filter(
+          (n: { name: string }) => n.name !== "istio-system",
+        )),
+      "cluster.mesh.namespace",
+      /the mesh namespace "istio-system" must itself be protected/,
+    );
+  });
+
   it("requires an upstream resolver or an explicit none", () => {
     expectProblem(
       (raw) => delete raw.cluster.dns.upstream,
