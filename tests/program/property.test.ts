@@ -194,14 +194,19 @@ const VALID_PORTS = [
 ];
 
 type Mutation = { readonly what: string; readonly apply: (raw: RawConfig) => void };
+/** fast-check prints a counterexample by this method: the description says what was mutated. */
+const described = <T extends { what: string }>(m: T): T => ({
+  ...m,
+  [fc.toStringMethod]: () => m.what,
+});
 
 const configMutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.tuple(fc.nat(), portList).map(([i, ports]) => ({
-    what: "flow ports",
+    what: `flows[${i}].ports = ${JSON.stringify(ports)}`,
     apply: (raw: RawConfig) => (raw.flows[i % raw.flows.length].ports = ports),
   })),
   fc.tuple(fc.nat(), fc.constantFrom("from", "to"), endpoint).map(([i, end, value]) => ({
-    what: "flow end",
+    what: `flows[${i}].${end} = ${JSON.stringify(value)}`,
     apply: (raw: RawConfig) => (raw.flows[i % raw.flows.length][end] = value),
   })),
   fc
@@ -211,24 +216,24 @@ const configMutation: fc.Arbitrary<Mutation> = fc.oneof(
       portList,
     )
     .map(([i, key, ports]) => ({
-      what: `namespace ${key}`,
+      what: `namespaces[${i}].${key} = ${JSON.stringify(ports)}`,
       apply: (raw: RawConfig) => (raw.namespaces[i % raw.namespaces.length][key] = ports),
     })),
   fc
     .tuple(fc.nat(), fc.constantFrom("meshed", "kubeApi"), fc.constantFrom(true, false, "yes"))
     .map(([i, key, value]) => ({
-      what: `namespace ${key}`,
+      what: `namespaces[${i}].${key} = ${JSON.stringify(value)}`,
       apply: (raw: RawConfig) => (raw.namespaces[i % raw.namespaces.length][key] = value),
     })),
   fc
     .tuple(fc.nat(), fc.constantFrom("gateway", "nas", "nodes", "nohost"), portList)
     .map(([i, host, ports]) => ({
-      what: "namespace lanEgress",
+      what: `namespaces[${i}].lanEgress = ${JSON.stringify([{ host, ports }])}`,
       apply: (raw: RawConfig) =>
         (raw.namespaces[i % raw.namespaces.length].lanEgress = [{ host, ports }]),
     })),
   fc.nat().map((i) => ({
-    what: "remove a namespace",
+    what: `remove namespaces[${i}]`,
     apply: (raw: RawConfig) => raw.namespaces.splice(i % raw.namespaces.length, 1),
   })),
   fc
@@ -238,33 +243,33 @@ const configMutation: fc.Arbitrary<Mutation> = fc.oneof(
       portList,
     )
     .map(([from, to, ports]) => ({
-      what: "add a flow",
+      what: `add a flow ${JSON.stringify({ from, to, ports })}`,
       apply: (raw: RawConfig) =>
         raw.flows.push({ name: `extra-${raw.flows.length}`, from, to, ports, reason: "added" }),
     })),
   fc
     .tuple(validEnd, validEnd, fc.subarray(VALID_PORTS, { minLength: 1, maxLength: 3 }))
     .map(([from, to, ports]) => ({
-      what: "add a well-formed flow",
+      what: `add a well-formed flow ${JSON.stringify({ from, to, ports })}`,
       apply: (raw: RawConfig) =>
         raw.flows.push({ name: `valid-${raw.flows.length}`, from, to, ports, reason: "added" }),
     })),
   cidrList.map((ranges) => ({
-    what: "privateRanges",
+    what: `privateRanges = ${JSON.stringify(ranges)}`,
     apply: (raw: RawConfig) => (raw.cluster.privateRanges = ranges),
   })),
   fc
     .constantFrom<unknown>("none", ["gateway"], [], ["gatewy"], ["0.0.0.0/0"], undefined, "gateway")
     .map((upstream) => ({
-      what: "dns.upstream",
+      what: `dns.upstream = ${JSON.stringify(upstream)}`,
       apply: (raw: RawConfig) => (raw.cluster.dns.upstream = upstream),
     })),
   fc.constantFrom<unknown>(undefined, "default", "loki", "nope", "internet").map((value) => ({
-    what: "monitoringNamespace",
+    what: `monitoringNamespace = ${JSON.stringify(value)}`,
     apply: (raw: RawConfig) => (raw.cluster.monitoringNamespace = value),
   })),
   fc.constantFrom("internet", "control-plane", "router", "Bad_Host").map((name) => ({
-    what: "lanHosts",
+    what: `lanHosts.${name}`,
     apply: (raw: RawConfig) => (raw.cluster.lanHosts[name] = "10.0.1.7"),
   })),
   fc.constantFrom("flow", "namespace", "clusters").map((key) => ({
@@ -282,7 +287,7 @@ const wellFormedMutation: fc.Arbitrary<Mutation> = fc.oneof(
         typeof from !== "string" || typeof to !== "string" || from !== to || from !== "internet",
     )
     .map(([from, to, ports]) => ({
-      what: "add a well-formed flow",
+      what: `add a well-formed flow ${JSON.stringify({ from, to, ports })}`,
       apply: (raw: RawConfig) =>
         raw.flows.push({ name: `valid-${raw.flows.length}`, from, to, ports, reason: "added" }),
     })),
@@ -293,7 +298,7 @@ const wellFormedMutation: fc.Arbitrary<Mutation> = fc.oneof(
       apply: (raw: RawConfig) => (nsNamed(raw, name).meshed = meshed),
     })),
   fc.constantFrom<unknown>("none", ["gateway", "8.8.8.8"]).map((upstream) => ({
-    what: "dns.upstream",
+    what: `dns.upstream = ${JSON.stringify(upstream)}`,
     apply: (raw: RawConfig) => (raw.cluster.dns.upstream = upstream),
   })),
   fc.constant({
@@ -502,17 +507,26 @@ describe("property: mutations end in a located error, a declared allowed set, or
   }
 
   it("of the homelab config", () => {
-    fc.assert(fc.property(fc.array(configMutation, { minLength: 1, maxLength: 3 }), judgeConfig), {
-      numRuns: CONFIG_RUNS,
-      seed: SEED,
-    });
+    fc.assert(
+      fc.property(
+        fc.array(configMutation.map(described), { minLength: 1, maxLength: 3 }),
+        judgeConfig,
+      ),
+      {
+        numRuns: CONFIG_RUNS,
+        seed: SEED,
+      },
+    );
     assert.ok((configOutcomes.get("located error") ?? 0) > 0);
   });
 
   it("of the homelab config, well-formed edits only", () => {
     const before = configOutcomes.get("accepted, allowed set inside the declared set") ?? 0;
     fc.assert(
-      fc.property(fc.array(wellFormedMutation, { minLength: 1, maxLength: 4 }), judgeConfig),
+      fc.property(
+        fc.array(wellFormedMutation.map(described), { minLength: 1, maxLength: 4 }),
+        judgeConfig,
+      ),
       { numRuns: WELL_FORMED_RUNS, seed: SEED },
     );
     const accepted =
