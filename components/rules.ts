@@ -7,6 +7,7 @@
  */
 import { createHash } from "crypto";
 import { parseStrictCidr, rangeContains } from "../config/net";
+import { intervalsFromRanges, subtractIntervals } from "../engine";
 import type { ClusterConfig, Endpoint, PortSpec } from "../config/types";
 import { unionPorts, type Connection } from "./connections";
 
@@ -85,15 +86,28 @@ export function workloadPeer(
   return peer;
 }
 
-/** Private ranges inside an egress CIDR are excepted: "the internet" must not reach the LAN. */
+/**
+ * Private ranges strictly inside an egress CIDR are excepted: "the internet" (or 0.0.0.0/1, or any
+ * CIDR wider than a private range) must not reach the LAN. A CIDR that lies wholly inside the
+ * private ranges is the LAN itself, named on purpose, and keeps no excepts: with privateRanges
+ * written in pieces (10.0.0.0/9 and 10.128.0.0/9), excepting them from a flow to 10.0.0.0/8
+ * would leave the rule empty.
+ */
 export function ipBlockPeer(
   cidr: string,
   direction: Direction,
   privateRanges: readonly string[],
 ): NetworkPolicyPeer {
   const outer = parseStrictCidr(cidr);
+  const privates = privateRanges.flatMap((range) => parseStrictCidr(range) ?? []);
+  const isPrivate =
+    outer !== undefined &&
+    subtractIntervals(
+      [outer.lo, outer.hi],
+      intervalsFromRanges(privates.map((p): [number, number] => [p.lo, p.hi])),
+    ).length === 0;
   const except =
-    direction === "Egress" && outer
+    direction === "Egress" && outer && !isPrivate
       ? privateRanges.filter((range) => {
           const inner = parseStrictCidr(range);
           const strictlyInside = inner !== undefined && inner.hi - inner.lo < outer.hi - outer.lo;

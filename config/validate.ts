@@ -60,10 +60,6 @@ const ENDPOINT_KEYWORDS: Readonly<Record<string, ExternalEndpoint>> = {
   internet: { kind: "external", cidr: "0.0.0.0/0", host: EXTERNAL_NAMES.internet },
 };
 
-/**
- * LAN host names that would read as another endpoint in reports and diffs: the keywords and the
- * names the generated connections give the API, the control plane and the probe source.
- */
 /** The endpoint a keyword stands for; own keys only, so `constructor` is not a keyword. */
 function keywordEndpoint(value: string): ExternalEndpoint | undefined {
   return Object.prototype.hasOwnProperty.call(ENDPOINT_KEYWORDS, value)
@@ -81,9 +77,12 @@ function lanHostAddress(
     : undefined;
 }
 
+/**
+ * LAN host names that would read as another endpoint in reports and diffs: the keywords and the
+ * names the generated connections give the API, the control plane and the probe source.
+ */
 const RESERVED_HOST_NAMES: readonly string[] = [
-  ...Object.keys(ENDPOINT_KEYWORDS),
-  ...Object.values(EXTERNAL_NAMES),
+  ...new Set([...Object.keys(ENDPOINT_KEYWORDS), ...Object.values(EXTERNAL_NAMES)]),
 ];
 
 /** The private ranges of RFC 1918 section 3, which "the internet" must never include. */
@@ -438,17 +437,20 @@ function readCluster(problems: Problems, raw: Raw | undefined): ClusterConfig {
   const lanHosts: Record<string, string> = {};
   for (const [host, address] of Object.entries(lanRaw)) {
     const path = `${reader.at("lanHosts")}.${host}`;
-    lanHosts[host] = readCidr(problems, path, address);
-    if (!DNS_LABEL.test(host) || host.length > 63)
+    if (!DNS_LABEL.test(host) || host.length > 63) {
       problems.add(
         path,
         `LAN host name ${JSON.stringify(host)} must be a lowercase RFC 1123 label`,
       );
-    else if (RESERVED_HOST_NAMES.includes(host))
+      continue;
+    }
+    if (RESERVED_HOST_NAMES.includes(host)) {
       problems.add(
         path,
-        `"${host}" is reserved (${RESERVED_HOST_NAMES.join(", ")} name generated ends in reports): rename the LAN host`,
+        `"${host}" is reserved: reports and diffs use ${RESERVED_HOST_NAMES.join(", ")} for generated ends; rename the LAN host`,
       );
+    }
+    lanHosts[host] = readCidr(problems, path, address);
   }
   const edge = new ObjectReader(problems, reader.at("edge"), reader.object("edge", false) ?? {}, [
     "namespaces",
@@ -930,6 +932,15 @@ function checkReferences(problems: Problems, config: StackConfig): void {
       "the mesh control-plane namespace cannot itself be meshed",
     );
   }
+  // Like the DNS namespace: every meshed namespace's egress names it, so unprotected it would be
+  // an open neighbour that takes connections from anywhere.
+  const meshNamespace = config.cluster.mesh?.namespace;
+  if (meshedAt >= 0 && meshNamespace && !declared.has(meshNamespace)) {
+    problems.add(
+      "cluster.mesh.namespace",
+      `the mesh namespace "${meshNamespace}" must itself be protected: every meshed namespace's egress points at it (ztunnel, istiod), and left unprotected it takes connections from anywhere; declare it under ${CONFIG_NAMESPACE}:namespaces`,
+    );
+  }
   // A peer selecting the DNS namespace without pod labels would admit every pod there (policy 6).
   const dnsNamespace = config.cluster.dns.namespace;
   config.namespaces.forEach((ns, i) => {
@@ -1087,7 +1098,12 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     );
   }
   const certNs = namespaces.find((n) => n.name === certManager?.namespace);
-  if (
+  if (certManager?.enabled && certNs && cluster.monitoringNamespace === undefined) {
+    problems.add(
+      "certManager",
+      "cert-manager exports metrics for Prometheus on its namespace's metricsPorts[0], and metricsPorts need cluster.monitoringNamespace: set it",
+    );
+  } else if (
     certManager?.enabled &&
     certNs &&
     (certNs.webhookPorts.length === 0 || certNs.metricsPorts.length === 0)

@@ -167,4 +167,20 @@ describe("pure rule builders", () => {
       { action: "Deny", protocol: "TCP", destination: { nets: ["8.8.8.8/32"], ports: [53] } },
     ]);
   });
+
+  it("excepts private ranges from wider egress, but not from a CIDR that is itself private", () => {
+    const pieces = ["10.0.0.0/9", "10.128.0.0/9", "172.16.0.0/12", "192.168.0.0/16"];
+    assert.deepEqual(ipBlockPeer("10.0.0.0/8", "Egress", pieces), {
+      ipBlock: { cidr: "10.0.0.0/8" },
+    });
+    assert.deepEqual(ipBlockPeer("0.0.0.0/0", "Egress", pieces), {
+      ipBlock: { cidr: "0.0.0.0/0", except: pieces },
+    });
+    assert.deepEqual(ipBlockPeer("10.0.0.0/7", "Egress", pieces), {
+      ipBlock: { cidr: "10.0.0.0/7", except: ["10.0.0.0/9", "10.128.0.0/9"] },
+    });
+    assert.deepEqual(ipBlockPeer("0.0.0.0/0", "Ingress", pieces), {
+      ipBlock: { cidr: "0.0.0.0/0" },
+    });
+  });
 });

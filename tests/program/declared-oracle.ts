@@ -8,7 +8,8 @@
  * - an empty port list (the probe source) admits everything;
  * - both ends meshed: every TCP port, because TCP between ambient pods travels as HBONE;
  * - an external end admits the blocks inside its CIDR; egress to a CIDR wider than a private
- *   range leaves that range out ("the internet" never reaches the LAN);
+ *   range leaves that range out ("the internet" never reaches the LAN), unless the CIDR lies
+ *   wholly inside the private ranges (the LAN, named on purpose);
  * - a Calico Allow rule admits its protocol (all when absent) and ports to or from its nets, for
  *   the pods its selector picks.
  */
@@ -75,18 +76,30 @@ function endMatches(
       peer.namespace === end.namespace &&
       Object.entries(end.podLabels).every(([k, v]) => peer.labels[k] === v)
     );
+  // An external end is declared for external blocks only. Calico also matches ipBlocks against
+  // pod IPs, so a CIDR covering the pod network admits pods; that is not declared (the pack's
+  // intent check reports it as an undeclared namespace pair).
   if (peer.kind !== "external") return false;
+  const address = peer;
   const block = rangeOf(end.cidr);
-  if (!block || peer.lo < block.lo || peer.hi > block.hi) return false;
+  if (!block || address.lo < block.lo || address.hi > block.hi) return false;
   if (direction === "from") return true;
-  // Egress to a CIDR wider than a private range leaves that range out.
+  // Egress to a CIDR wider than a private range leaves that range out, unless the CIDR is itself
+  // private (the LAN named on purpose).
+  const privates = config.cluster.privateRanges.flatMap((r) => rangeOf(r) ?? []);
+  const isPrivate =
+    subtractIntervals(
+      [block.lo, block.hi],
+      intervalsFromRanges(privates.map((p): [number, number] => [p.lo, p.hi])),
+    ).length === 0;
+  if (isPrivate) return true;
   return !config.cluster.privateRanges.some((range) => {
     const inner = rangeOf(range);
     return (
       inner !== undefined &&
       inner.hi - inner.lo < block.hi - block.lo &&
-      inner.lo <= peer.lo &&
-      peer.hi <= inner.hi
+      inner.lo <= address.lo &&
+      address.hi <= inner.hi
     );
   });
 }
@@ -164,24 +177,18 @@ export function undeclaredAllows(
   manifests: readonly Record<string, unknown>[],
 ): Excess[] {
   const declared = expandConnections(config);
-  const inventory = stackInventory(config, declared);
-  const labelsOf = new Map<string, Readonly<Record<string, string>>>();
-  for (const object of inventory) {
-    const metadata = object.metadata as {
-      name: string;
-      namespace?: string;
-      labels?: Record<string, string>;
-    };
-    if (object.kind === "Pod")
-      labelsOf.set(`${metadata.namespace}/${metadata.name}`, metadata.labels ?? {});
-  }
-  const model = buildModel([...inventory, ...manifests], stackEngineOptions(config));
+  const model = buildModel(
+    [...stackInventory(config, declared), ...manifests],
+    stackEngineOptions(config),
+  );
+  // The inventory's pods have no owners: a workload is its pod, by namespace and name.
+  const pods = new Map(model.pods.map((pod) => [`${pod.namespace}/${pod.name}`, pod]));
   const peerOf = (peer: ConnectivityPeer): Peer => {
     if (peer.kind === "external") return { kind: "external", ...peer.range };
     if (peer.kind !== "workload") throw new Error(`unexpected peer ${peer.kind}`);
-    const labels = labelsOf.get(`${peer.namespace}/${peer.name}`);
-    if (!labels) throw new Error(`no inventory pod ${peer.namespace}/${peer.name}`);
-    return { kind: "pod", namespace: peer.namespace, labels };
+    const pod = pods.get(`${peer.namespace}/${peer.name}`);
+    if (!pod) throw new Error(`no inventory pod ${peer.namespace}/${peer.name}`);
+    return { kind: "pod", namespace: pod.namespace, labels: pod.labels };
   };
   const name = (peer: ConnectivityPeer) =>
     peer.kind === "external"

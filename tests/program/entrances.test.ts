@@ -270,6 +270,19 @@ describe("a cluster without monitoring", () => {
     );
   });
 
+  it("says cert-manager needs a monitoring namespace rather than two contradicting fixes", () => {
+    expectProblem(
+      (raw) => {
+        withoutMonitoring(raw);
+        raw.namespaces.push({ name: "cert-manager", purpose: "TLS", webhookPorts: [10250] });
+        raw.certManager = { enabled: true, namespace: "cert-manager" };
+      },
+      "certManager",
+      /metricsPorts need cluster\.monitoringNamespace/,
+      MINILAB_FILE,
+    );
+  });
+
   it("plans without scrape rules, and the pack passes", async () => {
     const raw = rawConfigOf(MINILAB_FILE);
     withoutMonitoring(raw);
@@ -298,6 +311,17 @@ describe("the DNS namespace and its upstream", () => {
     assert.match(problem, /must itself be protected/);
     assert.match(problem, /every protected namespace's DNS egress points at it/);
     assert.match(problem, /open neighbour/);
+  });
+
+  it("refuses an unprotected mesh namespace while namespaces are meshed", () => {
+    expectProblem(
+      (raw) =>
+        (raw.namespaces = raw.namespaces.filter(
+          (n: { name: string }) => n.name !== "istio-system",
+        )),
+      "cluster.mesh.namespace",
+      /the mesh namespace "istio-system" must itself be protected/,
+    );
   });
 
   it("requires an upstream resolver or an explicit none", () => {
