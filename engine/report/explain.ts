@@ -298,7 +298,7 @@ export function explainFlow(
       if (hbone)
         lines.push(
           `Both pods are in the ambient mesh: TCP travels through the HBONE tunnel, so the CNI sees destination port ${port} ` +
-            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is judged by ztunnel at the destination.`,
+            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is invisible to L4 policy at the CNI and is judged by ztunnel at the destination.`,
         );
       else if (
         mesh &&

@@ -95,10 +95,13 @@ export const meshedNamespaceAuthorization = stackPolicy({
       "meshed-namespace-authorization",
     );
     if (!model) return [...view.problems, ...findings];
+    // A stack judges every meshed namespace it protects; plain YAML (npm run check) only the
+    // namespaces whose Istio objects or Namespace object it holds: the identity layer may live elsewhere.
     const inStack = new Set<string>([
+      ...(view.factsFromStack ? view.protectedNamespaces : []),
       ...view.declaredNamespaces.keys(),
-      ...view.netpols.map((e) => e.model.namespace),
       ...(model.authorizationPolicies ?? []).map((p) => p.namespace),
+      ...(model.peerAuthentications ?? []).map((p) => p.namespace),
     ]);
     const out: Finding[] = [...view.problems];
     for (const ns of [...view.meshedNamespaces].sort()) {
