@@ -1,7 +1,8 @@
 /**
  * npm run explain -- --stack NAME | --manifests PATH [--manifests PATH…] --from NS[/k=v,…]|IP|kubelet
  *                    --to NS[/k=v,…]|IP --port N [--protocol P] [--ipblock-matches-pods=false]
- *                    [--mesh-namespace NS --hbone-port N --probe-source IP [--meshed-namespaces a,b]]
+ *                    [--mesh-namespace NS --hbone-port N --probe-source IP [--meshed-namespaces a,b]
+ *                     [--trust-domain TD] [--port-preserving=true]]
  * Prints the explanation; exit code 0 when allowed, 2 when denied, 1 on bad input.
  * parseExplainArgs is separate so other front ends (e.g. --stack) can extend it.
  */
@@ -79,6 +80,9 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
   if (switchValue !== undefined && switchValue !== "true" && switchValue !== "false")
     throw new Error("--ipblock-matches-pods must be true or false");
   const meshNamespace = one("mesh-namespace");
+  const portPreserving = one("port-preserving");
+  if (portPreserving !== undefined && portPreserving !== "true" && portPreserving !== "false")
+    throw new Error("--port-preserving must be true or false");
   const options: EngineOptions = {
     ipBlockMatchesPods: switchValue === undefined ? undefined : switchValue === "true",
     mesh: meshNamespace
@@ -87,6 +91,8 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
           hbonePort: Number(one("hbone-port") ?? 15008),
           probeSource: one("probe-source") ?? "169.254.7.127",
           meshedNamespaces: one("meshed-namespaces")?.split(",").filter(Boolean),
+          trustDomain: one("trust-domain"),
+          portPreserving: one("port-preserving") === "true",
         }
       : undefined,
   };
@@ -101,6 +107,8 @@ export function parseExplainArgs(argv: readonly string[]): ExplainArgs {
     "hbone-port",
     "probe-source",
     "meshed-namespaces",
+    "trust-domain",
+    "port-preserving",
   ]);
   for (const name of values.keys()) if (!known.has(name)) rest.push(`--${name}=${one(name)}`);
   return {
