@@ -14,8 +14,8 @@ import { ztunnelLine } from "./ztunnel-explain";
 
 /** One end of a queried flow. */
 export type QueryEndpoint =
-  /** Pods of a namespace, optionally narrowed by labels (all must match). */
-  | { readonly namespace: string; readonly podLabels?: Labels }
+  /** Pods of a namespace, optionally narrowed by labels (all must match) and service account. */
+  | { readonly namespace: string; readonly podLabels?: Labels; readonly serviceAccount?: string }
   /** An address outside the pod network (or any IPv4 address). */
   | { readonly ip: string }
   /** The kubelet on the destination pod's own node (health probes). Source only. */
@@ -84,7 +84,12 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
     return [{ kind: "external", range: { lo: ip, hi: ip } }];
   }
   if ("kubelet" in q) throw new Error("kubelet can only be a source");
-  const pods = model.pods.filter((p) => p.namespace === q.namespace && labelsMatch(p, q.podLabels));
+  const pods = model.pods.filter(
+    (p) =>
+      p.namespace === q.namespace &&
+      labelsMatch(p, q.podLabels) &&
+      (q.serviceAccount === undefined || p.serviceAccount === q.serviceAccount),
+  );
   if (pods.length > 0) return pods.map((pod) => ({ kind: "pod", pod }));
   const namespace =
     model.namespaces.get(q.namespace) ?? makeNamespace(q.namespace, {}, false, model.options);
@@ -108,6 +113,7 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
       labels,
       namedPorts: [],
       owner: { kind: "Pod", name: "hypothetical" },
+      serviceAccount: q.serviceAccount,
     },
     namespace,
     // An address outside every range used for real pods: the top of the pod CIDR.

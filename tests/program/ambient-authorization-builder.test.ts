@@ -8,6 +8,30 @@ import { expandConnections } from "../../components/connections";
 import { loadStackConfig } from "../../config/load";
 import type { FlowConfig, StackConfig } from "../../config/types";
 import { validateStackConfig } from "../../config/validate";
+import { renderNamespacePolicies } from "../../components/rules";
+import { explainFlow } from "../../engine";
+import { checkIntent } from "../../policypack/lib/intent";
+import { buildStackModel } from "../../plan/connectivity";
+
+/** The stack's objects from the pure builders (what the components register). */
+function manifestsOf(config: StackConfig): Record<string, unknown>[] {
+  const connections = expandConnections(config);
+  return config.namespaces.flatMap((ns) => [
+    ...renderNamespacePolicies(
+      ns.name,
+      connections.filter((c) =>
+        [c.from, c.to].some((e) => e.kind === "workload" && e.namespace === ns.name),
+      ),
+      config.cluster,
+    ),
+    ...(ns.meshed
+      ? (() => {
+          const a = renderNamespaceAuthorization(config, ns.name, connections);
+          return [...a.policies, a.peerAuthentication];
+        })()
+      : []),
+  ]) as unknown as Record<string, unknown>[];
+}
 
 function withFlow(config: StackConfig, flow: FlowConfig, trustDomain?: string): StackConfig {
   const mesh = config.cluster.mesh!;
@@ -81,6 +105,47 @@ describe("identity layer builder (components/authorization.ts)", () => {
         (r) => r.from?.[0].source.principals?.[0] === "homelab.example/ns/default/sa/grafana",
       ),
       JSON.stringify(rules),
+    );
+  });
+
+  it("a flow that names a service account passes the intent check, and only that identity gets through", () => {
+    const flow: FlowConfig = {
+      name: "grafana-sa-to-unipoller",
+      from: {
+        kind: "workload",
+        namespace: "default",
+        podLabels: { "app.kubernetes.io/name": "grafana" },
+        serviceAccount: "grafana",
+      },
+      to: { kind: "workload", namespace: "unipoller", podLabels: {} },
+      ports: [{ port: 8443, protocol: "TCP" }],
+      reason: "test",
+    };
+    const config = withFlow(homelab, flow);
+    const manifests = manifestsOf(config);
+    assert.deepEqual(
+      checkIntent(config, manifests).map((f) => f.message),
+      [],
+    );
+    const model = buildStackModel(config, manifests, expandConnections(config));
+    const to = { namespace: "unipoller" };
+    const labels = { "app.kubernetes.io/name": "grafana" };
+    const asGrafana = explainFlow(model, {
+      from: { namespace: "default", podLabels: labels, serviceAccount: "grafana" },
+      to,
+      port: 8443,
+    });
+    assert.equal(asGrafana.verdict, "allowed", asGrafana.text);
+    const asDefault = explainFlow(model, {
+      from: { namespace: "default", podLabels: labels, serviceAccount: "default" },
+      to,
+      port: 8443,
+    });
+    assert.equal(asDefault.verdict, "denied");
+    assert.ok(
+      asDefault.pairs.every(
+        (p) => p.egress.allowed && p.ingress.allowed && p.ztunnel?.allowed === false,
+      ),
     );
   });
 
