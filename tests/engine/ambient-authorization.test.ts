@@ -247,6 +247,24 @@ describe("ztunnel authorization (gate 3)", () => {
     assert.equal(verdict(preserving, "a", 81).verdict, "denied");
   });
 
+  it("an IPv6-only ipBlocks list matches no IPv4 source; an empty L7 list is no L7 field (handleRule counts len > 0)", () => {
+    const v6 = cluster([
+      authz("b", "v6", {
+        action: "ALLOW",
+        rules: [{ from: [{ source: { ipBlocks: ["fd00::/8"] } }] }],
+      }),
+    ]);
+    assert.equal(verdict(v6, "plain", 80).verdict, "denied");
+    const emptyL7 = cluster([
+      authz("b", "empty-l7", {
+        action: "ALLOW",
+        rules: [{ from: [{ source: { namespaces: ["a"], requestPrincipals: [] } }] }],
+      }),
+    ]);
+    assert.equal(emptyL7.authorizationPolicies?.[0].droppedRules.length, 0);
+    assert.equal(verdict(emptyL7, "a", 80).verdict, "allowed");
+  });
+
   it("fails closed on an unreadable policy, with its field path", () => {
     assert.throws(
       () =>
