@@ -307,6 +307,17 @@ export function explainFlow(
             `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is invisible to L4 policy at the CNI and is judged by ztunnel at the destination.`,
         );
       else if (
+        mesh?.portPreserving &&
+        protocol === "TCP" &&
+        source.kind === "pod" &&
+        destination.kind === "pod" &&
+        source.pod.meshed &&
+        destination.pod.meshed
+      )
+        lines.push(
+          `Both pods are in the ambient mesh and the cluster's ztunnel keeps the original destination port (mesh.portPreserving): the CNI sees TCP ${query.port}.`,
+        );
+      else if (
         mesh &&
         protocol !== "TCP" &&
         source.kind === "pod" &&

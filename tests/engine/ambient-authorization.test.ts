@@ -244,6 +244,10 @@ describe("ztunnel authorization (gate 3)", () => {
     assert.equal(verdict(cluster([np]), "a", 80).verdict, "denied", "HBONE 15008 is not open");
     const preserving = cluster([np], { portPreserving: true });
     assert.equal(verdict(preserving, "a", 80).verdict, "allowed");
+    assert.match(
+      verdict(preserving, "a", 80).text,
+      /keeps the original destination port \(mesh\.portPreserving\): the CNI sees TCP 80/,
+    );
     assert.equal(verdict(preserving, "a", 81).verdict, "denied");
   });
 
