@@ -259,7 +259,7 @@ export function evaluatePair(
       conn.allowsConnection(egress, "TCP", port) && conn.allowsConnection(ingress, "TCP", port);
     connections = { ...connections, TCP: tunnelOpen ? conn.protocolUniverse("TCP") : [] };
   }
-  if (!evaluator.ztunnel.applies(source, destination))
+  if (!evaluator.ztunnel.active || !evaluator.ztunnel.applies(source, destination))
     return { connections, viaHbone: hbone, egress, ingress };
   // Gate 3: the destination ztunnel judges the application port (TCP only).
   const gate = conn.portsOf("TCP", evaluator.ztunnel.allowedPorts(source, destination.pod));

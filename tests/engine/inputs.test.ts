@@ -44,19 +44,20 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
   });
 
   it("warns about kinds that can only narrow traffic, and lists what it ignored", () => {
-    const authz = {
-      apiVersion: "security.istio.io/v1",
-      kind: "AuthorizationPolicy",
-      metadata: { name: "deny-all", namespace: "b" },
+    // AuthorizationPolicy is modelled now (gate 3, tests/engine/ambient-authorization.test.ts).
+    const staged = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "StagedNetworkPolicy",
+      metadata: { name: "staged", namespace: "b" },
       spec: {},
     };
     const config = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "a" } };
-    const model = buildModel([pod("a", "web"), authz, config]);
+    const model = buildModel([pod("a", "web"), staged, config]);
     assert.ok(
-      model.warnings.some((w) => /AuthorizationPolicy.*may deny traffic/.test(w)),
+      model.warnings.some((w) => /StagedNetworkPolicy.*may deny traffic/.test(w)),
       model.warnings.join("\n"),
     );
-    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["AuthorizationPolicy", "ConfigMap"]);
+    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["ConfigMap", "StagedNetworkPolicy"]);
   });
 
   it("explain exits 2 on an input without any policy rather than calling everything allowed", () => {
