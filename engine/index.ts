@@ -130,6 +130,8 @@ export { explainFlow, suggestFlowYaml } from "./report/explain";
 export type { FlowQuery, FlowExplanation, PairExplanation, QueryEndpoint } from "./report/explain";
 export { namespaceConnections, workloadConnections, peerName } from "./report/connectivity";
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
+export { CONNLIST_FORMATS, connlist, renderConnlist } from "./report/connlist";
+export type { Connlist, ConnlistFormat, ConnlistOptions, FocusDirection } from "./report/connlist";
 export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
