@@ -132,7 +132,8 @@ export { namespaceConnections, workloadConnections, peerName } from "./report/co
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
 export { CONNLIST_FORMATS, connlist, renderConnlist } from "./report/connlist";
 export type { Connlist, ConnlistFormat, ConnlistOptions, FocusDirection } from "./report/connlist";
-export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
+export { renderMermaidMarkdown, renderHtml } from "./report/render";
+export { renderMatrixMarkdown } from "./report/matrix-markdown";
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
