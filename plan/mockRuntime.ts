@@ -60,12 +60,14 @@ type OutputsRequest = { getUrn(): string; getOutputs(): unknown };
 
 class CapturingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
+  /** The captured resources by URN: a component's outputs find their entry without a scan. */
+  private readonly byUrn = new Map<string, CapturedResource>();
 
   override registerResourceOutputs(
     req: OutputsRequest,
     callback: (err: unknown, response: unknown) => void,
   ): void {
-    const entry = this.captured.find((r) => r.urn === req.getUrn());
+    const entry = this.byUrn.get(req.getUrn());
     if (entry && req.getOutputs())
       entry.outputs = deserializeProperties(req.getOutputs() as never) as Record<string, unknown>;
     super.registerResourceOutputs(req, callback);
@@ -77,7 +79,7 @@ class CapturingMonitor extends MockMonitor {
       req,
       (err: unknown, response: { getUrn(): string } | undefined) => {
         if (!err && response) {
-          this.captured.push({
+          const entry: CapturedResource = {
             type: req.getType(),
             name: req.getName(),
             urn: response.getUrn(),
@@ -85,7 +87,9 @@ class CapturingMonitor extends MockMonitor {
             props,
             ...(req.getParent() ? { parent: req.getParent() } : {}),
             dependencies: req.getDependenciesList(),
-          });
+          };
+          this.captured.push(entry);
+          if (!this.byUrn.has(entry.urn)) this.byUrn.set(entry.urn, entry);
         }
         callback(err, response);
       },
@@ -123,8 +127,25 @@ export async function runProgram(
   const monitor = await installMockEngine(options);
   const resolved = require.resolve(programPath);
   delete require.cache[resolved];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
-  require(resolved);
-  await waitForRegistrations();
+  // The SDK takes a stack trace (`new Error().stack`) for every resource and promise it creates;
+  // formatting them (and, with tsx's source maps on, mapping each frame back to TypeScript) was
+  // the largest cost of a large plan after the protobuf round trips. The mock engine never reads
+  // those traces, so for the duration of the run they are taken unmapped, and the SDK's own
+  // message-less bookkeeping errors get an empty trace. Any other error keeps its frames.
+  const sourceMaps = process.sourceMapsEnabled;
+  const prepare = Error.prepareStackTrace;
+  process.setSourceMapsEnabled(false);
+  Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]): string =>
+    error.constructor === Error && error.message === ""
+      ? ""
+      : `${String(error)}\n${frames.map((f) => `    at ${f.toString()}`).join("\n")}`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
+    require(resolved);
+    await waitForRegistrations();
+  } finally {
+    Error.prepareStackTrace = prepare;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
   return monitor.captured;
 }
