@@ -13,6 +13,7 @@
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
 import { makeNamespace, makePod } from "../model/build";
+import { policiesIn, podsIn } from "../model/lookup";
 import type { Ipv4Range, Ipv6Range } from "../model/ipv4";
 import { ALL_IPV6, mergeIpv6, partitionIpv4, subtractIpv6 } from "../model/ipv4";
 import type { LabelSelectorMatcher, Labels } from "../model/label-selector";
@@ -49,10 +50,7 @@ function localOf(rule: NormalRule, direction: Direction) {
  * counts whenever it may match (named ports resolve to anything, a local selector may match), a
  * Deny rule only removes what it surely matches (no local selector, numeric ports).
  */
-export function externalAdmission(
-  policy: NormalPolicy,
-  direction: Direction,
-): ExternalAdmission[] {
+export function externalAdmission(policy: NormalPolicy, direction: Direction): ExternalAdmission[] {
   const rules = policy[direction];
   const cuts: Ipv4Range[] = [];
   for (const rule of rules) {
@@ -121,8 +119,7 @@ export function ipv6Admission(
         entity.notSelector !== undefined;
       if (!bySelector) {
         if (entity.nets.length === 0) ranges = [ALL_IPV6];
-        else
-          for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
+        else for (const net of entity.nets) if (net.ipv6) ranges.push(net.ipv6);
       }
     }
     for (const addresses of mergeIpv6(ranges))
@@ -154,12 +151,12 @@ export function representativePods(
   namespace: string,
   extraSelectors: readonly LabelSelectorMatcher[] = [],
 ): PodInfo[] {
-  const real = model.pods.filter((p) => p.namespace === namespace);
+  const real = podsIn(model, namespace);
   const info =
     model.namespaces.get(namespace) ?? makeNamespace(namespace, {}, false, model.options);
   const selectors = [
-    ...model.policies.flatMap((p) =>
-      p.namespace === namespace && p.written.podSelector ? [p.written.podSelector] : [],
+    ...policiesIn(model, namespace).flatMap((p) =>
+      p.written.podSelector ? [p.written.podSelector] : [],
     ),
     ...extraSelectors,
   ];

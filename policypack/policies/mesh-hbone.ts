@@ -45,7 +45,9 @@ import { isBaseline, netpolsIn, readStack, type StackView } from "../lib/stack";
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
 
 function describePods(pods: readonly PodInfo[]): string {
-  return pods.map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name)).join("; ");
+  return pods
+    .map((p) => (p.hypothetical ? p.name.replace(/^\(pod (.*)\)$/, "$1") : p.name))
+    .join("; ");
 }
 
 /** The stack's policies and Namespaces as one engine model with the mesh facts. */
@@ -108,7 +110,8 @@ export const meshHboneRequired = stackPolicy({
       return findings;
     }
     const probeRange = parseCidrRange(mesh.probeSource);
-    if (!probeRange) throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
+    if (!probeRange)
+      throw new MalformedError("mesh.probeSource", "expected an IPv4 address or /32");
     let model: ClusterModel;
     try {
       model = meshModel(view, mesh);
@@ -180,12 +183,27 @@ export const meshHboneRequired = stackPolicy({
 
       // HBONE beside every app port a meshed peer is let through on, at both corners.
       const remoteSelectors = peerSelectors(view, ns);
+      // Only peer namespaces some rule of these pods can match are asked about: elsewhere the
+      // corner allows nothing, so no app port can lack its HBONE twin (asking every meshed
+      // namespace on behalf of every meshed namespace made this check quadratic).
+      const reaches = new Map(
+        locals.map((local) => [
+          local,
+          {
+            ingress: evaluator.remoteNamespaceFilter(local, "ingress"),
+            egress: evaluator.remoteNamespaceFilter(local, "egress"),
+          },
+        ]),
+      );
       for (const peerNs of meshedPeers) {
+        const asked = (local: PodInfo, direction: "ingress" | "egress"): boolean =>
+          isolated(local, direction) && reaches.get(local)![direction](peerNs);
+        if (!locals.some((local) => asked(local, "ingress") || asked(local, "egress"))) continue;
         const remotes = representativePods(model, peerNs, remoteSelectors).filter((p) => p.meshed);
         for (const local of locals) {
           for (const remote of remotes) {
             for (const direction of ["ingress", "egress"] as const) {
-              if (!isolated(local, direction)) continue;
+              if (!asked(local, direction)) continue;
               const [source, destination] =
                 direction === "ingress" ? [remote, local] : [local, remote];
               const c = evaluator.cornerConnections(direction, pod(source), pod(destination));
@@ -201,8 +219,7 @@ export const meshHboneRequired = stackPolicy({
               const gap = gapOf(decision.decidedBy?.policy, decision.decidedBy?.rule.path);
               if (!gap) continue;
               const entry = view.netpols.find(
-                (e) =>
-                  e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
+                (e) => e.policy.namespace === gap.namespace && e.policy.ref.name === gap.policyName,
               );
               const verb = direction === "ingress" ? "admits" : "reaches";
               const where = direction === "ingress" ? "from there arrives" : "to there leaves";
