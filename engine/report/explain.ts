@@ -8,7 +8,8 @@ import type { Labels } from "../model/label-selector";
 import { formatRef } from "../model/problems";
 import type { ClusterModel, Direction, Endpoint, EndpointMatcher, PodInfo } from "../model/types";
 import type { CornerDecision } from "../evaluate/evaluator";
-import { Evaluator, describeEndpoint, isHbonePair } from "../evaluate/evaluator";
+import { describeEndpoint, isHbonePair, sharedEvaluator } from "../evaluate/evaluator";
+import { podsIn, podWithIp } from "../model/lookup";
 import type { ZtunnelDecision } from "../evaluate/ztunnel";
 import { ztunnelLine } from "./ztunnel-explain";
 
@@ -79,14 +80,13 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
     const ip = parseIpv4(q.ip.replace(/\/32$/, ""));
     if (ip === undefined) throw new Error(`invalid IPv4 address ${q.ip}`);
     // An address that belongs to a known pod is that pod.
-    const pod = model.pods.find((p) => p.ip === ip && !p.ipSynthesised);
+    const pod = podWithIp(model, ip);
     if (pod) return [{ kind: "pod", pod }];
     return [{ kind: "external", range: { lo: ip, hi: ip } }];
   }
   if ("kubelet" in q) throw new Error("kubelet can only be a source");
-  const pods = model.pods.filter(
+  const pods = podsIn(model, q.namespace).filter(
     (p) =>
-      p.namespace === q.namespace &&
       labelsMatch(p, q.podLabels) &&
       (q.serviceAccount === undefined || p.serviceAccount === q.serviceAccount),
   );
@@ -234,7 +234,7 @@ const MAX_PAIRS = 50;
 export function explainFlow(
   model: ClusterModel,
   query: FlowQuery,
-  evaluator = new Evaluator(model),
+  evaluator = sharedEvaluator(model),
 ): FlowExplanation {
   const protocol: ModelProtocol = query.protocol ?? "TCP";
   if (
