@@ -26,6 +26,14 @@ export type { SourcedObject } from "./load/parse";
 export { loadManifestPaths, listManifestFiles } from "./load/files";
 export { buildModel, DEFAULT_POD_CIDR } from "./model/build";
 export { ManifestError, formatProblem, formatRef } from "./model/problems";
+export {
+  alignInventories,
+  isRepresentative,
+  OTHER_NAMESPACE,
+  representativeInventory,
+  withPods,
+} from "./model/representative";
+export type { RepresentativePod } from "./model/representative";
 export type { Problem, ObjectRef } from "./model/problems";
 export type {
   ClusterModel,
@@ -38,6 +46,9 @@ export type {
   IgnoredObject,
   Endpoint,
   Direction,
+  PeerShape,
+  TargetShape,
+  EndpointMatcher,
 } from "./model/types";
 
 // IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
@@ -72,6 +83,13 @@ export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./repor
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
+export { explainedDiff, nameRange, renderExplainedDiff } from "./report/explained-diff";
+export type {
+  DeclaredEnd,
+  ExplainedDiffOptions,
+  PairChange,
+  RangeName,
+} from "./report/explained-diff";
 
 /**
  * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external

@@ -12,6 +12,7 @@ import { labelKeyProblem, labelValueProblem } from "./label-selector";
 import type { Labels } from "./label-selector";
 import type { ObjectRef } from "./problems";
 import { ManifestError, ProblemSink } from "./problems";
+import { withRepresentativePods } from "./representative";
 import type {
   ClusterModel,
   EngineOptions,
@@ -419,8 +420,9 @@ export function buildModel(
         options.ipBlockMatchesPods,
         sink,
         source,
+        engineOptions.unsupportedProtocols,
       );
-      if (policy) policies.push(policy);
+      if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     if (
@@ -436,7 +438,7 @@ export function buildModel(
         sink,
         source,
       );
-      if (policy) policies.push(policy);
+      if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     ignored.push({ apiVersion, kind, namespace, name });
@@ -482,5 +484,9 @@ export function buildModel(
 
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
-  return { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+  const model = { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+  // Without workloads every verdict would be "no pods": see engine/model/representative.ts.
+  return pods.length === 0 && engineOptions.representativePods !== false
+    ? withRepresentativePods(model, engineOptions.extraNamespaces)
+    : model;
 }

@@ -1,7 +1,8 @@
 /** The normalised cluster model every evaluator and report works on. */
 import type { ConnectionSet } from "./connections";
 import type { Ipv4Range } from "./ipv4";
-import type { Labels } from "./label-selector";
+import type { LabelRequirement, Labels } from "./label-selector";
+import type { SelectorNode } from "../calico/selector-ast";
 import type { ObjectRef } from "./problems";
 import type { PortProtocol } from "./connections";
 
@@ -26,6 +27,18 @@ export interface EngineOptions {
   readonly mesh?: MeshOptions;
   /** Range used to synthesise deterministic pod IPs when manifests carry none. */
   readonly podCidr?: string;
+  /**
+   * Without workloads in the input, derive representative pods from the selectors
+   * (engine/model/representative.ts; default true). `false` keeps the model pod-less.
+   */
+  readonly representativePods?: boolean;
+  /**
+   * A Kubernetes port entry with a protocol the API rejects (ICMP): "error" (default) or "drop"
+   * (warned, the entry allows nothing), for reading a tree that is being migrated.
+   */
+  readonly unsupportedProtocols?: "error" | "drop";
+  /** Namespaces that exist besides those the input names (e.g. a stack's), for that inventory. */
+  readonly extraNamespaces?: readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -83,8 +96,34 @@ export type PodHint =
   | { readonly kind: "namespaceLabel"; readonly key: string; readonly values: readonly string[] }
   | { readonly kind: "ipRanges"; readonly ranges: readonly Ipv4Range[] };
 
+/**
+ * A peer as it was written, for tools that translate policies back into intent (import) or
+ * invent pods the selectors tell apart (representative inventory). Matching never reads it.
+ */
+export type PeerShape =
+  | {
+      readonly kind: "pods";
+      /** "own" = the policy's namespace (nil namespaceSelector); [] = every namespace. */
+      readonly namespaces: "own" | readonly LabelRequirement[];
+      readonly pods: readonly LabelRequirement[];
+    }
+  | { readonly kind: "ipBlock"; readonly cidr: Ipv4Range; readonly except: readonly Ipv4Range[] }
+  | {
+      readonly kind: "calico";
+      readonly selector?: SelectorNode;
+      readonly namespaceSelector?: SelectorNode;
+      readonly nets?: readonly Ipv4Range[];
+      readonly notNets?: readonly Ipv4Range[];
+    };
+
+/** What a policy's target selector says, in the same spirit as PeerShape. */
+export type TargetShape =
+  | { readonly kind: "labels"; readonly requirements: readonly LabelRequirement[] }
+  | { readonly kind: "calico"; readonly selector: SelectorNode; readonly text: string };
+
 /** One peer of a rule (an AND of its criteria). */
 export interface EndpointMatcher {
+  readonly shape?: PeerShape;
   /** Canonical text; equal keys mean equal matchers (used to cache candidate sets). */
   readonly key: string;
   /** What a person reads in an explanation. */
@@ -139,6 +178,9 @@ export interface NormalPolicy {
   selects(pod: PodInfo): boolean;
   /** Label keys the target selector reads. */
   readonly targetLabelKeys: readonly string[];
+  readonly targetShape?: TargetShape;
+  /** File and document the policy came from (`dir/file.yaml#2`), when loaded from files. */
+  readonly source?: string;
 }
 
 export interface IgnoredObject {

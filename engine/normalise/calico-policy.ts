@@ -431,5 +431,6 @@ export function normaliseCalicoPolicy(
       (nsTarget === undefined || evaluateSelector(nsTarget, pod.calicoNamespaceLabels)) &&
       evaluateSelector(target, pod.calicoLabels),
     targetLabelKeys: [...keys],
+    targetShape: { kind: "calico", selector: target, text: selector.text },
   };
 }

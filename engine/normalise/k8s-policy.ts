@@ -88,6 +88,8 @@ function parseK8sPorts(
   raw: unknown,
   path: string,
   fail: (path: string, message: string) => void,
+  /** Given, a port entry with a protocol Kubernetes lacks (ICMP) is reported here and dropped. */
+  dropUnsupported?: (path: string, message: string) => void,
 ): PortEntry[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) {
@@ -109,7 +111,7 @@ function parseK8sPorts(
     const protocolRaw = item.protocol ?? "TCP";
     const protocol = typeof protocolRaw === "string" ? protocolRaw.toUpperCase() : "";
     if (!conn.isPortProtocol(protocol)) {
-      fail(
+      (dropUnsupported ?? fail)(
         `${at}.protocol`,
         `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
       );
@@ -252,8 +254,15 @@ export function normaliseKubernetesPolicy(
   ipBlockMatchesPods: boolean,
   sink: ProblemSink,
   source?: string,
+  unsupportedProtocols: "error" | "drop" = "error",
 ): NormalPolicy | undefined {
   const { fail, warn, failed, spec } = startObject(obj, ref, sink, source);
+  // The API server rejects such an object; "drop" reads the rest for a migration (import).
+  const dropUnsupported =
+    unsupportedProtocols === "drop"
+      ? (path: string, message: string) =>
+          warn(path, `${message}: the API server rejects this; entry dropped (allows nothing)`)
+      : undefined;
   if (!spec) return undefined;
   // A typo such as `egres` would otherwise leave a direction open without a word.
   for (const key of Object.keys(spec)) {
@@ -311,7 +320,7 @@ export function normaliseKubernetesPolicy(
         fail,
         warn,
       );
-      const ports = parseK8sPorts(rule.ports, `${path}.ports`, fail);
+      const ports = parseK8sPorts(rule.ports, `${path}.ports`, fail, dropUnsupported);
       const usesNamedPorts = (ports ?? []).some((p) => p.ports !== undefined && "name" in p.ports);
       if (usesNamedPorts && direction === "egress" && peers !== "any" && peers.some((p) => p.byIp))
         // A named port can only be resolved on a pod; netpol-analyzer rejects this too.
@@ -346,5 +355,6 @@ export function normaliseKubernetesPolicy(
         : `pods [${describeLabelSelector(podSelector)}] in namespace ${namespace}`,
     selects: (pod) => pod.namespace === namespace && podSelector.matches(pod.labels),
     targetLabelKeys: podSelector.requirements.map((r) => r.key),
+    targetShape: { kind: "labels", requirements: podSelector.requirements },
   };
 }

@@ -64,6 +64,11 @@ export function kubernetesPodPeer(
       ? "all pods"
       : `pods [${describeLabelSelector(podSelector)}]`;
   return {
+    shape: {
+      kind: "pods",
+      namespaces: namespaceSelector === undefined ? "own" : namespaceSelector.requirements,
+      pods: podSelector?.requirements ?? [],
+    },
     key: `k8s|${namespaceSelector === undefined ? `=${policyNamespace}` : namespaceSelector.key}|${podSelector?.key ?? "*"}`,
     description: `${podText} in ${nsText}`,
     byIp: false,
@@ -93,6 +98,7 @@ export function ipBlockPeer(
     `ipBlock ${formatRangeAsCidr(cidr)}` +
     (except.length > 0 ? ` except ${except.map(formatRangeAsCidr).join(", ")}` : "");
   return {
+    shape: { kind: "ipBlock", cidr, except },
     key: `ip|${cidr.lo}-${cidr.hi}|${except.map((e) => `${e.lo}-${e.hi}`).join(",")}|${ipBlockMatchesPods}`,
     description: text,
     byIp: true,
@@ -162,6 +168,7 @@ export function calicoEntity(
   if (selector) selectorLabelKeys(selector, labelKeys);
   if (notSelector) selectorLabelKeys(notSelector, labelKeys);
   return {
+    shape: { kind: "calico", selector, namespaceSelector, nets, notNets },
     key: `calico|${policyNamespace ?? "*"}|${JSON.stringify([
       criteria.selectorText,
       criteria.notSelectorText,
