@@ -89,6 +89,8 @@ export type {
   ExplainedDiffOptions,
   PairChange,
   RangeName,
+  RuleRef,
+  ChangePart,
 } from "./report/explained-diff";
 
 /**

@@ -9,6 +9,7 @@ import type { ConnectionSet, ModelProtocol } from "../model/connections";
 import type { Ipv4Range } from "../model/ipv4";
 import { formatRangeAsCidr, parseCidr, rangeContains } from "../model/ipv4";
 import { formatRef } from "../model/problems";
+import type { ObjectRef } from "../model/problems";
 import type { ClusterModel, Direction, Endpoint } from "../model/types";
 import type { ClassConnectivity } from "../evaluate/matrix";
 import { computeConnectivity, remoteRanges } from "../evaluate/matrix";
@@ -33,10 +34,19 @@ export interface ExplainedDiffOptions {
   readonly declared?: readonly DeclaredEnd[];
 }
 
+/** One deciding rule: policy, field path, the file it came from. */
+export interface RuleRef {
+  readonly direction: Direction;
+  readonly policy: ObjectRef;
+  readonly path: string;
+  readonly source?: string;
+}
+
 export interface ChangePart {
   readonly connections: ConnectionSet;
   /** Which rules allow it, on the side where it is allowed. */
   readonly because: string;
+  readonly rules: readonly RuleRef[];
 }
 
 export interface PairChange {
@@ -134,23 +144,26 @@ function firstConnection(set: ConnectionSet): { protocol: ModelProtocol; port: n
   throw new Error("internal: empty connection set has no sample");
 }
 
-function describeCorner(decision: CornerDecision, model: ClusterModel): string {
-  if (!decision.evaluated) return "";
-  if (!decision.isolated) return `${decision.direction}: ${decision.local} is not isolated`;
+function describeCorner(decision: CornerDecision): { text: string; rule?: RuleRef } {
+  if (!decision.evaluated) return { text: "" };
+  if (!decision.isolated)
+    return { text: `${decision.direction}: ${decision.local} is not isolated` };
   const by = decision.decidedBy;
-  if (by === undefined) return `${decision.direction}: denied`;
-  const policy = model.policies.find((p) => p === by.policy);
-  const where = policy?.source ? ` (${policy.source})` : "";
-  return `${decision.direction}: ${formatRef(by.policy.ref)} ${by.rule.path}${where}`;
+  if (by === undefined) return { text: `${decision.direction}: denied` };
+  const source = by.policy.source;
+  return {
+    text: `${decision.direction}: ${formatRef(by.policy.ref)} ${by.rule.path}${source ? ` (${source})` : ""}`,
+    rule: { direction: decision.direction, policy: by.policy.ref, path: by.rule.path, source },
+  };
 }
 
 /** The rules that allow `part` between the pair on one side, corner by corner. */
-function because(side: SideView, from: string, to: string, part: ConnectionSet): string {
+function because(side: SideView, from: string, to: string, part: ConnectionSet): ChangePart {
   const entry = side.pairs.get(`${from}\u0000${to}`);
   const sample = entry?.samples.find(
     (s) => !conn.isEmptyConnections(conn.intersectConnections(s.connections, part)),
   );
-  if (sample === undefined) return "";
+  if (sample === undefined) return { connections: part, because: "", rules: [] };
   const hit = firstConnection(conn.intersectConnections(sample.connections, part));
   const mesh = side.connectivity.model.options.mesh;
   // Meshed TCP is judged on the HBONE port, whatever the application port.
@@ -165,12 +178,15 @@ function because(side: SideView, from: string, to: string, part: ConnectionSet):
           hit.protocol,
           port,
         ),
-        side.connectivity.model,
       ),
     )
-    .filter((text) => text !== "");
+    .filter((c) => c.text !== "");
   const via = sample.viaHbone && hit.protocol === "TCP" ? ` (HBONE ${port})` : "";
-  return `${corners.join("; ")}${via}`;
+  return {
+    connections: part,
+    because: `${corners.map((c) => c.text).join("; ")}${via}`,
+    rules: corners.flatMap((c) => (c.rule ? [c.rule] : [])),
+  };
 }
 
 /**
@@ -205,12 +221,8 @@ export function explainedDiff(
       to,
       before: beforeSet,
       after: afterSet,
-      ...(conn.isEmptyConnections(opened)
-        ? {}
-        : { opened: { connections: opened, because: because(neu, from, to, opened) } }),
-      ...(conn.isEmptyConnections(closed)
-        ? {}
-        : { closed: { connections: closed, because: because(old, from, to, closed) } }),
+      ...(conn.isEmptyConnections(opened) ? {} : { opened: because(neu, from, to, opened) }),
+      ...(conn.isEmptyConnections(closed) ? {} : { closed: because(old, from, to, closed) }),
       declared: (options.declared ?? [])
         .filter((d) => d.from === from && d.to === to)
         .map((d) => d.name),
@@ -219,8 +231,40 @@ export function explainedDiff(
   return changes;
 }
 
-export function renderExplainedDiff(changes: readonly PairChange[]): string {
+/** The name part of a pair end: `internet 11.0.0.0-172.15.255.255` → `internet`. */
+function baseName(end: string): string {
+  return end.split(" ")[0];
+}
+
+/**
+ * Blocks of one named range that changed the same way become one line, `internet (4 blocks)`:
+ * the partition cuts the internet at every boundary either side mentions.
+ */
+function mergeBlocks(changes: readonly PairChange[]): PairChange[] {
+  const groups = new Map<string, PairChange[]>();
+  for (const c of changes) {
+    const key = [
+      baseName(c.from),
+      baseName(c.to),
+      conn.formatConnections(c.before),
+      conn.formatConnections(c.after),
+    ].join("\u0000");
+    const list = groups.get(key);
+    if (list) list.push(c);
+    else groups.set(key, [c]);
+  }
+  return [...groups.values()].map((group) => {
+    if (group.length === 1) return group[0];
+    const label = (end: string): string =>
+      end.includes(" ") ? `${baseName(end)} (${group.length} blocks)` : end;
+    return { ...group[0], from: label(group[0].from), to: label(group[0].to) };
+  });
+}
+
+export function renderExplainedDiff(all: readonly PairChange[]): string {
+  let changes = all;
   if (changes.length === 0) return "No connectivity changes.\n";
+  changes = mergeBlocks(changes);
   const count = (t: PairChange["type"]): number => changes.filter((c) => c.type === t).length;
   const lines = [
     `Connectivity diff: ${changes.length} namespace pair(s) differ: ${count("opened")} opened, ${count("closed")} closed, ${count("changed")} changed`,
