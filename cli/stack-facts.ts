@@ -41,14 +41,20 @@ function endName(end: StackConfig["flows"][number]["from"], names: readonly Rang
   );
 }
 
-export function stackFacts(stack: string, rootDir = PROJECT_ROOT): StackFacts {
-  const config = loadStackConfig(stack, rootDir);
+/** Each declared connection with its ends named the way the explained diff names them. */
+export function declaredEnds(config: StackConfig): DeclaredEnd[] {
   const rangeNames = rangeNamesOf(config);
-  const declared = expandConnections(config).map((c) => ({
+  return expandConnections(config).map((c) => ({
     name: c.name,
     from: endName(c.from, rangeNames),
     to: endName(c.to, rangeNames),
   }));
+}
+
+export function stackFacts(stack: string, rootDir = PROJECT_ROOT): StackFacts {
+  const config = loadStackConfig(stack, rootDir);
+  const rangeNames = rangeNamesOf(config);
+  const declared = declaredEnds(config);
   const namespaces = new Set(config.namespaces.map((n) => n.name));
   namespaces.add(config.cluster.dns.namespace);
   if (config.cluster.mesh) namespaces.add(config.cluster.mesh.namespace);
