@@ -27,18 +27,17 @@ export function rangeNamesOf(config: StackConfig): RangeName[] {
   }));
   names.push({ name: "kube-api", cidr: `${cluster.apiServer.clusterIP}/32` });
   names.push({ name: "control-plane", cidr: cluster.controlPlane.cidr });
-  if (cluster.mesh) names.push({ name: "mesh-probe-source", cidr: cluster.mesh.probeSource });
+  if (cluster.mesh) names.push({ name: "ztunnel-probe", cidr: cluster.mesh.probeSource });
   for (const cidr of cluster.privateRanges) names.push({ name: `private`, cidr });
   return names;
 }
 
 function endName(end: StackConfig["flows"][number]["from"], names: readonly RangeName[]): string {
   if (end.kind === "workload") return end.namespace;
+  const named = names.find((n) => n.cidr === end.cidr)?.name;
+  if (named !== undefined) return named;
   if (end.host !== undefined) return end.host;
-  return (
-    names.find((n) => n.cidr === end.cidr)?.name ??
-    (end.cidr === "0.0.0.0/0" ? "internet" : end.cidr)
-  );
+  return end.cidr === "0.0.0.0/0" ? "internet" : end.cidr;
 }
 
 /** Each declared connection with its ends named the way the explained diff names them. */

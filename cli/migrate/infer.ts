@@ -55,6 +55,8 @@ interface FlowDraft extends Corners {
   readonly from: FlowEnd;
   readonly to: FlowEnd;
   readonly ports: Set<string>;
+  /** Ports seen at each corner: a port seen at one only is a missing corner. */
+  readonly cornerPorts: { readonly egress: Set<string>; readonly ingress: Set<string> };
 }
 
 interface NamespaceDraft {
@@ -460,10 +462,20 @@ class Importer {
     const key = JSON.stringify([from, to]);
     let draft = this.flows.get(key);
     if (!draft) {
-      draft = { from, to, ports: new Set(), egress: [], ingress: [] };
+      draft = {
+        from,
+        to,
+        ports: new Set(),
+        egress: [],
+        ingress: [],
+        cornerPorts: { egress: new Set(), ingress: new Set() },
+      };
       this.flows.set(key, draft);
     }
-    for (const p of ports) draft.ports.add(p);
+    for (const p of ports) {
+      draft.ports.add(p);
+      draft.cornerPorts[site.direction].add(p);
+    }
     draft[site.direction].push(site.location);
     this.flowCorners++;
   }
@@ -1132,15 +1144,15 @@ export function importPolicies(model: ClusterModel, stack: string): ImportResult
   }
 
   const halfCorners = new Map<string, string>();
-  const half = (from: string, to: string, corners: Corners, what: string): void => {
-    if (corners.egress.length > 0 && corners.ingress.length > 0) return;
+  const half = (from: string, to: string, corners: Corners, what: string, ports = ""): void => {
+    if (ports === "" && corners.egress.length > 0 && corners.ingress.length > 0) return;
     const have = corners.egress.length > 0 ? "egress" : "ingress";
     const missing = have === "egress" ? "ingress" : "egress";
-    const location = [...corners.egress, ...corners.ingress][0];
+    const location = corners[have][0];
     halfCorners.set(`${from}\u0000${to}`, what);
     importer.findings.push({
       location,
-      problem: `${what}: the input has the ${have} corner but no ${missing} corner, so the cluster drops it`,
+      problem: `${what}${ports}: the input has the ${have} corner but no ${missing} corner, so the cluster drops it`,
       action: "made explicit",
       detail: `declared once; the config generates both corners (the ${missing} corner is added)`,
       from,
@@ -1154,8 +1166,28 @@ export function importPolicies(model: ClusterModel, stack: string): ImportResult
     .sort((a, b) => (JSON.stringify([a.from, a.to]) < JSON.stringify([b.from, b.to]) ? -1 : 1))
     .map((f) => {
       const name = flowName(f.from, f.to, taken);
-      if (f.from.namespace && f.to.namespace)
-        half(pairEnd(f.from, facts), pairEnd(f.to, facts), f, `flow ${name}`);
+      if (f.from.namespace && f.to.namespace) {
+        const [from, to] = [pairEnd(f.from, facts), pairEnd(f.to, facts)];
+        const onlyEgress = [...f.cornerPorts.egress].filter((p) => !f.cornerPorts.ingress.has(p));
+        const onlyIngress = [...f.cornerPorts.ingress].filter((p) => !f.cornerPorts.egress.has(p));
+        if (f.egress.length === 0 || f.ingress.length === 0) half(from, to, f, `flow ${name}`);
+        else if (onlyEgress.length > 0)
+          half(
+            from,
+            to,
+            { egress: f.egress, ingress: [] },
+            `flow ${name}`,
+            ` on ${onlyEgress.join(", ")}`,
+          );
+        else if (onlyIngress.length > 0)
+          half(
+            from,
+            to,
+            { egress: [], ingress: f.ingress },
+            `flow ${name}`,
+            ` on ${onlyIngress.join(", ")}`,
+          );
+      }
       return {
         name,
         from: endConfig(f.from),
