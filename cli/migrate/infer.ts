@@ -1137,7 +1137,7 @@ export function importPolicies(model: ClusterModel, stack: string): ImportResult
     const source = model.policies.find((p) => formatRef(p.ref) === ref)?.source;
     importer.findings.push({
       location: `${source ?? ref} ${warning.split(" ")[1].replace(/:$/, "")}`,
-      problem: warning.slice(warning.indexOf(" ") + 1),
+      problem: warning.slice(warning.indexOf(": ") + 2),
       action: "dropped",
       detail: "as the engine read it (nothing of it imported)",
     });

@@ -1,0 +1,105 @@
+import * as assert from "assert";
+import * as path from "path";
+import {
+  alignInventories,
+  buildModel,
+  explainedDiff,
+  isRepresentative,
+  loadManifestPaths,
+  OTHER_NAMESPACE,
+  renderExplainedDiff,
+} from "../../engine";
+
+const knp = (namespace: string, name: string, spec: Record<string, unknown>) => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  metadata: { namespace, name },
+  spec,
+});
+const nsSel = (name: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+});
+
+describe("representative inventory (inputs without workloads)", () => {
+  it("invents one pod per label set the selectors name, plus any other pod and namespace", () => {
+    const model = buildModel([
+      knp("loki", "p", {
+        podSelector: { matchLabels: { app: "loki" } },
+        ingress: [
+          { from: [{ ...nsSel("default"), podSelector: { matchLabels: { app: "grafana" } } }] },
+        ],
+      }),
+    ]);
+    assert.ok(isRepresentative(model));
+    const names = model.pods.map((p) => `${p.namespace}/${p.name}`).sort();
+    assert.deepStrictEqual(names, [
+      `${OTHER_NAMESPACE}/(any other pod)`,
+      "default/(any other pod)",
+      "default/app=grafana",
+      "loki/(any other pod)",
+      "loki/app=loki",
+    ]);
+  });
+
+  it("keeps a model without workloads pod-less when asked", () => {
+    const model = buildModel([knp("a", "p", { podSelector: {} })], { representativePods: false });
+    assert.strictEqual(model.pods.length, 0);
+  });
+
+  it("makes a diff of two pod-less policy sets see the difference, with the rule that explains it", () => {
+    const open = knp("b", "p", {
+      podSelector: {},
+      ingress: [{ from: [nsSel("a")], ports: [{ port: 80 }] }],
+    });
+    const wider = knp("b", "p", {
+      podSelector: {},
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 80 }, { port: 443 }] }],
+    });
+    const options = { representativePods: false };
+    const [before, after] = alignInventories([
+      buildModel([{ object: open, source: "old.yaml#0" }], options),
+      buildModel([{ object: wider, source: "new.yaml#0" }], options),
+    ]);
+    const changes = explainedDiff(before, after);
+    const ab = changes.find((c) => c.from === "a" && c.to === "b");
+    assert.ok(ab, renderExplainedDiff(changes));
+    assert.strictEqual(ab.type, "changed");
+    assert.match(ab.opened!.because, /spec\.ingress\[0\] \(new\.yaml#0\)/);
+    const other = changes.find((c) => c.from === OTHER_NAMESPACE && c.to === "b");
+    assert.strictEqual(other?.type, "opened");
+    assert.match(renderExplainedDiff(changes), /Opened:[\s\S]*\[other-namespace\] -> b/);
+  });
+
+  it("names external ranges by the names it is given", () => {
+    const egress = (cidr: string) =>
+      knp("a", "p", {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr } }], ports: [{ port: 443 }] }],
+      });
+    const options = { representativePods: false };
+    const [before, after] = alignInventories([
+      buildModel([egress("10.0.1.1/32")], options),
+      buildModel([egress("10.0.1.2/32")], options),
+    ]);
+    const text = renderExplainedDiff(
+      explainedDiff(before, after, { rangeNames: [{ name: "gateway", cidr: "10.0.1.1/32" }] }),
+    );
+    assert.match(text, /Closed:\n {2}a -> gateway\n/);
+    assert.match(text, /Opened:\n {2}a -> internet 10\.0\.1\.2\/32\n/);
+  });
+
+  it("sees everything a policy tree allows against an empty set (diff is never blind)", () => {
+    const tree = path.join(__dirname, "../fixtures/migration/small-tree");
+    const options = { representativePods: false };
+    const [before, after] = alignInventories([
+      buildModel(loadManifestPaths([tree]), options),
+      buildModel([], options),
+    ]);
+    const changes = explainedDiff(before, after);
+    assert.ok(changes.length > 0);
+    assert.ok(
+      changes.every((c) => c.type === "closed" || c.type === "changed" || c.type === "opened"),
+    );
+  });
+});
