@@ -116,7 +116,11 @@ function main(argv: string[]): number {
     ? (JSON.parse(fs.readFileSync(values.config, "utf8")) as PackConfig)
     : {};
   if (values.partial) {
-    for (const name of ["namespace-baseline-deny-all", "one-baseline-per-namespace"]) {
+    for (const name of [
+      "namespace-baseline-deny-all",
+      "one-baseline-per-namespace",
+      "missing-corners",
+    ]) {
       const existing = base[name];
       base[name] = {
         ...(typeof existing === "string" ? { enforcementLevel: existing } : existing),

@@ -12,6 +12,7 @@ import { ingressFromAnywhereEdgeOnly } from "./ingress-from-anywhere-edge-only";
 import { internetEgressExceptsPrivate } from "./internet-egress-excepts-private";
 import { kubeApiEgressPaired } from "./kube-api-egress-paired";
 import { kubernetesProtocolsOnly } from "./kubernetes-protocols-only";
+import { missingCorners } from "./missing-corners";
 import { hboneOutsideMesh, meshHboneRequired } from "./mesh-hbone";
 import { namespaceBaselineDenyAll } from "./namespace-baseline-deny-all";
 import { noAllNamespacesSelector } from "./no-all-namespaces-selector";
@@ -36,4 +37,5 @@ export const policies: readonly PackPolicy[] = [
   kubeApiEgressPaired,
   oneBaselinePerNamespace,
   declaredConnectivity,
+  missingCorners,
 ];
