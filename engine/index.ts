@@ -83,7 +83,12 @@ export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./repor
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
-export { explainedDiff, nameRange, renderExplainedDiff } from "./report/explained-diff";
+export {
+  explainedDiff,
+  mergeBlocks,
+  nameRange,
+  renderExplainedDiff,
+} from "./report/explained-diff";
 export type {
   DeclaredEnd,
   ExplainedDiffOptions,

@@ -6,7 +6,13 @@
 import { expandConnections } from "../../components/connections";
 import type { StackConfig } from "../../config/types";
 import type { ClusterModel, PairChange, SourcedObject } from "../../engine";
-import { alignInventories, buildModel, explainedDiff, formatConnections } from "../../engine";
+import {
+  alignInventories,
+  buildModel,
+  explainedDiff,
+  formatConnections,
+  mergeBlocks,
+} from "../../engine";
 import { stackEngineOptions } from "../../plan/connectivity";
 import { renderStack } from "../../plan/render";
 import { rangeNamesOf, declaredEnds } from "../stack-facts";
@@ -114,10 +120,13 @@ export async function roundTrip(
     [buildModel(original, options), buildModel(rendered.manifests, options)],
     namespaces,
   );
-  const changes = explainedDiff(models[0], models[1], {
-    rangeNames: rangeNamesOf(config),
-    declared: declaredEnds(config),
-  });
+  // One line per namespace pair and named range (blocks of one range that changed alike merge).
+  const changes = mergeBlocks(
+    explainedDiff(models[0], models[1], {
+      rangeNames: rangeNamesOf(config),
+      declared: declaredEnds(config),
+    }),
+  );
   const kinds = new Map(expandConnections(config).map((c) => [c.name, c.kind]));
   const differences: ClassifiedDifference[] = [];
   for (const change of changes) {

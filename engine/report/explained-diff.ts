@@ -240,7 +240,7 @@ function baseName(end: string): string {
  * Blocks of one named range that changed the same way become one line, `internet (4 blocks)`:
  * the partition cuts the internet at every boundary either side mentions.
  */
-function mergeBlocks(changes: readonly PairChange[]): PairChange[] {
+export function mergeBlocks(changes: readonly PairChange[]): PairChange[] {
   const groups = new Map<string, PairChange[]>();
   for (const c of changes) {
     const key = [
