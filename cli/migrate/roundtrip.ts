@@ -89,10 +89,13 @@ function classifyOpened(
   const patterns = change.declared
     .map((name) => kinds.get(name) ?? "flow")
     .filter((k) => k !== "flow");
+  const hbone = change.opened?.because.includes("(HBONE")
+    ? "; between two meshed pods TCP rides on HBONE, so L4 policy cannot tell their ports apart"
+    : "";
   if (patterns.length > 0)
     return [
       "pattern normalised",
-      [...new Set(patterns)].map((k) => PATTERN_WHY[k] ?? k).join("; "),
+      [...new Set(patterns)].map((k) => PATTERN_WHY[k] ?? k).join("; ") + hbone,
     ];
   if (change.opened?.because.includes("(HBONE"))
     return [
