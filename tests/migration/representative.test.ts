@@ -9,6 +9,7 @@ import {
   OTHER_NAMESPACE,
   renderExplainedDiff,
 } from "../../engine";
+import { main as diffMain } from "../../cli/diff";
 
 const knp = (namespace: string, name: string, spec: Record<string, unknown>) => ({
   apiVersion: "networking.k8s.io/v1",
@@ -101,5 +102,44 @@ describe("representative inventory (inputs without workloads)", () => {
     assert.ok(
       changes.every((c) => c.type === "closed" || c.type === "changed" || c.type === "opened"),
     );
+  });
+});
+
+describe("npm run diff (the CLI)", () => {
+  const small = path.join(__dirname, "../fixtures/migration/small-tree");
+  const seed = path.join(__dirname, "../fixtures/migration/seed-tree");
+  function run(args: string[]): { code: number; out: string; err: string } {
+    const out: string[] = [];
+    const err: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const writeErr = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
+    try {
+      const code = diffMain(args);
+      return { code, out: out.join(""), err: err.join("") };
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+    }
+  }
+
+  it("with --stack, names ranges like the stack and finds no change between equal trees", () => {
+    const same = run([small, small, "--stack", "homelab"]);
+    assert.strictEqual(same.code, 0, same.err);
+    assert.strictEqual(same.out, "No connectivity changes.\n");
+  });
+
+  it("fails closed, with the location, on a tree the API server would reject (ICMP)", () => {
+    const bad = run([seed, small]);
+    assert.strictEqual(bad.code, 1);
+    assert.match(
+      bad.err,
+      /unipoller\/network-policy\.yaml\) spec\.egress\[4\]\.ports\[0\]\.protocol: unsupported protocol "ICMP"/,
+    );
+  });
+
+  it("refuses --stack without a name", () => {
+    assert.strictEqual(run([small, small, "--stack"]).code, 1);
   });
 });
