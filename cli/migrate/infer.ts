@@ -309,6 +309,7 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
   // The mesh: the namespace many others reach on 15008 together with other ports (istiod).
   const meshTargets: string[] = [];
   const istiodPorts = new Set<number>();
+  let sawMeshEgress = false;
   for (const s of k8s) {
     if (s.direction !== "egress" || s.peer === "any" || !s.ports.keys.includes("15008/TCP"))
       continue;
@@ -324,8 +325,12 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
       if (s.direction !== "egress" || s.peer === "any" || !s.ports.keys.includes("15008/TCP"))
         continue;
       const names = peerNamespaces(s.peer, s.policy, model);
-      if (Array.isArray(names) && names.length === 1 && names[0] === meshNamespace)
-        for (const k of s.ports.keys) if (k !== "15008/TCP" && isTcp(k)) istiodPorts.add(portOf(k));
+      if (!Array.isArray(names) || names.length !== 1 || names[0] !== meshNamespace) continue;
+      // istiod's ports are those every meshed namespace reaches (a scrape adds its own).
+      const ports = new Set(s.ports.keys.filter((k) => k !== "15008/TCP" && isTcp(k)).map(portOf));
+      if (istiodPorts.size === 0 && !sawMeshEgress) for (const p of ports) istiodPorts.add(p);
+      else for (const p of [...istiodPorts]) if (!ports.has(p)) istiodPorts.delete(p);
+      sawMeshEgress = true;
     }
   }
   const probe = k8s
@@ -528,6 +533,11 @@ class Importer {
     }
     if (site.ports.icmp && site.ports.keys.length === 0 && site.ports.everyPort.length === 0)
       return;
+    if (this.isProbeSource(site)) {
+      // Kubelet probes in ambient: the `meshed` pattern admits the probe source on every port.
+      this.patterns++;
+      return;
+    }
     if (site.ports.everyPort.length > 0) {
       const every =
         site.ports.everyPort.length >= 3
@@ -549,6 +559,23 @@ class Importer {
     const scoped = Object.keys(target).length > 0;
     if (site.direction === "egress") this.readEgress(site, draft, localEnd, scoped);
     else this.readIngress(site, draft, localEnd, scoped);
+  }
+
+  private isProbeSource(site: PeerSite): boolean {
+    const mesh = this.facts.mesh;
+    if (!mesh || site.direction !== "ingress" || site.peer === "any") return false;
+    const shape = site.peer.shape;
+    return (
+      shape?.kind === "ipBlock" &&
+      formatRangeAsCidr(shape.cidr) === mesh.probeSource &&
+      this.isMeshed(site.policy.namespace)
+    );
+  }
+
+  /** The mesh's own ports (HBONE and istiod), as port keys. */
+  private meshPorts(): Set<string> {
+    const mesh = this.facts.mesh;
+    return new Set(mesh ? [mesh.hbonePort, ...mesh.istiodPorts].map((p) => `${p}/TCP`) : []);
   }
 
   private pairOf(site: PeerSite, local: string): { from: string; to: string } | undefined {
@@ -657,6 +684,23 @@ class Importer {
     }
     for (const target of names) {
       if (
+        facts.mesh &&
+        draft.name === facts.mesh.namespace &&
+        this.isMeshed(target) &&
+        Object.keys(peerLabels).length === 0
+      ) {
+        // ztunnel reaching a meshed namespace on HBONE and its ports: the `meshed` pattern.
+        this.patterns++;
+        this.find(
+          site,
+          `ztunnel egress to ${target} on ${keys.join(", ")}`,
+          "normalised",
+          `the meshed pattern of ${target} generates it from the ports ${target} serves (metricsPorts, flows into it)`,
+          { from: draft.name, to: target },
+        );
+        continue;
+      }
+      if (
         target === facts.dns.namespace &&
         sameLabels(peerLabels, facts.dns.podLabels) &&
         dns.length > 0
@@ -664,7 +708,12 @@ class Importer {
         this.patterns++;
       const ports =
         target === facts.dns.namespace && sameLabels(peerLabels, facts.dns.podLabels) ? rest : keys;
-      if (facts.mesh && target === facts.mesh.namespace && Object.keys(peerLabels).length === 0) {
+      if (
+        facts.mesh &&
+        target === facts.mesh.namespace &&
+        target !== draft.name &&
+        Object.keys(peerLabels).length === 0
+      ) {
         const meshPorts = new Set(
           [facts.mesh.hbonePort, ...facts.mesh.istiodPorts].map((p) => `${p}/TCP`),
         );
@@ -916,6 +965,10 @@ class Importer {
       );
       return;
     }
+    const atDnsPods =
+      local === facts.dns.namespace &&
+      localEnd.podLabels !== undefined &&
+      sameLabels(localEnd.podLabels, facts.dns.podLabels);
     for (const source of names) {
       if (
         mesh &&
@@ -926,6 +979,20 @@ class Importer {
         this.patterns++;
         continue;
       }
+      let ports: readonly string[] = keys;
+      if (mesh && local === mesh.namespace && this.isMeshed(source)) {
+        // Meshed workloads reaching ztunnel and istiod: the `meshed` pattern of the source.
+        const meshPorts = this.meshPorts();
+        if (ports.some((k) => meshPorts.has(k))) this.patterns++;
+        ports = ports.filter((k) => !meshPorts.has(k));
+      }
+      if (atDnsPods && Object.keys(peerLabels).length === 0) {
+        // The DNS pods admitting a namespace on the DNS port: generated for every namespace.
+        const { dns: dnsKeys, rest } = this.dnsPorts(ports);
+        if (dnsKeys.length > 0) this.patterns++;
+        ports = rest;
+      }
+      if (ports.length === 0) continue;
       if (!this.known.has(source)) {
         const prometheus = facts.monitoringNamespace
           ? ` (Prometheus runs in ${facts.monitoringNamespace})`
@@ -939,7 +1006,7 @@ class Importer {
         );
         continue;
       }
-      const app = this.withoutHbone(site, local, source, keys);
+      const app = this.withoutHbone(site, local, source, ports);
       if (app.length === 0) continue;
       const wholeBoth = !scoped && Object.keys(peerLabels).length === 0;
       if (wholeBoth && source === local) {

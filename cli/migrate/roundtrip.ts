@@ -68,8 +68,10 @@ function classifyClosed(change: PairChange, result: ImportResult): [DifferenceCl
     const finding = result.findings.find(
       (f) =>
         (f.location === at || f.location.startsWith(`${at}.`)) &&
-        (f.action === "narrowed" || f.action === "dropped"),
+        (f.action === "narrowed" || f.action === "dropped" || f.action === "normalised"),
     );
+    if (finding?.action === "normalised")
+      return ["pattern normalised", `${finding.location}: ${finding.problem}; ${finding.detail}`];
     if (finding)
       return [
         change.type === "closed" ? "closed (known-bad rule)" : "narrowed (known-bad rule)",

@@ -6,6 +6,8 @@ import { loadStackConfig } from "../../config/load";
 import { buildModel, loadManifestPaths } from "../../engine";
 import { main } from "../../cli/import";
 import { importPolicies } from "../../cli/migrate/infer";
+import { renderStack } from "../../plan/render";
+import { toMultiDocumentYaml } from "../../plan/yaml";
 
 const SEED_TREE = path.join(__dirname, "../fixtures/migration/seed-tree");
 
@@ -185,5 +187,44 @@ describe("import on small trees", () => {
       { representativePods: false },
     );
     assert.throws(() => importPolicies(noDns, "x"), /cannot infer the cluster DNS/);
+  });
+});
+
+describe("npm run import on the homelab's own plan", function () {
+  this.timeout(120000);
+
+  it("gives back a config whose plan equals the input but for one normalised pattern", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-reimport-"));
+    const rendered = await renderStack("homelab");
+    const manifests = path.join(dir, "manifests.yaml");
+    fs.writeFileSync(manifests, toMultiDocumentYaml(rendered.manifests, "# homelab plan"));
+    const run = await quiet(() => main([manifests, "--stack", "again", "--stack-dir", dir]));
+    assert.strictEqual(run.value, 0, run.out + run.err);
+    const counts = [...run.out.matchAll(/^- (.+): (\d+)$/gm)].map(([, c, n]) => [c, Number(n)]);
+    assert.deepStrictEqual(Object.fromEntries(counts), {
+      "closed (known-bad rule)": 0,
+      "narrowed (known-bad rule)": 0,
+      "missing corner added": 0,
+      "pattern normalised": 1,
+      unexplained: 0,
+    });
+    // Only the ztunnel egress of the six meshed namespaces is normalised; nothing narrowed or dropped.
+    assert.match(run.out, /## What the config cannot or should not express \(6\)/);
+    const findings = run.out.split("\n").filter((l) => l.includes(" | ztunnel egress to "));
+    assert.strictEqual(findings.length, 6);
+    assert.ok(findings.every((l) => l.includes("| normalised:")));
+    const config = loadStackConfig("again", dir);
+    const homelab = rendered.config;
+    assert.deepStrictEqual(config.cluster.mesh?.istiodPorts, homelab.cluster.mesh?.istiodPorts);
+    assert.deepStrictEqual(
+      config.namespaces
+        .filter((n) => n.meshed)
+        .map((n) => n.name)
+        .sort(),
+      homelab.namespaces
+        .filter((n) => n.meshed)
+        .map((n) => n.name)
+        .sort(),
+    );
   });
 });
