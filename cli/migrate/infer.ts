@@ -102,6 +102,7 @@ export interface ImportResult {
 export class ImportError extends Error {}
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
+const AMBIENT_LABEL = "istio.io/dataplane-mode";
 const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 const ISTIO_PROBE_SOURCE = "169.254.7.127/32";
 const EXTERNAL = { kind: "external" as const, range: { lo: 0x08080808, hi: 0x08080808 } };
@@ -426,10 +427,35 @@ class Importer {
     this.known = new Set(
       [...model.namespaces.values()].filter((n) => n.declared).map((n) => n.name),
     );
-    for (const p of model.policies) if (p.namespace) this.known.add(p.namespace);
-    for (const name of [...this.known].sort()) this.ns(name);
-    this.ns(facts.dns.namespace);
-    if (facts.mesh) this.ns(facts.mesh.namespace);
+    // Protected are the namespaces the input has policies in (a Namespace object alone is not
+    // protection: importing it as protected would deny all its traffic), plus what the config
+    // requires to be protected: the DNS namespace and the mesh namespace.
+    const protectedNames = new Set<string>();
+    for (const p of model.policies) if (p.namespace) protectedNames.add(p.namespace);
+    for (const name of protectedNames) this.known.add(name);
+    for (const name of [...protectedNames].sort()) this.ns(name);
+    for (const required of [facts.dns.namespace, facts.mesh?.namespace]) {
+      if (required === undefined || protectedNames.has(required)) continue;
+      this.ns(required);
+      this.findings.push({
+        location: required,
+        problem: `the input has no policy in ${required}, which the config must protect (DNS or mesh namespace)`,
+        action: "made explicit",
+        detail: `${required} is imported as protected with its generated patterns only: review it before applying`,
+      });
+    }
+  }
+
+  /** Flow ends must be protected namespaces; anything else is reported, not guessed. */
+  private protectedEnd(site: PeerSite, end: FlowEnd): boolean {
+    if (end.namespace === undefined || this.namespaces.has(end.namespace)) return true;
+    this.find(
+      site,
+      `a flow end in ${end.namespace}, which the input does not protect`,
+      "dropped",
+      `the config declares flows between protected namespaces; protect ${end.namespace} (add a policy for it) and import again`,
+    );
+    return false;
   }
 
   ns(name: string): NamespaceDraft {
@@ -463,7 +489,8 @@ class Importer {
   }
 
   flow(site: PeerSite, from: FlowEnd, to: FlowEnd, ports: readonly string[]): void {
-    if (ports.length === 0) return;
+    if (ports.length === 0 || !this.protectedEnd(site, from) || !this.protectedEnd(site, to))
+      return;
     const key = JSON.stringify([from, to]);
     let draft = this.flows.get(key);
     if (!draft) {
@@ -489,10 +516,21 @@ class Importer {
     return name !== undefined && (this.namespaces.get(name)?.meshed ?? false);
   }
 
-  /** Meshed namespaces: those reaching the mesh namespace on the HBONE port. */
+  /**
+   * Meshed namespaces: those labelled `istio.io/dataplane-mode: ambient` by a Namespace object of
+   * the input, and those reaching the mesh namespace on the HBONE port.
+   */
   markMeshed(sites: readonly PeerSite[]): void {
     const mesh = this.facts.mesh;
     if (!mesh) return;
+    for (const ns of this.model.namespaces.values())
+      if (
+        ns.declared &&
+        this.known.has(ns.name) &&
+        ns.labels[AMBIENT_LABEL] === "ambient" &&
+        ns.name !== mesh.namespace
+      )
+        this.ns(ns.name).meshed = true;
     for (const s of sites) {
       if (s.peer === "any" || !s.policy.namespace || s.policy.namespace === mesh.namespace)
         continue;
@@ -761,7 +799,7 @@ class Importer {
       this.flow(site, localEnd, { namespace: target, podLabels: this.facts.dns.podLabels }, app);
       return;
     }
-    if (wholeBoth && draft.name === this.facts.monitoringNamespace && this.known.has(target)) {
+    if (wholeBoth && draft.name === this.facts.monitoringNamespace && this.namespaces.has(target)) {
       this.ns(target).metrics.egress.push(site.location);
       for (const p of app) this.ns(target).metrics.ports.add(p);
       this.patterns++;

@@ -56,6 +56,7 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
 
   it("writes a stack file that validates, with all 18 namespaces and the adoption settings", () => {
     assert.strictEqual(code, 0, report);
+    assert.strictEqual(fs.readFileSync(path.join(dir, "r.md"), "utf8"), report);
     const config = loadStackConfig("imported", dir);
     assert.strictEqual(config.namespaces.length, 18);
     assert.strictEqual(config.cluster.dns.namespace, "kube-system");
@@ -164,6 +165,49 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
 });
 
 describe("import on small trees", () => {
+  const small = path.join(__dirname, "../fixtures/migration/small-tree");
+
+  it("protects only namespaces the tree has policies in, and reports flows to others", () => {
+    const objects = [
+      ...loadManifestPaths([small]),
+      {
+        object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
+        source: "ns.yaml",
+      },
+      {
+        object: {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: "to-web", namespace: "loki" },
+          spec: {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [
+              {
+                to: [
+                  { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "web" } } },
+                ],
+                ports: [{ port: 80 }],
+              },
+            ],
+          },
+        },
+        source: "to-web.yaml#0",
+      },
+    ];
+    const result = importPolicies(buildModel(objects, { representativePods: false }), "small");
+    const names = (result.raw.namespaces as { name: string }[]).map((n) => n.name).sort();
+    assert.deepStrictEqual(names, ["default", "kube-system", "loki"]);
+    const dropped = result.findings.find(
+      (f) => f.location === "to-web.yaml#0 spec.egress[0].to[0]",
+    );
+    assert.ok(dropped);
+    assert.strictEqual(dropped.action, "dropped");
+    assert.match(dropped.problem, /web, which the input does not protect/);
+    const kubeSystem = result.findings.find((f) => f.location === "kube-system");
+    assert.strictEqual(kubeSystem?.action, "made explicit");
+  });
+
   it("narrows OR-form DNS and fails closed on a tree without DNS", () => {
     const model = buildModel(
       loadManifestPaths([path.join(__dirname, "../fixtures/migration/small-tree")]),
