@@ -5,10 +5,11 @@
  * and two pod-less inputs would always compare equal. Instead, for every namespace that a policy,
  * a peer or the caller names, this module invents one pod per label set that some selector asks
  * for (a policy target, a peer's podSelector, a Calico selector), plus one pod that no selector
- * singles out ("any other pod"), and one namespace that no namespace selector names ("any other
- * namespace"). Pods that no selector can tell apart would fall into one class anyway, so the
- * inventory is small and the answers are those of a cluster whose pods carry exactly the labels
- * the policies talk about.
+ * singles out ("any other pod"); one namespace per label set a namespace selector asks for
+ * (`[namespace team=a]`), and one that no namespace selector names ("any other namespace").
+ * Pods that no selector can tell apart would fall into one class anyway, so the inventory is
+ * small and the answers are those of a cluster whose pods carry exactly the labels the policies
+ * talk about.
  *
  * The idea follows netpol-analyzer's exposure analysis (representative peers standing for
  * "any pod with these labels" / "any namespace"); the code is this project's own.
@@ -35,6 +36,8 @@ const MAX_WITNESSES_PER_SELECTOR = 16;
 export interface RepresentativePod {
   readonly namespace: string;
   readonly labels: Labels;
+  /** Labels of the pod's namespace when the inventory invents that namespace. */
+  readonly namespaceLabels?: Labels;
 }
 
 /** The smallest label set satisfying every requirement, or undefined when none can. */
@@ -104,6 +107,8 @@ interface PeerWitness {
   readonly namespaces: "all" | readonly string[];
   readonly namespaceMatches: (ns: NamespaceInfo) => boolean;
   readonly labels: readonly Labels[];
+  /** Labels of a namespace the peer's namespace selector picks (for "all" peers). */
+  readonly namespaceLabels: readonly Labels[];
 }
 
 function peerWitness(peer: EndpointMatcher, policy: NormalPolicy): PeerWitness | undefined {
@@ -116,13 +121,20 @@ function peerWitness(peer: EndpointMatcher, policy: NormalPolicy): PeerWitness |
     if (shape.namespaces === "own")
       return own === undefined
         ? undefined
-        : { namespaces: [own], namespaceMatches: (ns) => ns.name === own, labels };
+        : {
+            namespaces: [own],
+            namespaceMatches: (ns) => ns.name === own,
+            labels,
+            namespaceLabels: [],
+          };
     const requirements = shape.namespaces;
     const named = namedNamespaces(requirements);
+    const nsWitness = named.length > 0 ? undefined : requirementsWitness(requirements);
     return {
       namespaces: named.length > 0 ? named : "all",
       namespaceMatches: (ns) => requirements.every((r) => requirementMatches(r, ns.labels)),
       labels,
+      namespaceLabels: nsWitness && Object.keys(nsWitness).length > 0 ? [nsWitness] : [],
     };
   }
   const labels = shape.selector ? selectorWitnesses(shape.selector) : [{}];
@@ -132,13 +144,35 @@ function peerWitness(peer: EndpointMatcher, policy: NormalPolicy): PeerWitness |
       namespaces: "all",
       namespaceMatches: (ns) => evaluateSelector(nsSelector, ns.calicoLabels),
       labels,
+      namespaceLabels: selectorWitnesses(nsSelector).filter((l) => Object.keys(l).length > 0),
     };
-  if (own === undefined) return { namespaces: "all", namespaceMatches: () => true, labels };
-  return { namespaces: [own], namespaceMatches: (ns) => ns.name === own, labels };
+  if (own === undefined)
+    return { namespaces: "all", namespaceMatches: () => true, labels, namespaceLabels: [] };
+  return {
+    namespaces: [own],
+    namespaceMatches: (ns) => ns.name === own,
+    labels,
+    namespaceLabels: [],
+  };
 }
 
 function labelsKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** A representative namespace standing for "any namespace with these labels". */
+function labelledNamespaceName(labels: Labels): string {
+  const text = Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+  return `[namespace ${text}]`;
 }
 
 /**
@@ -150,28 +184,40 @@ export function representativeInventory(
   extraNamespaces: readonly string[] = [],
 ): RepresentativePod[] {
   const namespaceNames = new Set<string>(extraNamespaces);
-  const witnesses: PeerWitness[] = [];
-  const targets: { namespace?: string; labels: Labels[] }[] = [];
+  // Indexed by namespace name so that the work stays linear in namespaces plus selectors.
+  const witnessesByName = new Map<string, PeerWitness[]>();
+  const wideWitnesses: PeerWitness[] = [];
+  const targetsByName = new Map<string, Labels[]>();
+  const globalTargets: Labels[] = [];
+  const labelledNamespaces = new Map<string, Labels>();
   for (const model of models) {
     for (const name of model.namespaces.keys()) namespaceNames.add(name);
     for (const policy of model.policies) {
-      if (policy.namespace !== undefined) namespaceNames.add(policy.namespace);
-      targets.push({ namespace: policy.namespace, labels: targetWitnesses(policy) });
+      if (policy.namespace !== undefined) {
+        namespaceNames.add(policy.namespace);
+        for (const labels of targetWitnesses(policy)) push(targetsByName, policy.namespace, labels);
+      } else globalTargets.push(...targetWitnesses(policy));
       for (const rule of [...policy.ingress, ...policy.egress]) {
         for (const side of [rule.sources, rule.destinations]) {
           if (side === "any") continue;
           for (const peer of side) {
             const witness = peerWitness(peer, policy);
             if (witness === undefined) continue;
-            witnesses.push(witness);
-            if (witness.namespaces !== "all")
-              for (const n of witness.namespaces) namespaceNames.add(n);
+            if (witness.namespaces === "all") wideWitnesses.push(witness);
+            else
+              for (const n of witness.namespaces) {
+                namespaceNames.add(n);
+                push(witnessesByName, n, witness);
+              }
+            for (const labels of witness.namespaceLabels)
+              labelledNamespaces.set(labelledNamespaceName(labels), labels);
           }
         }
       }
     }
   }
   namespaceNames.delete(OTHER_NAMESPACE);
+  for (const name of labelledNamespaces.keys()) namespaceNames.delete(name);
   const options = models[0]?.options;
   if (options === undefined) return [];
   const labelsOf = (name: string): Labels => {
@@ -179,9 +225,9 @@ export function representativeInventory(
       const ns = model.namespaces.get(name);
       if (ns?.declared) return ns.labels;
     }
-    return {};
+    return labelledNamespaces.get(name) ?? {};
   };
-  const namespaces = [...namespaceNames, OTHER_NAMESPACE]
+  const namespaces = [...namespaceNames, ...labelledNamespaces.keys(), OTHER_NAMESPACE]
     .sort()
     .map((name) => makeNamespace(name, labelsOf(name), true, options));
 
@@ -192,12 +238,14 @@ export function representativeInventory(
       const key = labelsKey(labels);
       if (!seen.has(key)) seen.set(key, labels);
     };
-    for (const target of targets)
-      if (target.namespace === undefined || target.namespace === ns.name)
-        target.labels.forEach(add);
-    for (const witness of witnesses) if (witness.namespaceMatches(ns)) witness.labels.forEach(add);
+    (targetsByName.get(ns.name) ?? []).forEach(add);
+    globalTargets.forEach(add);
+    for (const witness of witnessesByName.get(ns.name) ?? []) witness.labels.forEach(add);
+    for (const witness of wideWitnesses)
+      if (witness.namespaceMatches(ns)) witness.labels.forEach(add);
+    const namespaceLabels = labelledNamespaces.get(ns.name);
     for (const labels of [...seen.values()].sort((a, b) => (labelsKey(a) < labelsKey(b) ? -1 : 1)))
-      out.push({ namespace: ns.name, labels });
+      out.push({ namespace: ns.name, labels, ...(namespaceLabels ? { namespaceLabels } : {}) });
   }
   return out;
 }
@@ -215,7 +263,10 @@ export function withPods(
   const namespaces = new Map(model.namespaces);
   for (const pod of inventory)
     if (!namespaces.has(pod.namespace))
-      namespaces.set(pod.namespace, makeNamespace(pod.namespace, {}, false, model.options));
+      namespaces.set(
+        pod.namespace,
+        makeNamespace(pod.namespace, pod.namespaceLabels ?? {}, false, model.options),
+      );
   const sorted = [...inventory].sort((a, b) =>
     a.namespace === b.namespace
       ? podName(a.labels) < podName(b.labels)

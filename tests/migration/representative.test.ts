@@ -143,3 +143,25 @@ describe("npm run diff (the CLI)", () => {
     assert.strictEqual(run([small, small, "--stack"]).code, 1);
   });
 });
+
+describe("representative namespaces for namespace label selectors", () => {
+  it("invents a namespace with the labels a selector asks for, so the rule is exercised", () => {
+    const policy = knp("api", "p", {
+      podSelector: {},
+      ingress: [
+        { from: [{ namespaceSelector: { matchLabels: { team: "web" } } }], ports: [{ port: 80 }] },
+      ],
+    });
+    const model = buildModel([policy]);
+    const ns = model.namespaces.get("[namespace team=web]");
+    assert.strictEqual(ns?.labels.team, "web");
+    const narrower = knp("api", "p", { podSelector: {}, ingress: [] });
+    const options = { representativePods: false };
+    const [before, after] = alignInventories([
+      buildModel([policy], options),
+      buildModel([narrower], options),
+    ]);
+    const change = explainedDiff(before, after).find((c) => c.from === "[namespace team=web]");
+    assert.strictEqual(change?.type, "closed");
+  });
+});
