@@ -77,10 +77,12 @@ export function renderImportReport(
     "",
     `Objects with the same name as the plan's (${same.length}): \`pulumi up\` takes them over; to record them in the state first:`,
     "",
-    ...same.map(
-      (o) =>
-        `    pulumi import ${pulumiType(String(o.object.apiVersion), String(o.object.kind))} <resource name> ${ref(o)}`,
-    ),
+    ...same.map((o) => {
+      const resource = proof.planResources.get(objectKey(o.object));
+      const type = resource?.type ?? pulumiType(String(o.object.apiVersion), String(o.object.kind));
+      const parent = resource?.parent ? ` --parent '${resource.parent}'` : "";
+      return `    pulumi import ${type} ${resource?.name ?? "<resource name>"} ${ref(o)}${parent}`;
+    }),
     "",
     `Objects the plan does not have (${other.length}): delete each after \`pulumi up\` has created the namespace's new objects:`,
     "",

@@ -38,6 +38,8 @@ export interface RoundTrip {
   readonly counts: Record<DifferenceClass, number>;
   /** `apiVersion|kind|namespace|name` of every object the plan registers. */
   readonly planObjects: readonly string[];
+  /** The Pulumi resource behind each of those objects: type, name and parent URN. */
+  readonly planResources: ReadonlyMap<string, { type: string; name: string; parent?: string }>;
 }
 
 export function objectKey(o: Record<string, unknown>): string {
@@ -164,5 +166,16 @@ export async function roundTrip(
     unexplained: 0,
   } as Record<DifferenceClass, number>;
   for (const d of differences) counts[d.class]++;
-  return { differences, counts, planObjects: rendered.manifests.map(objectKey), config };
+  const planResources = new Map(
+    rendered.resources
+      .filter((r) => r.custom && typeof r.props.kind === "string")
+      .map((r) => [objectKey(r.props), { type: r.type, name: r.name, parent: r.parent }]),
+  );
+  return {
+    differences,
+    counts,
+    planObjects: rendered.manifests.map(objectKey),
+    planResources,
+    config,
+  };
 }
