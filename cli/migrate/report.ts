@@ -75,7 +75,7 @@ export function renderImportReport(
     "",
     "Written to the stack file: `kubernetes:enableServerSideApply`, `kubernetes:upsertExistingObjects` and `kubernetes:enablePatchForce` (server-side apply that adopts existing objects and forces the field-manager takeover).",
     "",
-    `Objects with the same name as the plan's (${same.length}): \`pulumi up\` takes them over; to record them in the state first:`,
+    `Objects with the same name as the plan's (${same.length}): \`pulumi up\` adopts them (upsertExistingObjects). To adopt them into the state without changing them instead (the parent components must already be in the state):`,
     "",
     ...same.map((o) => {
       const resource = proof.planResources.get(objectKey(o.object));
