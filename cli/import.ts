@@ -21,7 +21,8 @@ const EXIT_HELP = `
 Exit codes:
   0  Pulumi.NAME.yaml written; every round-trip difference is explained
   1  written, but the round trip found an unexplained difference (see the report)
-  2  usage or input error (nothing written)`;
+  2  usage or input error (nothing written)
+`;
 
 /**
  * Provider settings for adopting objects that kubectl or ArgoCD applied: server-side apply,

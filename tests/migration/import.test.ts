@@ -154,6 +154,20 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
     assert.match(run.err, /^import: .*exists: give --force to overwrite it\n$/);
   });
 
+  it("refuses a missing path and an input without policies, in one line each", async () => {
+    const missing = await quiet(() =>
+      main([path.join(dir, "nope"), "--stack", "x", "--stack-dir", dir]),
+    );
+    assert.strictEqual(missing.value, 2);
+    assert.match(missing.err, /^import: ENOENT: .*nope'\n$/);
+    const empty = path.join(dir, "empty.yaml");
+    fs.writeFileSync(empty, "");
+    const none = await quiet(() => main([empty, "--stack", "x", "--stack-dir", dir]));
+    assert.strictEqual(none.value, 2);
+    assert.match(none.err, /holds no NetworkPolicy or Calico policy: nothing to import\n$/);
+    assert.ok(!fs.existsSync(path.join(dir, "Pulumi.x.yaml")));
+  });
+
   it("prints help with the exit codes, and a usage error without a stack trace", async () => {
     const help = await quiet(() => main(["--help"]));
     assert.strictEqual(help.value, 0);
