@@ -53,6 +53,7 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
     code = run.value;
     report = run.out;
   });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("writes a stack file that validates, with all 18 namespaces and the adoption settings", () => {
     assert.strictEqual(code, 0, report);
@@ -253,36 +254,45 @@ describe("npm run import on the homelab's own plan", function () {
 
   it("gives back a config whose plan equals the input but for one normalised pattern", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-reimport-"));
-    const rendered = await renderStack("homelab");
-    const manifests = path.join(dir, "manifests.yaml");
-    fs.writeFileSync(manifests, toMultiDocumentYaml(rendered.manifests, "# homelab plan"));
-    const run = await quiet(() => main([manifests, "--stack", "again", "--stack-dir", dir]));
-    assert.strictEqual(run.value, 0, run.out + run.err);
-    const counts = [...run.out.matchAll(/^- (.+): (\d+)$/gm)].map(([, c, n]) => [c, Number(n)]);
-    assert.deepStrictEqual(Object.fromEntries(counts), {
-      "closed (known-bad rule)": 0,
-      "narrowed (known-bad rule)": 0,
-      "missing corner added": 0,
-      "pattern normalised": 1,
-      unexplained: 0,
-    });
-    // Only the ztunnel egress of the six meshed namespaces is normalised; nothing narrowed or dropped.
-    assert.match(run.out, /## What the config cannot or should not express \(6\)/);
-    const findings = run.out.split("\n").filter((l) => l.includes(" | ztunnel egress to "));
-    assert.strictEqual(findings.length, 6);
-    assert.ok(findings.every((l) => l.includes("| normalised:")));
-    const config = loadStackConfig("again", dir);
-    const homelab = rendered.config;
-    assert.deepStrictEqual(config.cluster.mesh?.istiodPorts, homelab.cluster.mesh?.istiodPorts);
-    assert.deepStrictEqual(
-      config.namespaces
-        .filter((n) => n.meshed)
-        .map((n) => n.name)
-        .sort(),
-      homelab.namespaces
-        .filter((n) => n.meshed)
-        .map((n) => n.name)
-        .sort(),
-    );
+    try {
+      await reimport(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
+
+/** Plans the homelab, imports that plan into stack "again" and checks the round trip. */
+async function reimport(dir: string): Promise<void> {
+  const rendered = await renderStack("homelab");
+  const manifests = path.join(dir, "manifests.yaml");
+  fs.writeFileSync(manifests, toMultiDocumentYaml(rendered.manifests, "# homelab plan"));
+  const run = await quiet(() => main([manifests, "--stack", "again", "--stack-dir", dir]));
+  assert.strictEqual(run.value, 0, run.out + run.err);
+  const counts = [...run.out.matchAll(/^- (.+): (\d+)$/gm)].map(([, c, n]) => [c, Number(n)]);
+  assert.deepStrictEqual(Object.fromEntries(counts), {
+    "closed (known-bad rule)": 0,
+    "narrowed (known-bad rule)": 0,
+    "missing corner added": 0,
+    "pattern normalised": 1,
+    unexplained: 0,
+  });
+  // Only the ztunnel egress of the six meshed namespaces is normalised; nothing narrowed or dropped.
+  assert.match(run.out, /## What the config cannot or should not express \(6\)/);
+  const findings = run.out.split("\n").filter((l) => l.includes(" | ztunnel egress to "));
+  assert.strictEqual(findings.length, 6);
+  assert.ok(findings.every((l) => l.includes("| normalised:")));
+  const config = loadStackConfig("again", dir);
+  const homelab = rendered.config;
+  assert.deepStrictEqual(config.cluster.mesh?.istiodPorts, homelab.cluster.mesh?.istiodPorts);
+  assert.deepStrictEqual(
+    config.namespaces
+      .filter((n) => n.meshed)
+      .map((n) => n.name)
+      .sort(),
+    homelab.namespaces
+      .filter((n) => n.meshed)
+      .map((n) => n.name)
+      .sort(),
+  );
+}
