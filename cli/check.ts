@@ -73,7 +73,11 @@ function check(paths: readonly string[], options: CheckOptions): number {
     );
   const base: PackConfig = options.config ? readPackConfig(options.config) : {};
   if (options.partial) {
-    for (const name of ["namespace-baseline-deny-all", "one-baseline-per-namespace"]) {
+    for (const name of [
+      "namespace-baseline-deny-all",
+      "one-baseline-per-namespace",
+      "missing-corners",
+    ]) {
       const existing = base[name];
       base[name] = {
         ...(typeof existing === "string" ? { enforcementLevel: existing } : existing),

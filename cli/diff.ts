@@ -1,10 +1,22 @@
 /**
- * npm run diff -- OLD NEW [--workloads] [-n NS] [engine flags as explain]
+ * npm run diff -- OLD NEW [--workloads] [-n NS] [--stack S | --facts F] [engine flags as explain]
  * OLD/NEW are files, directories, kustomizations or `-` (standard input, for one side). Lists
- * connections added, removed and changed (namespace level by default).
+ * connections opened, closed and changed, grouped by namespace pair, with the rule that explains
+ * each line (`--workloads`: workload by workload). Inputs without workloads are evaluated on one
+ * representative inventory derived from both sides' selectors. `--stack NAME` adds what the
+ * stack file knows: mesh membership, probe source, names for LAN hosts and ranges, the declared
+ * flows, and the stack's namespaces for the inventory.
  */
 import { Option } from "commander";
-import { buildModel, diffModels, renderDiff, type SourcedObject } from "../engine";
+import {
+  alignInventories,
+  buildModel,
+  diffModels,
+  explainedDiff,
+  renderDiff,
+  renderExplainedDiff,
+  type SourcedObject,
+} from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
@@ -29,11 +41,28 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
   const given = givenFacts(flags);
   const { options, notes } = engineOptionsFrom(flags, all, given?.facts, given?.from);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
-  const oldModel = buildModel(before.objects, options);
-  const newModel = buildModel(after.objects, options);
+  const stack = given?.stack;
+  // Both sides on the same pods: one inventory from both sides' selectors (and the stack's
+  // namespaces) when neither holds workloads, else the workloads one side has.
+  const engineOptions = {
+    ...options,
+    representativePods: false,
+    extraNamespaces: stack?.namespaces,
+  };
+  const [oldModel, newModel] = alignInventories(
+    [buildModel(before.objects, engineOptions), buildModel(after.objects, engineOptions)],
+    stack?.namespaces,
+  );
   process.stderr.write(modelNotes(oldModel, "old") + modelNotes(newModel, "new"));
   process.stdout.write(
-    renderDiff(diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace")),
+    flags.workloads
+      ? renderDiff(diffModels(oldModel, newModel, "workload"))
+      : renderExplainedDiff(
+          explainedDiff(oldModel, newModel, {
+            rangeNames: stack?.rangeNames,
+            declared: stack?.declared,
+          }),
+        ),
   );
   return EXIT_OK;
 }
@@ -41,7 +70,8 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
 export function run(argv: readonly string[]): Promise<number> {
   const command = program({
     name: "diff",
-    description: "Compare what two manifest sets allow: connections added, removed and changed.",
+    description:
+      "Compare what two manifest sets allow: connections opened, closed and changed, by namespace pair, with the rule behind each line.",
     exitCodes: [{ code: EXIT_OK, meaning: "the comparison was printed (whatever changed)" }],
     examples: [
       "npm run diff -- old-manifests/ out/manifests.yaml",

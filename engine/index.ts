@@ -28,6 +28,15 @@ export type { InputProblem, LoadedInput, LoadOptions, SkippedInput } from "./loa
 export { closestName, didYouMean } from "./load/suggest";
 export { buildModel, DEFAULT_POD_CIDR } from "./model/build";
 export { ManifestError, formatProblem, formatRef } from "./model/problems";
+export {
+  alignInventories,
+  isRepresentative,
+  OTHER_NAMESPACE,
+  representativeInventory,
+  withPods,
+} from "./model/representative";
+export type { RepresentativePod } from "./model/representative";
+export { peerShape, targetShape } from "./model/shapes";
 export type { Problem, ObjectRef } from "./model/problems";
 export type {
   ClusterModel,
@@ -47,6 +56,9 @@ export type {
   WrittenCalicoRule,
   WrittenCalicoEntity,
   WrittenNet,
+  PeerShape,
+  TargetShape,
+  EndpointMatcher,
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
@@ -119,12 +131,7 @@ export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matr
 export type { PodClass } from "./evaluate/classes";
 
 // Questions the policy pack asks (see engine/report/queries.ts)
-export {
-  externalAdmission,
-  ipv6Admission,
-  labelsSatisfying,
-  representativePods,
-} from "./report/queries";
+export { externalAdmission, ipv6Admission, representativePods } from "./report/queries";
 export type { ExternalAdmission } from "./report/queries";
 
 // Reports
@@ -139,6 +146,20 @@ export { renderMatrixMarkdown } from "./report/matrix-markdown";
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
+export {
+  explainedDiff,
+  mergeBlocks,
+  nameRange,
+  renderExplainedDiff,
+} from "./report/explained-diff";
+export type {
+  DeclaredEnd,
+  ExplainedDiffOptions,
+  PairChange,
+  RangeName,
+  RuleRef,
+  ChangePart,
+} from "./report/explained-diff";
 
 /**
  * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external

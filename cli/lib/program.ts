@@ -38,6 +38,7 @@ const USER_ERROR_NAMES = new Set([
   "ConfigError",
   "PackConfigError",
   "FactsError",
+  "ImportError",
   "CalicoSelectorError",
 ]);
 

@@ -19,6 +19,7 @@ import { CALICO_SERVICE_ACCOUNT_LABEL, CALICO_SERVICE_ACCOUNT_PREFIX } from "../
 import type { Labels } from "./label-selector";
 import type { ObjectRef } from "./problems";
 import { ManifestError, ProblemSink } from "./problems";
+import { withRepresentativePods } from "./representative";
 import type {
   ClusterModel,
   EndpointMatcher,
@@ -163,7 +164,6 @@ function readNamedPorts(
   }
   return out;
 }
-
 
 interface PendingPod {
   readonly namespace: string;
@@ -558,8 +558,9 @@ export function buildModel(
         options.ipBlockMatchesPods,
         sink,
         source,
+        engineOptions.unsupportedProtocols,
       );
-      if (policy) policies.push(policy);
+      if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     if (
@@ -575,7 +576,7 @@ export function buildModel(
         sink,
         source,
       );
-      if (policy) policies.push(policy);
+      if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     ignored.push({ apiVersion, kind, namespace, name });
@@ -639,7 +640,7 @@ export function buildModel(
   policies.sort(comparePolicies);
   const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
     `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
-  return {
+  const model: ClusterModel = {
     options,
     namespaces,
     pods,
@@ -649,6 +650,10 @@ export function buildModel(
     authorizationPolicies: authorizationPolicies.sort(byRef),
     peerAuthentications: peerAuthentications.sort(byRef),
   };
+  // Without workloads every verdict would be "no pods": see engine/model/representative.ts.
+  return pods.length === 0 && engineOptions.representativePods !== false
+    ? withRepresentativePods(model, engineOptions.extraNamespaces)
+    : model;
 }
 
 /** What policies read of a pod, each with the first place that reads it (for messages). */

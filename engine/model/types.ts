@@ -1,7 +1,8 @@
 /** The normalised cluster model every evaluator and report works on. */
 import type { ConnectionSet } from "./connections";
 import type { Ipv4Range, Ipv6Range } from "./ipv4";
-import type { Labels, LabelSelectorMatcher } from "./label-selector";
+import type { LabelRequirement, Labels, LabelSelectorMatcher } from "./label-selector";
+import type { SelectorNode } from "../calico/selector-ast";
 import type { ObjectRef } from "./problems";
 import type { PortProtocol } from "./connections";
 import type {
@@ -37,6 +38,18 @@ export interface EngineOptions {
   readonly mesh?: MeshOptions;
   /** Range used to synthesise deterministic pod IPs when manifests carry none. */
   readonly podCidr?: string;
+  /**
+   * Without workloads in the input, derive representative pods from the selectors
+   * (engine/model/representative.ts; default true). `false` keeps the model pod-less.
+   */
+  readonly representativePods?: boolean;
+  /**
+   * A Kubernetes port entry with a protocol the API rejects (ICMP): "error" (default) or "drop"
+   * (warned, the entry allows nothing), for reading a tree that is being migrated.
+   */
+  readonly unsupportedProtocols?: "error" | "drop";
+  /** Namespaces that exist besides those the input names (e.g. a stack's), for that inventory. */
+  readonly extraNamespaces?: readonly string[];
 }
 
 export interface ResolvedOptions {
@@ -95,6 +108,32 @@ export type PodHint =
   | { readonly kind: "namespaces"; readonly names: readonly string[] }
   | { readonly kind: "namespaceLabel"; readonly key: string; readonly values: readonly string[] }
   | { readonly kind: "ipRanges"; readonly ranges: readonly Ipv4Range[] };
+
+/**
+ * A peer as it was written, for tools that translate policies back into intent (import) or
+ * invent pods the selectors tell apart (representative inventory). Matching never reads it.
+ * Not stored: derived from the rule's written form by `peerShape` (engine/model/shapes.ts).
+ */
+export type PeerShape =
+  | {
+      readonly kind: "pods";
+      /** "own" = the policy's namespace (nil namespaceSelector); [] = every namespace. */
+      readonly namespaces: "own" | readonly LabelRequirement[];
+      readonly pods: readonly LabelRequirement[];
+    }
+  | { readonly kind: "ipBlock"; readonly cidr: Ipv4Range; readonly except: readonly Ipv4Range[] }
+  | {
+      readonly kind: "calico";
+      readonly selector?: SelectorNode;
+      readonly namespaceSelector?: SelectorNode;
+      readonly nets?: readonly Ipv4Range[];
+      readonly notNets?: readonly Ipv4Range[];
+    };
+
+/** What a policy's target selector says, derived from `written` by `targetShape`. */
+export type TargetShape =
+  | { readonly kind: "labels"; readonly requirements: readonly LabelRequirement[] }
+  | { readonly kind: "calico"; readonly selector: SelectorNode; readonly text: string };
 
 /** One peer of a rule (an AND of its criteria). */
 export interface EndpointMatcher {
@@ -201,6 +240,9 @@ export interface WrittenCalicoEntity {
   readonly selector?: string;
   readonly notSelector?: string;
   readonly namespaceSelector?: string;
+  /** The parsed `selector` and `namespaceSelector` (the same reading the matcher evaluates). */
+  readonly selectorNode?: SelectorNode;
+  readonly namespaceSelectorNode?: SelectorNode;
   readonly nets: readonly WrittenNet[];
   readonly notNets: readonly WrittenNet[];
   readonly hasPorts: boolean;
@@ -211,8 +253,10 @@ export interface WrittenNet {
   readonly text: string;
   readonly family: 4 | 6;
   readonly prefix: number;
-  /** IPv6 nets: the addresses (the IPv4 model holds IPv4 nets in the rule's matcher). */
+  /** IPv6 nets: the addresses (the IPv4 model also holds IPv4 nets in the rule's matcher). */
   readonly ipv6?: Ipv6Range;
+  /** IPv4 nets: the addresses. */
+  readonly ipv4?: Ipv4Range;
 }
 
 export interface WrittenCalicoRule {
@@ -237,6 +281,8 @@ export interface WrittenPolicy {
   readonly podSelector?: LabelSelectorMatcher;
   /** Calico: `spec.selector` as written (absent: every endpoint in scope). */
   readonly selectorText?: string;
+  /** Calico: `spec.selector` parsed (`all()` when absent). */
+  readonly selector?: SelectorNode;
 }
 
 export type PolicyKind =
@@ -260,6 +306,8 @@ export interface NormalPolicy {
   /** Label keys the target selector reads. */
   readonly targetLabelKeys: readonly string[];
   readonly written: WrittenPolicy;
+  /** File and document the policy came from (`dir/file.yaml#2`), when loaded from files. */
+  readonly source?: string;
 }
 
 export interface IgnoredObject {

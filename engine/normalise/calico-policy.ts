@@ -161,6 +161,7 @@ function parseNets(
         text: item as string,
         family: 4,
         prefix: prefixOf(item as string, 32),
+        ipv4: parsed,
       });
     }
   });
@@ -300,6 +301,8 @@ function parseEntity(
       selector: selector?.text,
       notSelector: notSelector?.text,
       namespaceSelector: namespaceSelector?.text,
+      selectorNode: selector?.node,
+      namespaceSelectorNode: namespaceSelector?.node,
       nets: writtenNets,
       notNets: writtenNotNets,
       hasPorts: Array.isArray(raw.ports) && raw.ports.length > 0,
@@ -561,6 +564,7 @@ export function normaliseCalicoPolicy(
       types: writtenTypes.length > 0 ? writtenTypes : undefined,
       ruleCounts: { ingress: ingressRaw.length, egress: egressRaw.length },
       selectorText: typeof spec.selector === "string" ? spec.selector : undefined,
+      selector: target,
     },
   };
 }

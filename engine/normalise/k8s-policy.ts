@@ -122,6 +122,8 @@ function parseK8sPorts(
   raw: unknown,
   path: string,
   fail: (path: string, message: string) => void,
+  /** Given, a port entry with a protocol Kubernetes lacks (ICMP) is reported here and dropped. */
+  dropUnsupported?: (path: string, message: string) => void,
 ): WrittenPort[] | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw)) {
@@ -148,12 +150,17 @@ function parseK8sPorts(
     const protocol = typeof protocolRaw === "string" ? protocolRaw : "";
     if (!conn.isPortProtocol(protocol)) {
       const upper = protocol.toUpperCase();
-      fail(
-        `${at}.protocol`,
-        conn.isPortProtocol(upper)
-          ? `${JSON.stringify(protocolRaw)} is rejected by the API server (protocols are case-sensitive): use ${upper}`
-          : `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
-      );
+      // A misspelt case has one fix and always fails; a protocol Kubernetes lacks may be dropped.
+      if (conn.isPortProtocol(upper))
+        fail(
+          `${at}.protocol`,
+          `${JSON.stringify(protocolRaw)} is rejected by the API server (protocols are case-sensitive): use ${upper}`,
+        );
+      else
+        (dropUnsupported ?? fail)(
+          `${at}.protocol`,
+          `unsupported protocol ${JSON.stringify(protocolRaw)} (TCP, UDP or SCTP)`,
+        );
       return;
     }
     const port = item.port;
@@ -259,8 +266,7 @@ function parseIpBlock(
   const except: Block[] = [];
   exceptRaw.forEach((e: unknown, j) => {
     const parsed = typeof e === "string" && isIpv6Text(e) === (family === 6) ? parse(e) : undefined;
-    if (typeof e === "string" && !e.includes("/"))
-      fail(`${at}.ipBlock.except[${j}]`, noPrefix(e));
+    if (typeof e === "string" && !e.includes("/")) fail(`${at}.ipBlock.except[${j}]`, noPrefix(e));
     else if (parsed === undefined)
       fail(`${at}.ipBlock.except[${j}]`, `invalid IPv${family} CIDR ${JSON.stringify(e)}`);
     else if (
@@ -367,8 +373,15 @@ export function normaliseKubernetesPolicy(
   ipBlockMatchesPods: boolean,
   sink: ProblemSink,
   source?: string,
+  unsupportedProtocols: "error" | "drop" = "error",
 ): NormalPolicy | undefined {
   const { fail, warn, failed, spec } = startObject(obj, ref, sink, source);
+  // The API server rejects such an object; "drop" reads the rest for a migration (import).
+  const dropUnsupported =
+    unsupportedProtocols === "drop"
+      ? (path: string, message: string) =>
+          warn(path, `${message}: the API server rejects this; entry dropped (allows nothing)`)
+      : undefined;
   if (!spec) return undefined;
   // A typo such as `egres` would otherwise leave a direction open without a word.
   for (const key of Object.keys(spec)) {
@@ -428,7 +441,7 @@ export function normaliseKubernetesPolicy(
         fail,
         warn,
       );
-      const ports = parseK8sPorts(rule.ports, `${path}.ports`, fail);
+      const ports = parseK8sPorts(rule.ports, `${path}.ports`, fail, dropUnsupported);
       const usesNamedPorts = (ports ?? []).some((p) => p.ports !== undefined && "name" in p.ports);
       if (usesNamedPorts && direction === "egress" && peers !== "any" && peers.some((p) => p.byIp))
         // A named port can only be resolved on a pod; netpol-analyzer rejects this too.

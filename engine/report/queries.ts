@@ -5,7 +5,7 @@
  *   (egress), on which connections, judged over all its rules in order, not peer by peer;
  * - `ipv6Admission`: the same for IPv6 blocks, which the IPv4 model keeps only in written form;
  * - `representativePods`: pods that stand for every pod of a namespace a policy can tell apart
- *   (real pods, plus hypothetical ones built from the selectors that name the namespace), so a
+ *   (real pods, plus the engine's representative inventory for the namespace), so a
  *   question like "does the probe source reach every pod on every port" has pods to ask about
  *   even when the input holds policies only;
  * - `cornerConnections` (via the Evaluator): what one corner allows between two endpoints.
@@ -13,10 +13,10 @@
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
 import { makeNamespace, makePod } from "../model/build";
-import { policiesIn, podsIn } from "../model/lookup";
+import { isRepresentative, representativeInventory } from "../model/representative";
+import { podsIn } from "../model/lookup";
 import type { Ipv4Range, Ipv6Range } from "../model/ipv4";
 import { ALL_IPV6, mergeIpv6, partitionIpv4, subtractIpv6 } from "../model/ipv4";
-import type { LabelSelectorMatcher, Labels } from "../model/label-selector";
 import type {
   ClusterModel,
   Direction,
@@ -132,63 +132,55 @@ export function ipv6Admission(
   return out;
 }
 
-/** Labels that satisfy `selector`, or undefined when none can (e.g. `In [a]` and `NotIn [a]`). */
-export function labelsSatisfying(selector: LabelSelectorMatcher): Labels | undefined {
-  const labels: Record<string, string> = {};
-  for (const r of selector.requirements) {
-    if (r.operator === "In") labels[r.key] ??= r.values[0];
-    else if (r.operator === "Exists") labels[r.key] ??= "present";
-  }
-  return selector.matches(labels) ? labels : undefined;
-}
-
 const REPRESENTATIVE_ID_BASE = -2_000_000;
 
+/** Per model, the pods `representativePods` answers per namespace (computed once). */
+const representativeCache = new WeakMap<ClusterModel, Map<string, PodInfo[]>>();
+
 /**
- * Pods standing for every pod of `namespace` that the policies can tell apart: its real pods,
- * one unlabelled pod, and one pod per pod selector that can pick pods there (policy targets in
- * the namespace, plus `extraSelectors`, e.g. peer selectors of rules pointing at it).
- * Hypothetical pods are marked so; their IP is outside every range real pods use.
+ * Pods standing for every pod of `namespace` that the policies can tell apart, from the engine's
+ * one representative inventory (engine/model/representative.ts: a pod per label set a policy
+ * target or a peer selector asks for, plus one no selector singles out). A model built without
+ * workloads already holds that inventory as its pods; a model with workloads gets its real pods
+ * plus the inventory's, marked hypothetical (their IPs lie outside every range real pods use).
  */
-export function representativePods(
-  model: ClusterModel,
-  namespace: string,
-  extraSelectors: readonly LabelSelectorMatcher[] = [],
-): PodInfo[] {
+export function representativePods(model: ClusterModel, namespace: string): PodInfo[] {
+  const invented = isRepresentative(model);
   const real = podsIn(model, namespace);
+  if (invented && real.length > 0) return [...real];
+  let perNamespace = representativeCache.get(model);
+  if (perNamespace === undefined) {
+    perNamespace = new Map();
+    representativeCache.set(model, perNamespace);
+  }
+  const cached = perNamespace.get(namespace);
+  if (cached) return cached;
   const info =
     model.namespaces.get(namespace) ?? makeNamespace(namespace, {}, false, model.options);
-  const selectors = [
-    ...policiesIn(model, namespace).flatMap((p) =>
-      p.written.podSelector ? [p.written.podSelector] : [],
-    ),
-    ...extraSelectors,
-  ];
-  const labelSets = new Map<string, Labels>([["{}", {}]]);
-  for (const selector of selectors) {
-    const labels = labelsSatisfying(selector);
-    if (labels) labelSets.set(JSON.stringify(Object.entries(labels).sort()), labels);
-  }
-  const hypothetical = [...labelSets.values()].map((labels, i) =>
-    makePod(
-      REPRESENTATIVE_ID_BASE - i,
-      {
-        namespace,
-        name: `(pod ${
-          Object.entries(labels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(",") || "any"
-        })`,
-        labels,
-        namedPorts: [],
-        owner: { kind: "Pod", name: "hypothetical" },
-      },
-      info,
-      model.options.podCidr.hi - i,
-      true,
-      model.options,
-      true,
-    ),
-  );
-  return [...real, ...hypothetical];
+  const hypothetical = representativeInventory([model], [namespace])
+    .filter((p) => p.namespace === namespace)
+    .map((p, i) =>
+      makePod(
+        REPRESENTATIVE_ID_BASE - i,
+        {
+          namespace,
+          name: `(pod ${
+            Object.entries(p.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(",") || "any"
+          })`,
+          labels: p.labels,
+          namedPorts: [],
+          owner: { kind: "Pod", name: "hypothetical" },
+        },
+        info,
+        model.options.podCidr.hi - i,
+        true,
+        model.options,
+        true,
+      ),
+    );
+  const pods = invented ? hypothetical : [...real, ...hypothetical];
+  perNamespace.set(namespace, pods);
+  return pods;
 }

@@ -17,6 +17,7 @@ import { ingressFromAnywhereEdgeOnly } from "./ingress-from-anywhere-edge-only";
 import { internetEgressExceptsPrivate } from "./internet-egress-excepts-private";
 import { kubeApiEgressPaired } from "./kube-api-egress-paired";
 import { kubernetesProtocolsOnly } from "./kubernetes-protocols-only";
+import { missingCorners } from "./missing-corners";
 import { hboneOutsideMesh, meshHboneRequired } from "./mesh-hbone";
 import { namespaceBaselineDenyAll } from "./namespace-baseline-deny-all";
 import { noAllNamespacesSelector } from "./no-all-namespaces-selector";
@@ -44,4 +45,5 @@ export const policies: readonly PackPolicy[] = [
   meshedNamespaceAuthorization,
   authorizationWithinDeclaredFlows,
   ztunnelL4Only,
+  missingCorners,
 ];

@@ -29,7 +29,6 @@ import {
   type Endpoint,
   Evaluator,
   intervals,
-  type LabelSelectorMatcher,
   ManifestError,
   parseCidrRange,
   type PodInfo,
@@ -39,7 +38,7 @@ import type { MeshFacts } from "../lib/facts";
 import { policyFinding } from "../lib/findings";
 import { MalformedError } from "../lib/errors";
 import { type Finding, rejectedObject, stackPolicy } from "../lib/policy";
-import { rulesOf, writtenPeers } from "../lib/rules";
+import { rulesOf } from "../lib/rules";
 import { isBaseline, netpolsIn, readStack, type StackView } from "../lib/stack";
 
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
@@ -62,15 +61,6 @@ function meshModel(view: StackView, mesh: MeshFacts): ClusterModel {
       meshedNamespaces: [...view.meshedNamespaces],
     },
   });
-}
-
-/** Pod selectors the namespace's own rules use for peers: remote pods worth asking about. */
-function peerSelectors(view: StackView, namespace: string): LabelSelectorMatcher[] {
-  return netpolsIn(view, namespace).flatMap(({ policy }) =>
-    writtenPeers(policy).flatMap(({ peer }) =>
-      peer.kind === "pods" && peer.podSelector ? [peer.podSelector] : [],
-    ),
-  );
 }
 
 function tcpAppPorts(c: ConnectionSet, hbonePort: number): intervals.IntervalSet {
@@ -122,7 +112,7 @@ export const meshHboneRequired = stackPolicy({
     const evaluator = new Evaluator(model);
     const probe: Endpoint = { kind: "external", range: probeRange };
     const meshPod = representativePods(model, mesh.namespace).find(
-      (p) => p.hypothetical && Object.keys(p.labels).length === 0,
+      (p) => Object.keys(p.labels).length === 0,
     ) as PodInfo;
     const meshedPeers = [...view.meshedNamespaces].filter((m) => m !== mesh.namespace).sort();
     const seen = new Set<string>();
@@ -182,7 +172,6 @@ export const meshHboneRequired = stackPolicy({
       }
 
       // HBONE beside every app port a meshed peer is let through on, at both corners.
-      const remoteSelectors = peerSelectors(view, ns);
       // Only peer namespaces some rule of these pods can match are asked about: elsewhere the
       // corner allows nothing, so no app port can lack its HBONE twin (asking every meshed
       // namespace on behalf of every meshed namespace made this check quadratic).
@@ -199,7 +188,7 @@ export const meshHboneRequired = stackPolicy({
         const asked = (local: PodInfo, direction: "ingress" | "egress"): boolean =>
           isolated(local, direction) && reaches.get(local)![direction](peerNs);
         if (!locals.some((local) => asked(local, "ingress") || asked(local, "egress"))) continue;
-        const remotes = representativePods(model, peerNs, remoteSelectors).filter((p) => p.meshed);
+        const remotes = representativePods(model, peerNs).filter((p) => p.meshed);
         for (const local of locals) {
           for (const remote of remotes) {
             for (const direction of ["ingress", "egress"] as const) {

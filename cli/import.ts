@@ -1,0 +1,114 @@
+/**
+ * npm run import -- PATH --stack NAME [--stack-dir DIR] [--report FILE] [--force]
+ *
+ * Turns the NetworkPolicy / Calico YAML a cluster already runs into Pulumi.NAME.yaml, through
+ * the engine's reading of it, then proves the result: the real program plans the new stack
+ * offline and the original is diffed against the plan. Every difference is classified in the
+ * report (docs/migration.md explains the classes); an unexplained one makes the import fail.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Option } from "commander";
+import { stringify } from "yaml";
+import { PROJECT_ROOT, stackFilePath } from "../config/load";
+import { validateStackConfig } from "../config/validate";
+import { buildModel } from "../engine";
+import { readInputs } from "./lib/inputs";
+import {
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  main,
+  namespaceOption,
+  program,
+  runProgram,
+  stackOptions,
+  UsageError,
+} from "./lib/program";
+import { importPolicies } from "./migrate/infer";
+import { renderImportReport } from "./migrate/report";
+import { roundTrip } from "./migrate/roundtrip";
+
+interface ImportFlags {
+  readonly stack?: string;
+  readonly stackDir?: string;
+  readonly report?: string;
+  readonly force?: boolean;
+  readonly namespace?: string;
+}
+
+/**
+ * Provider settings for adopting objects that kubectl or ArgoCD applied: server-side apply,
+ * create-or-adopt for objects of the same name, forced field-manager takeover (docs/migration.md).
+ */
+export const ADOPTION_SETTINGS: Readonly<Record<string, string>> = {
+  "kubernetes:enableServerSideApply": "true",
+  "kubernetes:upsertExistingObjects": "true",
+  "kubernetes:enablePatchForce": "true",
+};
+
+export function stackFileText(raw: Record<string, unknown>, source: string): string {
+  const config: Record<string, unknown> = { ...ADOPTION_SETTINGS };
+  for (const [key, value] of Object.entries(raw)) config[`zt-netpol:${key}`] = value;
+  return (
+    `# Imported by \`npm run import\` from ${source}: review every "Imported from" purpose,\n` +
+    `# rename the lan-* hosts, and read the import report before the first \`pulumi up\`.\n` +
+    stringify({ config }, { lineWidth: 0 })
+  );
+}
+
+async function importTree(input: string, flags: ImportFlags): Promise<number> {
+  if (flags.stack === undefined) throw new UsageError("--stack NAME is needed: the stack to write");
+  const stackDir = path.resolve(flags.stackDir ?? PROJECT_ROOT);
+  const file = stackFilePath(flags.stack, stackDir);
+  if (fs.existsSync(file) && !flags.force)
+    throw new UsageError(`${file} exists: give --force to overwrite it`);
+  const { objects } = readInputs([input], flags.namespace);
+  // The tree as it is, ICMP entries included (warned and dropped), without invented pods.
+  const model = buildModel(objects, { representativePods: false, unsupportedProtocols: "drop" });
+  if (model.policies.length === 0)
+    throw new UsageError(`${input} holds no NetworkPolicy or Calico policy: nothing to import`);
+  const result = importPolicies(model, flags.stack);
+  validateStackConfig(result.raw);
+  fs.mkdirSync(stackDir, { recursive: true });
+  fs.writeFileSync(file, stackFileText(result.raw, input));
+  const proof = await roundTrip(objects, result, flags.stack, stackDir);
+  const report = renderImportReport(input, file, result, proof, objects);
+  process.stdout.write(report);
+  if (flags.report) fs.writeFileSync(flags.report, report);
+  // An unexplained round-trip difference is a negative answer: the stack is not the tree.
+  return proof.counts.unexplained === 0 ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+export function run(argv: readonly string[]): Promise<number> {
+  const command = program({
+    name: "import",
+    description:
+      "Write Pulumi.NAME.yaml from the policies a cluster already runs, and prove it by a round trip through the real plan.",
+    exitCodes: [
+      {
+        code: EXIT_OK,
+        meaning: "Pulumi.NAME.yaml written; every round-trip difference is explained",
+      },
+      {
+        code: EXIT_NEGATIVE,
+        meaning: "written, but the round trip found an unexplained difference (see the report)",
+      },
+    ],
+    examples: ["npm run import -- cluster/network-policies/ --stack prod --report import.md"],
+  })
+    .usage("PATH --stack NAME [options]")
+    .argument("<path>", "policy YAML/JSON file, directory, kustomization or -")
+    .addOption(
+      new Option("--report <file>", "also write the import report (markdown) to this file"),
+    )
+    .addOption(new Option("--force", "overwrite an existing stack file"))
+    .addOption(namespaceOption());
+  for (const option of stackOptions("the stack to write (Pulumi.NAME.yaml)"))
+    command.addOption(option);
+  return runProgram(command, argv, (c) => {
+    const [input] = c.processedArgs as [string];
+    return importTree(input, c.opts<ImportFlags>());
+  });
+}
+
+main(module, run);

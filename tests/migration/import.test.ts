@@ -1,0 +1,299 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loadStackConfig } from "../../config/load";
+import { buildModel, loadManifestPaths } from "../../engine";
+import { run as main } from "../../cli/import";
+import { importPolicies } from "../../cli/migrate/infer";
+import { renderStack } from "../../plan/render";
+import { toMultiDocumentYaml } from "../../plan/yaml";
+
+const SEED_TREE = path.join(__dirname, "../fixtures/migration/seed-tree");
+
+function quiet<T>(run: () => Promise<T>): Promise<{ value: T; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => out.push(s) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => err.push(s) > 0) as typeof process.stderr.write;
+  return run().then(
+    (value) => {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+      return { value, out: out.join(""), err: err.join("") };
+    },
+    (error: unknown) => {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+      throw error;
+    },
+  );
+}
+
+describe("npm run import on the 18-namespace seed-style tree", function () {
+  this.timeout(120000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-import-"));
+  let report = "";
+  let code = -1;
+
+  before(async () => {
+    const run = await quiet(() =>
+      main([
+        SEED_TREE,
+        "--stack",
+        "imported",
+        "--stack-dir",
+        dir,
+        "--report",
+        path.join(dir, "r.md"),
+      ]),
+    );
+    code = run.value;
+    report = run.out;
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("writes a stack file that validates, with all 18 namespaces and the adoption settings", () => {
+    assert.strictEqual(code, 0, report);
+    assert.strictEqual(fs.readFileSync(path.join(dir, "r.md"), "utf8"), report);
+    const config = loadStackConfig("imported", dir);
+    assert.strictEqual(config.namespaces.length, 18);
+    assert.strictEqual(config.cluster.dns.namespace, "kube-system");
+    assert.deepStrictEqual(config.cluster.dns.podLabels, { "k8s-app": "kube-dns" });
+    assert.strictEqual(config.cluster.apiServer.clusterIP, "10.96.0.1");
+    assert.strictEqual(config.cluster.controlPlane.cidr, "10.0.10.0/24");
+    assert.strictEqual(config.cluster.monitoringNamespace, "default");
+    assert.strictEqual(config.cluster.mesh?.namespace, "istio-system");
+    const meshed = config.namespaces
+      .filter((n) => n.meshed)
+      .map((n) => n.name)
+      .sort();
+    assert.deepStrictEqual(meshed, [
+      "argo-workflows",
+      "default",
+      "localstack",
+      "loki",
+      "trivy-system",
+      "unipoller",
+    ]);
+    const text = fs.readFileSync(path.join(dir, "Pulumi.imported.yaml"), "utf8");
+    assert.match(text, /kubernetes:enableServerSideApply: "true"/);
+    assert.match(text, /kubernetes:enablePatchForce: "true"/);
+  });
+
+  it("names every flow's source location in its reason", () => {
+    const config = loadStackConfig("imported", dir);
+    assert.ok(config.flows.length > 0);
+    for (const flow of config.flows)
+      assert.match(
+        flow.reason,
+        /^Imported from .*network-policy\.yaml spec\.(ingress|egress)\[\d+\]/,
+      );
+  });
+
+  it("lists each typical mistake with its location and what import did", () => {
+    const expect: [RegExp, string][] = [
+      [/velero\/network-policy\.yaml spec\.egress\[0\]\.to\[0\] \| OR-form DNS/, "narrowed"],
+      [
+        /falco\/network-policy\.yaml spec\.egress\[0\]\.to\[0\] \| namespaceSelector: \{\}/,
+        "narrowed",
+      ],
+      [
+        /tigera-operator\/network-policy\.yaml spec\.egress\[2\]\.to\[0\] \| API egress to 0\.0\.0\.0\/0:6443/,
+        "narrowed",
+      ],
+      [
+        /unipoller\/network-policy\.yaml spec\.egress\[4\]\.ports\[0\]\.protocol \| unsupported protocol "ICMP"/,
+        "dropped",
+      ],
+      [
+        /unipoller\/network-policy\.yaml spec\.ingress\[1\]\.from\[0\] \| admits monitoring/,
+        "dropped",
+      ],
+      [/loki\/network-policy\.yaml spec\.ingress\[1\] \| bare HBONE rule/, "dropped"],
+      [
+        /kube-system\/network-policy\.yaml spec\.ingress\[1\] \| bare-port rule admits every source/,
+        "narrowed",
+      ],
+      [
+        /falco\/network-policy\.yaml spec\.ingress\[0\]\.from\[0\] \| metrics scrape of falco: the input has the ingress corner but no egress corner/,
+        "made explicit",
+      ],
+    ];
+    for (const [pattern, action] of expect) {
+      const line = report.split("\n").find((l) => pattern.test(l));
+      assert.ok(line, `no finding matching ${pattern}`);
+      assert.ok(line.includes(`| ${action}:`), line);
+    }
+  });
+
+  it("proves the round trip: every difference classified, none unexplained", () => {
+    const count = (cls: string): number =>
+      Number(
+        new RegExp(`^- ${cls.replace(/[()]/g, "\\$&")}: (\\d+)$`, "m").exec(report)?.[1] ?? NaN,
+      );
+    assert.strictEqual(count("unexplained"), 0);
+    assert.ok(count("closed (known-bad rule)") > 0);
+    assert.ok(count("narrowed (known-bad rule)") > 0);
+    assert.ok(count("missing corner added") > 0);
+    assert.ok(count("pattern normalised") > 0);
+    // The dashboard, the log shipper, SMTP and SNMP the cluster relies on are not broken.
+    for (const broken of [
+      /ingress-nginx → default \| -/,
+      /default → loki \| -/,
+      /default → internet.* \| - TCP 587/,
+      /unipoller → lan-10-0-1-1 \| -/,
+    ])
+      assert.doesNotMatch(report, broken);
+  });
+
+  it("refuses to overwrite a stack file, and says so in one line", async () => {
+    const run = await quiet(() => main([SEED_TREE, "--stack", "imported", "--stack-dir", dir]));
+    assert.strictEqual(run.value, 2);
+    assert.match(run.err, /^import: .*exists: give --force to overwrite it\n$/);
+  });
+
+  it("refuses a missing path and an input without policies, in one line each", async () => {
+    const missing = await quiet(() =>
+      main([path.join(dir, "nope"), "--stack", "x", "--stack-dir", dir]),
+    );
+    assert.strictEqual(missing.value, 2);
+    assert.match(missing.err, /^import: .*nope.*\n$/);
+    assert.strictEqual(missing.err.split("\n").length, 2, missing.err);
+    const empty = path.join(dir, "empty.yaml");
+    fs.writeFileSync(empty, "");
+    const none = await quiet(() => main([empty, "--stack", "x", "--stack-dir", dir]));
+    assert.strictEqual(none.value, 2);
+    assert.match(none.err, /holds no NetworkPolicy or Calico policy: nothing to import\n$/);
+    assert.ok(!fs.existsSync(path.join(dir, "Pulumi.x.yaml")));
+  });
+
+  it("prints help with the exit codes, and a usage error without a stack trace", async () => {
+    const help = await quiet(() => main(["--help"]));
+    assert.strictEqual(help.value, 0);
+    assert.match(help.out + help.err, /Exit codes:/);
+    const bad = await quiet(() => main([SEED_TREE]));
+    assert.strictEqual(bad.value, 2);
+    assert.doesNotMatch(bad.err, /\n\s+at /);
+  });
+});
+
+describe("import on small trees", () => {
+  const small = path.join(__dirname, "../fixtures/migration/small-tree");
+
+  it("protects only namespaces the tree has policies in, and reports flows to others", () => {
+    const objects = [
+      ...loadManifestPaths([small]),
+      {
+        object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
+        source: "ns.yaml",
+      },
+      {
+        object: {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: "to-web", namespace: "loki" },
+          spec: {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [
+              {
+                to: [
+                  { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "web" } } },
+                ],
+                ports: [{ port: 80 }],
+              },
+            ],
+          },
+        },
+        source: "to-web.yaml#0",
+      },
+    ];
+    const result = importPolicies(buildModel(objects, { representativePods: false }), "small");
+    const names = (result.raw.namespaces as { name: string }[]).map((n) => n.name).sort();
+    assert.deepStrictEqual(names, ["default", "kube-system", "loki"]);
+    const dropped = result.findings.find(
+      (f) => f.location === "to-web.yaml#0 spec.egress[0].to[0]",
+    );
+    assert.ok(dropped);
+    assert.strictEqual(dropped.action, "dropped");
+    assert.match(dropped.problem, /web, which the input does not protect/);
+    const kubeSystem = result.findings.find((f) => f.location === "kube-system");
+    assert.strictEqual(kubeSystem?.action, "made explicit");
+  });
+
+  it("narrows OR-form DNS and fails closed on a tree without DNS", () => {
+    const model = buildModel(
+      loadManifestPaths([path.join(__dirname, "../fixtures/migration/small-tree")]),
+      {
+        representativePods: false,
+      },
+    );
+    const result = importPolicies(model, "small");
+    assert.ok(
+      result.findings.some((f) => /OR-form DNS/.test(f.problem) && f.action === "narrowed"),
+    );
+    const noDns = buildModel(
+      [
+        {
+          apiVersion: "networking.k8s.io/v1",
+          kind: "NetworkPolicy",
+          metadata: { name: "p", namespace: "a" },
+          spec: { podSelector: {}, ingress: [] },
+        },
+      ],
+      { representativePods: false },
+    );
+    assert.throws(() => importPolicies(noDns, "x"), /cannot infer the cluster DNS/);
+  });
+});
+
+describe("npm run import on the homelab's own plan", function () {
+  this.timeout(120000);
+
+  it("gives back a config whose plan equals the input but for one normalised pattern", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-reimport-"));
+    try {
+      await reimport(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Plans the homelab, imports that plan into stack "again" and checks the round trip. */
+async function reimport(dir: string): Promise<void> {
+  const rendered = await renderStack("homelab");
+  const manifests = path.join(dir, "manifests.yaml");
+  fs.writeFileSync(manifests, toMultiDocumentYaml(rendered.manifests, "# homelab plan"));
+  const run = await quiet(() => main([manifests, "--stack", "again", "--stack-dir", dir]));
+  assert.strictEqual(run.value, 0, run.out + run.err);
+  const counts = [...run.out.matchAll(/^- (.+): (\d+)$/gm)].map(([, c, n]) => [c, Number(n)]);
+  assert.deepStrictEqual(Object.fromEntries(counts), {
+    "closed (known-bad rule)": 0,
+    "narrowed (known-bad rule)": 0,
+    "missing corner added": 0,
+    "pattern normalised": 1,
+    unexplained: 0,
+  });
+  // Only the ztunnel egress of the six meshed namespaces is normalised; nothing narrowed or dropped.
+  assert.match(run.out, /## What the config cannot or should not express \(6\)/);
+  const findings = run.out.split("\n").filter((l) => l.includes(" | ztunnel egress to "));
+  assert.strictEqual(findings.length, 6);
+  assert.ok(findings.every((l) => l.includes("| normalised:")));
+  const config = loadStackConfig("again", dir);
+  const homelab = rendered.config;
+  assert.deepStrictEqual(config.cluster.mesh?.istiodPorts, homelab.cluster.mesh?.istiodPorts);
+  assert.deepStrictEqual(
+    config.namespaces
+      .filter((n) => n.meshed)
+      .map((n) => n.name)
+      .sort(),
+    homelab.namespaces
+      .filter((n) => n.meshed)
+      .map((n) => n.name)
+      .sort(),
+  );
+}
