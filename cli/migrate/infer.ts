@@ -437,6 +437,8 @@ class Importer {
   readonly findings: Finding[] = [];
   readonly namespaces = new Map<string, NamespaceDraft>();
   readonly flows = new Map<string, FlowDraft>();
+  /** Resolvers the DNS pods forward to (LAN host names or CIDRs): `cluster.dns.upstream`. */
+  readonly dnsUpstream = new Set<string>();
   patterns = 0;
   flowCorners = 0;
   private readonly known: Set<string>;
@@ -925,6 +927,28 @@ class Importer {
     const cidr = formatRangeAsCidr(range);
     const address = cidr.endsWith("/32") ? cidr.slice(0, -3) : cidr;
     const host = Object.entries(this.facts.lanHosts).find(([, a]) => a === address)?.[0];
+    const { dns } = this.facts;
+    if (
+      localEnd.namespace === dns.namespace &&
+      localEnd.podLabels !== undefined &&
+      sameLabels(localEnd.podLabels, dns.podLabels)
+    ) {
+      // The DNS pods forwarding to a resolver: cluster.dns.upstream, which opens UDP and TCP.
+      const split = this.dnsPorts(keys);
+      if (split.dns.length > 0) {
+        this.dnsUpstream.add(host ?? cidr);
+        this.patterns++;
+        if (split.dns.length === 1)
+          this.find(
+            site,
+            `the DNS pods forward to ${host ?? cidr} on ${split.dns[0]} only`,
+            "normalised",
+            "cluster.dns.upstream opens the DNS port on UDP and TCP (TCP carries large answers)",
+          );
+        keys = split.rest;
+        if (keys.length === 0) return;
+      }
+    }
     if (!host) return this.flow(site, localEnd, { cidr }, keys);
     if (scoped) return this.flow(site, localEnd, { host }, keys);
     const set = draft.lan.get(host) ?? new Set<string>();
@@ -1358,7 +1382,10 @@ export function importPolicies(model: ClusterModel, stack: string): ImportResult
     name: stack,
     apiServer: facts.apiServer,
     controlPlane: facts.controlPlane,
-    dns: facts.dns,
+    dns: {
+      ...facts.dns,
+      upstream: importer.dnsUpstream.size > 0 ? [...importer.dnsUpstream].sort() : "none",
+    },
     privateRanges: facts.privateRanges,
     ...(facts.monitoringNamespace ? { monitoringNamespace: facts.monitoringNamespace } : {}),
     ...(facts.mesh ? { mesh: facts.mesh } : {}),

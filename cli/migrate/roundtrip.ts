@@ -63,7 +63,11 @@ const PATTERN_WHY: Record<string, string> = {
   flow: "a declared flow",
 };
 
-function classifyClosed(change: PairChange, result: ImportResult): [DifferenceClass, string] {
+function classifyClosed(
+  change: PairChange,
+  result: ImportResult,
+  planAuthorizes: boolean,
+): [DifferenceClass, string] {
   const rules = change.closed?.rules ?? [];
   for (const rule of rules) {
     const at = `${rule.source ?? ""} ${rule.path}`;
@@ -80,6 +84,13 @@ function classifyClosed(change: PairChange, result: ImportResult): [DifferenceCl
         `${finding.location}: ${finding.problem}; ${finding.action} ${finding.detail}`,
       ];
   }
+  if (planAuthorizes && change.closed?.because.includes("(HBONE"))
+    // The original's L4 rules let every TCP port through on HBONE (no ztunnel authorization);
+    // the plan's identity layer admits only the declared ports at the meshed destination.
+    return [
+      change.type === "closed" ? "closed (known-bad rule)" : "narrowed (known-bad rule)",
+      `between two meshed namespaces the original let every TCP port through on HBONE (its L4 rules cannot tell ports apart, and it has no AuthorizationPolicy); the imported stack's ztunnel authorization admits the declared ports only`,
+    ];
   return ["unexplained", `allowed by ${change.closed?.because || "?"} and not by the plan`];
 }
 
@@ -135,10 +146,11 @@ export async function roundTrip(
     }),
   );
   const kinds = new Map(expandConnections(config).map((c) => [c.name, c.kind]));
+  const planAuthorizes = (models[1].authorizationPolicies ?? []).length > 0;
   const differences: ClassifiedDifference[] = [];
   for (const change of changes) {
     if (change.closed) {
-      const [cls, why] = classifyClosed(change, result);
+      const [cls, why] = classifyClosed(change, result, planAuthorizes);
       differences.push({
         change,
         direction: "closed",

@@ -124,7 +124,11 @@ describe("the command-line layer (every CLI)", function () {
     });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /note: meshed \(labelled istio\.io\/dataplane-mode=ambient\): a;/);
-    assert.match(run.stdout, /removed: a => /);
+    // The explained diff: by namespace pair, each closed line with the rule that allowed it.
+    assert.match(
+      run.stdout,
+      /^Closed:\n {2}a -> internet\n {4}- All Connections +was allowed by egress: a\/web is not isolated$/m,
+    );
   });
 
   it("a failed plan removes the outputs an older plan left in --out, and keeps other files", () => {
