@@ -12,7 +12,7 @@ import type {
   ModelProtocol,
   QueryEndpoint,
 } from "../engine";
-import { buildModel, explainFlow, loadManifestPaths } from "../engine";
+import { buildModel, explainWithPromotion, loadManifestPaths } from "../engine";
 import { modelNotes, requirePolicies } from "./model-notes";
 
 export interface ExplainArgs {
@@ -154,10 +154,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     const model = await modelFor(args);
-    const result = explainFlow(model, args.query);
+    // With staged policies the text shows both verdicts; the exit code stays the enforced one.
+    const result = explainWithPromotion(model, args.query);
     process.stderr.write(modelNotes(model));
     process.stdout.write(result.text);
-    return result.verdict === "allowed" ? 0 : 2;
+    return result.now.verdict === "allowed" ? 0 : 2;
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

@@ -38,6 +38,9 @@ export type {
   IgnoredObject,
   Endpoint,
   Direction,
+  StagedAction,
+  StagedKind,
+  StagedMarker,
 } from "./model/types";
 
 // IPv4 arithmetic (addresses as unsigned integers, blocks as inclusive ranges)
@@ -62,6 +65,7 @@ export type { CornerDecision, PairResult } from "./evaluate/evaluator";
 export { computeConnectivity } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
+export { hasStagedPolicies, pendingModel, promotedModel } from "./evaluate/promote";
 
 // Reports
 export { explainFlow, suggestFlowYaml } from "./report/explain";
@@ -72,6 +76,12 @@ export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./repor
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
+export {
+  explainWithPromotion,
+  promotionCloses,
+  renderPromotionCloses,
+} from "./report/promotion";
+export type { PromotionExplanation } from "./report/promotion";
 
 /**
  * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external

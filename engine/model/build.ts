@@ -5,6 +5,7 @@
 import type { SourcedObject } from "../load/parse";
 import { normaliseCalicoPolicy } from "../normalise/calico-policy";
 import { normaliseKubernetesPolicy } from "../normalise/k8s-policy";
+import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { parseCidr, parseIpv4 } from "./ipv4";
@@ -256,13 +257,8 @@ const UNMODELLED_POLICY_KINDS = new Set([
   "HostEndpoint",
 ]);
 
-/** Kinds that can only narrow what NetworkPolicy allows (or are not enforced): warned, not fatal. */
-const WARNED_KINDS = new Set([
-  "AuthorizationPolicy",
-  "StagedNetworkPolicy",
-  "StagedGlobalNetworkPolicy",
-  "StagedKubernetesNetworkPolicy",
-]);
+/** Kinds that can only narrow what NetworkPolicy allows: warned, not fatal. */
+const WARNED_KINDS = new Set(["AuthorizationPolicy"]);
 
 /** Calico's API group as served by its API server, and as stored in its CRDs. */
 function isCalicoApiVersion(apiVersion: string): boolean {
@@ -285,6 +281,7 @@ export function buildModel(
   const referencedNamespaces = new Set<string>();
   const pending: PendingPod[] = [];
   const policies: NormalPolicy[] = [];
+  const stagedPolicies: NormalPolicy[] = [];
   const ignored: IgnoredObject[] = [];
   const seen = new Set<string>();
 
@@ -299,7 +296,10 @@ export function buildModel(
       typeof metadata.namespace === "string" && metadata.namespace !== ""
         ? metadata.namespace
         : undefined;
-    const clusterScoped = kind === "Namespace" || kind === "GlobalNetworkPolicy";
+    const clusterScoped =
+      kind === "Namespace" ||
+      kind === "GlobalNetworkPolicy" ||
+      kind === "StagedGlobalNetworkPolicy";
     // netpol-analyzer and kubectl both put objects without a namespace into "default".
     const namespace = clusterScoped ? undefined : (rawNamespace ?? "default");
     const ref: ObjectRef = { kind: kind || "(no kind)", namespace, name: name || "(no name)" };
@@ -313,7 +313,8 @@ export function buildModel(
       kind === "Pod" ||
       kind in WORKLOAD_TEMPLATE_PATHS ||
       kind === "NetworkPolicy" ||
-      kind === "GlobalNetworkPolicy";
+      kind === "GlobalNetworkPolicy" ||
+      (isStagedKind(kind) && isCalicoApiVersion(apiVersion));
     if (!modelled) {
       const group = apiVersion.split("/")[0];
       if (UNMODELLED_POLICY_KINDS.has(kind)) {
@@ -439,6 +440,12 @@ export function buildModel(
       if (policy) policies.push(policy);
       continue;
     }
+    if (isStagedKind(kind)) {
+      // Read by the normaliser of the kind it stages; kept apart so nothing counts it as enforcing.
+      const policy = normaliseStagedPolicy(obj, ref, options.ipBlockMatchesPods, sink, source);
+      if (policy) stagedPolicies.push(policy);
+      continue;
+    }
     ignored.push({ apiVersion, kind, namespace, name });
   }
 
@@ -482,5 +489,14 @@ export function buildModel(
 
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
-  return { options, namespaces, pods, policies, ignored, warnings: sink.warnings };
+  stagedPolicies.sort(comparePolicies);
+  return {
+    options,
+    namespaces,
+    pods,
+    policies,
+    ...(stagedPolicies.length > 0 ? { stagedPolicies } : {}),
+    ignored,
+    warnings: sink.warnings,
+  };
 }
