@@ -62,7 +62,7 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
 export type { CornerDecision, PairResult } from "./evaluate/evaluator";
-export { computeConnectivity } from "./evaluate/matrix";
+export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
 export { hasStagedPolicies, pendingModel, promotedModel } from "./evaluate/promote";

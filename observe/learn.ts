@@ -1,0 +1,201 @@
+/**
+ * Observed-but-denied flows → proposed config. Ends are folded to the workload (one identifying
+ * label: app.kubernetes.io/name, app or k8s-app, never pod-template-hash or other per-pod labels)
+ * or, without one, to the namespace. DNS, the API, scrapes and the mesh are never written as
+ * flows: they come from the universal patterns (kubeApi, metricsPorts, meshed, declaring the
+ * namespace), so a learned config cannot carry a DNS rule that misses the DNS pods.
+ */
+import { isMap, isSeq, type Document } from "yaml";
+import type { StackConfig } from "../config/types";
+import { describeEnd, type FlowGroup, type Judgement } from "./judge";
+import type { FlowProtocol, ObservedEnd } from "./flows";
+
+/** Label keys that name a workload, in order of preference. */
+export const WORKLOAD_LABEL_KEYS = ["app.kubernetes.io/name", "app", "k8s-app"] as const;
+
+export type LearnedEnd =
+  | string
+  | { namespace: string; podLabels: Record<string, string> }
+  | { cidr: string };
+
+export interface ProposedFlow {
+  readonly name: string;
+  readonly from: LearnedEnd;
+  readonly to: LearnedEnd;
+  readonly ports: string[];
+  readonly reason: string;
+}
+
+/** A denied flow that belongs to a universal pattern, with the config change that opens it. */
+export interface PatternAdvice {
+  readonly flow: string;
+  readonly advice: string;
+}
+
+export interface LearnPlan {
+  readonly flows: readonly ProposedFlow[];
+  readonly advice: readonly PatternAdvice[];
+  /** Denied flows nothing can be learned from (ICMP, unplaceable ends). */
+  readonly skipped: readonly PatternAdvice[];
+}
+
+function foldEnd(end: ObservedEnd): LearnedEnd | undefined {
+  if (end.kind === "public") return "internet";
+  if (end.kind === "external") return { cidr: end.cidr };
+  if (end.kind !== "workload") return undefined;
+  const key = WORKLOAD_LABEL_KEYS.find((k) => end.labels[k] !== undefined);
+  return key ? { namespace: end.namespace, podLabels: { [key]: end.labels[key] } } : end.namespace;
+}
+
+function slug(end: LearnedEnd): string {
+  if (typeof end === "string") return end;
+  if ("cidr" in end) return end.cidr.replace(/\/32$/, "").replace(/[./]/g, "-");
+  const value = Object.values(end.podLabels)[0];
+  return value ? `${end.namespace}-${value}` : end.namespace;
+}
+
+function flowName(from: LearnedEnd, to: LearnedEnd, taken: Set<string>): string {
+  const base = `learned-${slug(from)}-to-${slug(to)}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .slice(0, 60)
+    .replace(/-$/, "");
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 57)}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+function portText(protocol: FlowProtocol, port: number): string {
+  return protocol === "TCP" ? String(port) : `${port}/${protocol}`;
+}
+
+function isDnsFlow(group: FlowGroup, config: StackConfig): boolean {
+  const dns = config.cluster.dns;
+  return (
+    group.destination.kind === "workload" &&
+    group.destination.namespace === dns.namespace &&
+    group.port === dns.port &&
+    (group.protocol === "UDP" || group.protocol === "TCP")
+  );
+}
+
+function isApiFlow(group: FlowGroup, config: StackConfig): boolean {
+  if (group.destination.kind !== "external" || group.protocol !== "TCP") return false;
+  const { apiServer, controlPlane } = config.cluster;
+  return (
+    (group.destination.cidr === `${apiServer.clusterIP}/32` && group.port === apiServer.port) ||
+    group.port === controlPlane.port
+  );
+}
+
+/** The universal pattern a denied flow belongs to, as advice, or undefined for a plain flow. */
+function patternAdvice(group: FlowGroup, config: StackConfig): string | undefined {
+  const src = group.source.kind === "workload" ? group.source.namespace : undefined;
+  const declared = (ns: string | undefined) => config.namespaces.some((n) => n.name === ns);
+  const mesh = config.cluster.mesh;
+  if (isDnsFlow(group, config))
+    return declared(src)
+      ? `DNS from ${src} is a universal pattern and should already be allowed: check cluster.dns.podLabels against the DNS pods' labels`
+      : `declare namespace ${src} under zt-netpol:namespaces: DNS comes with it (the DNS pattern selects the DNS pods)`;
+  if (isApiFlow(group, config))
+    return `set kubeApi: true on namespace ${src} (the API ClusterIP and the control plane come together)`;
+  if (src === config.cluster.monitoringNamespace && group.destination.kind === "workload")
+    return `add ${portText(group.protocol, group.port)} to metricsPorts of namespace ${group.destination.namespace} (Prometheus scrapes come from the metrics pattern)`;
+  if (
+    mesh &&
+    group.destination.kind === "workload" &&
+    group.destination.namespace === mesh.namespace
+  )
+    return `set meshed: true on namespace ${src} if it is enrolled in the ambient mesh (istiod and ztunnel come from the mesh pattern)`;
+  return undefined;
+}
+
+function reasonFor(groups: readonly FlowGroup[], file: string): string {
+  const count = groups.reduce((n, g) => n + g.count, 0);
+  const times = groups
+    .flatMap((g) => [g.first, g.last])
+    .filter((t): t is string => !!t)
+    .sort();
+  const span = times.length > 0 ? `${times[0]}..${times[times.length - 1]}` : "no timestamps";
+  return `observed ${count} times, ${span}, from ${file}`;
+}
+
+/** What learn would add for the denied flows of one judged log. */
+export function planLearning(
+  judgements: readonly Judgement[],
+  config: StackConfig,
+  file: string,
+): LearnPlan {
+  const advice: PatternAdvice[] = [];
+  const skipped: PatternAdvice[] = [];
+  const folded = new Map<
+    string,
+    { from: LearnedEnd; to: LearnedEnd; ports: Set<string>; groups: FlowGroup[] }
+  >();
+  for (const j of judgements) {
+    if (j.verdict !== "denied") continue;
+    const g = j.group;
+    const pattern = patternAdvice(g, config);
+    if (pattern) {
+      advice.push({ flow: g.key, advice: pattern });
+      continue;
+    }
+    const from = foldEnd(g.source);
+    const to = foldEnd(g.destination);
+    if (g.protocol === "ICMP" || !from || !to) {
+      skipped.push({
+        flow: g.key,
+        advice:
+          g.protocol === "ICMP"
+            ? "ICMP cannot be a flow: add a calicoPolicies entry (protocol: ICMP) by hand"
+            : `${describeEnd(!from ? g.source : g.destination)} cannot be written as a flow end`,
+      });
+      continue;
+    }
+    const key = JSON.stringify([from, to]);
+    const entry = folded.get(key) ?? { from, to, ports: new Set<string>(), groups: [] };
+    entry.ports.add(portText(g.protocol, g.port));
+    entry.groups.push(g);
+    folded.set(key, entry);
+  }
+  const taken = new Set(config.flows.map((f) => f.name));
+  const flows = [...folded.values()]
+    .sort((a, b) => (JSON.stringify([a.from, a.to]) < JSON.stringify([b.from, b.to]) ? -1 : 1))
+    .map((e) => ({
+      name: flowName(e.from, e.to, taken),
+      from: e.from,
+      to: e.to,
+      ports: [...e.ports].sort((a, b) => parseInt(a) - parseInt(b) || (a < b ? -1 : 1)),
+      reason: reasonFor(e.groups, file),
+    }));
+  return { flows, advice, skipped };
+}
+
+/**
+ * Appends the proposed flows to `zt-netpol:flows` of a stack file's Document, keeping every
+ * comment and the layout of the rest. Returns how many were added.
+ */
+export function addFlowsToDocument(doc: Document, flows: readonly ProposedFlow[]): number {
+  if (flows.length === 0) return 0;
+  const config = doc.get("config");
+  if (!isMap(config)) throw new Error('the stack file has no "config:" mapping');
+  let list = config.get("zt-netpol:flows");
+  if (list === undefined || list === null) {
+    config.set("zt-netpol:flows", doc.createNode([]));
+    list = config.get("zt-netpol:flows");
+  }
+  if (!isSeq(list)) throw new Error("zt-netpol:flows is not a list");
+  for (const flow of flows) {
+    const node = doc.createNode({
+      name: flow.name,
+      from: flow.from,
+      to: flow.to,
+      ports: flow.ports.map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+      reason: flow.reason,
+    });
+    list.add(node);
+  }
+  return flows.length;
+}
