@@ -16,7 +16,8 @@ export const WORKLOAD_LABEL_KEYS = ["app.kubernetes.io/name", "app", "k8s-app"] 
 export type LearnedEnd =
   | string
   | { namespace: string; podLabels: Record<string, string> }
-  | { cidr: string };
+  | { cidr: string }
+  | { host: string };
 
 export interface ProposedFlow {
   readonly name: string;
@@ -39,9 +40,15 @@ export interface LearnPlan {
   readonly skipped: readonly PatternAdvice[];
 }
 
-function foldEnd(end: ObservedEnd): LearnedEnd | undefined {
+function foldEnd(end: ObservedEnd, config: StackConfig): LearnedEnd | undefined {
   if (end.kind === "public") return "internet";
-  if (end.kind === "external") return { cidr: end.cidr };
+  if (end.kind === "external") {
+    // A named LAN host reads better and follows the host if its address changes.
+    const host = Object.entries(config.cluster.lanHosts).find(
+      ([, address]) => (address.includes("/") ? address : `${address}/32`) === end.cidr,
+    );
+    return host ? { host: host[0] } : { cidr: end.cidr };
+  }
   if (end.kind !== "workload") return undefined;
   const key = WORKLOAD_LABEL_KEYS.find((k) => end.labels[k] !== undefined);
   return key ? { namespace: end.namespace, podLabels: { [key]: end.labels[key] } } : end.namespace;
@@ -49,6 +56,7 @@ function foldEnd(end: ObservedEnd): LearnedEnd | undefined {
 
 function slug(end: LearnedEnd): string {
   if (typeof end === "string") return end;
+  if ("host" in end) return end.host;
   if ("cidr" in end) return end.cidr.replace(/\/32$/, "").replace(/[./]/g, "-");
   const value = Object.values(end.podLabels)[0];
   return value ? `${end.namespace}-${value}` : end.namespace;
@@ -142,8 +150,8 @@ export function planLearning(
       advice.push({ flow: g.key, advice: pattern });
       continue;
     }
-    const from = foldEnd(g.source);
-    const to = foldEnd(g.destination);
+    const from = foldEnd(g.source, config);
+    const to = foldEnd(g.destination, config);
     if (g.protocol === "ICMP" || !from || !to) {
       skipped.push({
         flow: g.key,

@@ -1,0 +1,47 @@
+/** Pure rendering of a stack's manifests (the builders the components call), for fast properties. */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { renderCalicoPolicy } from "../../components/calico";
+import { expandConnections } from "../../components/connections";
+import { renderNamespacePolicies } from "../../components/rules";
+import { loadStackConfig, PROJECT_ROOT } from "../../config/load";
+import type { StackConfig } from "../../config/types";
+import { contextFromManifests } from "../../observe/context";
+import type { ObserveContext } from "../../observe/judge";
+import { addFlowsToDocument, type ProposedFlow } from "../../observe/learn";
+
+export const HOMELAB_TEXT = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"), "utf8");
+
+export function pureManifests(config: StackConfig): Record<string, unknown>[] {
+  const connections = expandConnections(config);
+  return config.namespaces.flatMap((ns) => [
+    ...(renderNamespacePolicies(ns.name, connections, config.cluster) as unknown as Record<
+      string,
+      unknown
+    >[]),
+    ...(ns.calicoPolicies.map((p) => renderCalicoPolicy(ns.name, p)) as unknown as Record<
+      string,
+      unknown
+    >[]),
+  ]);
+}
+
+/** A stack file's text as a validated config (through a temporary stack directory). */
+export function configFromText(text: string): StackConfig {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-observe-"));
+  fs.writeFileSync(path.join(dir, "Pulumi.homelab.yaml"), text);
+  return loadStackConfig("homelab", dir);
+}
+
+export function contextFromText(text: string): ObserveContext {
+  const config = configFromText(text);
+  return contextFromManifests(config, pureManifests(config));
+}
+
+export function applyFlows(text: string, flows: readonly ProposedFlow[]): string {
+  const doc = parseDocument(text);
+  addFlowsToDocument(doc, flows);
+  return doc.toString();
+}
