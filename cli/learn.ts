@@ -6,12 +6,11 @@
  */
 import * as fs from "fs";
 import { Command, CommanderError } from "commander";
-import { parseDocument } from "yaml";
 import { PROJECT_ROOT, stackFilePath } from "../config/load";
 import { stackContext } from "../observe/context";
 import { readFlowFile, type FlowFormat } from "../observe/flows";
 import { judgeFlows } from "../observe/judge";
-import { addFlowsToDocument, planLearning } from "../observe/learn";
+import { addFlowsToText, planLearning } from "../observe/learn";
 import { flowYaml } from "../observe/report";
 
 const EXIT_CODES = `
@@ -68,9 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const target = stackFilePath(options.stack, options.stackDir);
-    const doc = parseDocument(fs.readFileSync(target, "utf8"));
-    addFlowsToDocument(doc, plan.flows);
-    fs.writeFileSync(target, doc.toString());
+    fs.writeFileSync(target, addFlowsToText(fs.readFileSync(target, "utf8"), plan.flows));
     process.stdout.write(`added ${plan.flows.length} flow(s) to ${target}:\n${yaml}\n`);
     return 0;
   } catch (error) {

@@ -5,7 +5,7 @@
  * flows: they come from the universal patterns (kubeApi, metricsPorts, meshed, declaring the
  * namespace), so a learned config cannot carry a DNS rule that misses the DNS pods.
  */
-import { isMap, isSeq, type Document } from "yaml";
+import { Document, isMap, isSeq, parseDocument } from "yaml";
 import type { StackConfig } from "../config/types";
 import { describeEnd, type FlowGroup, type Judgement } from "./judge";
 import type { FlowProtocol, ObservedEnd } from "./flows";
@@ -181,29 +181,66 @@ export function planLearning(
   return { flows, advice, skipped };
 }
 
+/** Serialisation of the new entries: no folding, `[3100]` not `[ 3100 ]`. */
+const ENTRY_FORMAT = { flowCollectionPadding: false, lineWidth: 0 } as const;
+
+function column(text: string, offset: number): number {
+  return offset - text.lastIndexOf("\n", offset - 1) - 1;
+}
+
+/** One flow as the lines of a block-sequence item, indented to `indent` columns. */
+export function entryText(flow: ProposedFlow, indent = 0): string {
+  const doc = new Document({
+    name: flow.name,
+    from: flow.from,
+    to: flow.to,
+    ports: flow.ports.map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+    reason: flow.reason,
+  });
+  const ports = doc.get("ports", true);
+  if (isSeq(ports)) ports.flow = true;
+  const pad = " ".repeat(indent);
+  return doc
+    .toString(ENTRY_FORMAT)
+    .trimEnd()
+    .split("\n")
+    .map((line, i) => `${pad}${i === 0 ? "- " : "  "}${line}`)
+    .join("\n");
+}
+
 /**
- * Appends the proposed flows to `zt-netpol:flows` of a stack file's Document, keeping every
- * comment and the layout of the rest. Returns how many were added.
+ * The stack file's text with the proposed flows appended to `zt-netpol:flows`. The Document API
+ * only locates the list; the new entries are inserted as text after its last item, so every other
+ * byte of the file (comments, folding, quoting, blank lines) stays as written.
  */
-export function addFlowsToDocument(doc: Document, flows: readonly ProposedFlow[]): number {
-  if (flows.length === 0) return 0;
-  const config = doc.get("config");
-  if (!isMap(config)) throw new Error('the stack file has no "config:" mapping');
-  let list = config.get("zt-netpol:flows");
-  if (list === undefined || list === null) {
-    config.set("zt-netpol:flows", doc.createNode([]));
-    list = config.get("zt-netpol:flows");
+export function addFlowsToText(text: string, flows: readonly ProposedFlow[]): string {
+  if (flows.length === 0) return text;
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0)
+    throw new Error(`the stack file is not valid YAML: ${doc.errors[0].message}`);
+  const config = doc.get("config", true);
+  if (!isMap(config) || config.items.length === 0)
+    throw new Error('the stack file has no "config:" mapping');
+  const list = config.get("zt-netpol:flows", true);
+  if (list === undefined) {
+    const firstKey = config.items[0].key as { range?: [number, number, number] } | undefined;
+    const indent = firstKey?.range ? column(text, firstKey.range[0]) : 2;
+    const body = flows.map((f) => entryText(f, indent + 2)).join("\n");
+    const head = text.endsWith("\n") ? text : `${text}\n`;
+    return `${head}${" ".repeat(indent)}zt-netpol:flows:\n${body}\n`;
   }
-  if (!isSeq(list)) throw new Error("zt-netpol:flows is not a list");
-  for (const flow of flows) {
-    const node = doc.createNode({
-      name: flow.name,
-      from: flow.from,
-      to: flow.to,
-      ports: flow.ports.map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
-      reason: flow.reason,
-    });
-    list.add(node);
-  }
-  return flows.length;
+  if (!isSeq(list) || list.flow || list.items.length === 0 || !list.range)
+    throw new Error(
+      "zt-netpol:flows must be a non-empty block list (- name: ...) for learn to extend it",
+    );
+  const first = list.items[0] as { range?: [number, number, number] };
+  if (!first.range) throw new Error("internal: no source range for zt-netpol:flows[0]");
+  const indent = column(text, first.range[0]) - 2;
+  const insertAt = list.range[1];
+  // Keep the list's own spacing: blank lines between entries if it has them.
+  const second = list.items[1] as { range?: [number, number, number] } | undefined;
+  const gap =
+    second?.range && /\n\s*\n/.test(text.slice(first.range[1], second.range[0])) ? "\n" : "";
+  const body = flows.map((f) => gap + entryText(f, indent)).join("\n");
+  return `${text.slice(0, insertAt).replace(/\n*$/, "")}\n${body}\n${text.slice(insertAt).replace(/^\n/, "")}`;
 }

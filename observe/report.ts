@@ -1,6 +1,6 @@
 /** The observe report: per distinct flow, then the three-part summary. */
 import { describeEnd, type Judgement, type ObserveResult } from "./judge";
-import { planLearning, type ProposedFlow } from "./learn";
+import { entryText, planLearning, type ProposedFlow } from "./learn";
 import type { StackConfig } from "../config/types";
 
 function because(j: Judgement): string {
@@ -12,14 +12,7 @@ function because(j: Judgement): string {
 }
 
 export function flowYaml(flow: ProposedFlow): string {
-  const end = (e: ProposedFlow["from"]) => (typeof e === "string" ? e : JSON.stringify(e));
-  return [
-    `- name: ${flow.name}`,
-    `  from: ${end(flow.from)}`,
-    `  to: ${end(flow.to)}`,
-    `  ports: [${flow.ports.map((p) => (/^\d+$/.test(p) ? p : JSON.stringify(p))).join(", ")}]`,
-    `  reason: ${JSON.stringify(flow.reason)}`,
-  ].join("\n");
+  return entryText(flow);
 }
 
 export function renderObserveReport(

@@ -2,7 +2,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseDocument } from "yaml";
 import { renderCalicoPolicy } from "../../components/calico";
 import { expandConnections } from "../../components/connections";
 import { renderNamespacePolicies } from "../../components/rules";
@@ -10,7 +9,7 @@ import { loadStackConfig, PROJECT_ROOT } from "../../config/load";
 import type { StackConfig } from "../../config/types";
 import { contextFromManifests } from "../../observe/context";
 import type { ObserveContext } from "../../observe/judge";
-import { addFlowsToDocument, type ProposedFlow } from "../../observe/learn";
+import { addFlowsToText, type ProposedFlow } from "../../observe/learn";
 
 export const HOMELAB_TEXT = fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"), "utf8");
 
@@ -41,7 +40,5 @@ export function contextFromText(text: string): ObserveContext {
 }
 
 export function applyFlows(text: string, flows: readonly ProposedFlow[]): string {
-  const doc = parseDocument(text);
-  addFlowsToDocument(doc, flows);
-  return doc.toString();
+  return addFlowsToText(text, flows);
 }
