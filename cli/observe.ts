@@ -17,6 +17,8 @@ Exit codes:
   2  some observed flow is denied, or a logged pending verdict disagrees with the engine
   1  bad input: unreadable file, unknown format, flows that cannot be judged, invalid stack`;
 
+const ms = (nanoseconds: bigint): string => (Number(nanoseconds) / 1e6).toFixed(1);
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("observe")
     .description("Judge observed flows against a stack's plan")
@@ -40,6 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new Error(`--format must be goldmane, hubble or csv, got ${options.format}`);
     const started = process.hrtime.bigint();
     const log = readFlowFile(file, options.format as FlowFormat | undefined);
+    const readAt = process.hrtime.bigint();
     const context = await stackContext(options.stack, options.stackDir);
     const judgedAt = process.hrtime.bigint();
     const result = judgeFlows(log.flows, context);
@@ -47,8 +50,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(renderObserveReport(result, context.config, file));
     process.stderr.write(
       `read ${log.flows.length} flow record(s) (${log.format}${log.skipped ? `, ${log.skipped} skipped: replies and non-flow events` : ""}); ` +
-        `judged ${result.judgements.length} distinct flow(s) in ${Number(done - judgedAt) / 1e6} ms ` +
-        `(total with reading and rendering the plan ${Number(done - started) / 1e6} ms)\n`,
+        `timing: read ${ms(readAt - started)} ms, plan rendered and modelled ${ms(judgedAt - readAt)} ms, ` +
+        `${result.judgements.length} distinct flow(s) judged in ${ms(done - judgedAt)} ms\n`,
     );
     if (result.judgements.some((j) => j.verdict === "unjudgeable")) return 1;
     const disagree = result.judgements.some((j) => j.pending.some((p) => !p.agrees));

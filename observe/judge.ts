@@ -86,9 +86,61 @@ export function describeEnd(end: ObservedEnd): string {
   }
 }
 
+/**
+ * Labels the controllers set per pod (ReplicaSet hash, StatefulSet pod name and index,
+ * DaemonSet/StatefulSet revision): two pods of one workload differ only in these, so they are
+ * left out when deciding which records are the same flow. Goldmane aggregates labels the same way
+ * (the intersection over the pods of a flow).
+ */
+export const PER_POD_LABEL_KEYS = new Set([
+  "pod-template-hash",
+  "controller-revision-hash",
+  "pod-template-generation",
+  "statefulset.kubernetes.io/pod-name",
+  "apps.kubernetes.io/pod-index",
+  "batch.kubernetes.io/controller-uid",
+  "controller-uid",
+]);
+
+function withoutPerPodLabels(end: ObservedEnd): ObservedEnd {
+  if (end.kind !== "workload") return end;
+  return {
+    ...end,
+    labels: Object.fromEntries(
+      Object.entries(end.labels).filter(([key]) => !PER_POD_LABEL_KEYS.has(key)),
+    ),
+  };
+}
+
+/**
+ * Fails when a policy reads a per-pod label: folding pods by workload would then hide a
+ * difference the policies make.
+ */
+export function checkFoldable(model: ClusterModel): void {
+  const offenders: string[] = [];
+  for (const policy of [...model.policies, ...(model.stagedPolicies ?? [])]) {
+    const keys = new Set(policy.targetLabelKeys);
+    for (const direction of ["ingress", "egress"] as const)
+      for (const rule of policy[direction])
+        for (const peers of [rule.sources, rule.destinations])
+          if (peers !== "any") for (const m of peers) for (const k of m.podLabelKeys) keys.add(k);
+    for (const key of keys)
+      if (PER_POD_LABEL_KEYS.has(key)) offenders.push(`${formatRef(policy.ref)} reads ${key}`);
+  }
+  if (offenders.length > 0)
+    throw new Error(
+      `policies select per-pod labels, so observed pods cannot be folded into workloads: ${offenders.join("; ")}`,
+    );
+}
+
 export function groupFlows(flows: readonly ObservedFlow[]): FlowGroup[] {
   const groups = new Map<string, ObservedFlow[]>();
-  for (const f of flows) {
+  for (const raw of flows) {
+    const f = {
+      ...raw,
+      source: withoutPerPodLabels(raw.source),
+      destination: withoutPerPodLabels(raw.destination),
+    };
     const key = `${describeEnd(f.source)} -> ${describeEnd(f.destination)} ${f.protocol}${f.protocol === "ICMP" ? "" : ` ${f.port}`}`;
     const list = groups.get(key);
     if (list) list.push(f);
@@ -290,6 +342,7 @@ export interface ObserveResult {
 }
 
 export function judgeFlows(flows: readonly ObservedFlow[], context: ObserveContext): ObserveResult {
+  checkFoldable(context.model);
   const judgements = groupFlows(flows).map((g) => judgeGroup(g, context));
   const seen = new Set(judgements.flatMap((j) => j.because.map((c) => c.name)));
   const neverObserved = context.connections.filter((c) => c.kind === "flow" && !seen.has(c.name));

@@ -240,7 +240,7 @@ export function addFlowsToText(text: string, flows: readonly ProposedFlow[]): st
   // Keep the list's own spacing: blank lines between entries if it has them.
   const second = list.items[1] as { range?: [number, number, number] } | undefined;
   const gap =
-    second?.range && /\n\s*\n/.test(text.slice(first.range[1], second.range[0])) ? "\n" : "";
+    second?.range && /\n[ \t]*\n/.test(text.slice(first.range[0], second.range[0])) ? "\n" : "";
   const body = flows.map((f) => gap + entryText(f, indent)).join("\n");
   return `${text.slice(0, insertAt).replace(/\n*$/, "")}\n${body}\n${text.slice(insertAt).replace(/^\n/, "")}`;
 }

@@ -7,7 +7,9 @@ import { strict as assert } from "assert";
 import fc from "fast-check";
 import { diffModels } from "../../engine";
 import { contextFromManifests } from "../../observe/context";
-import { readFlowText, type ObservedFlow } from "../../observe/flows";
+import * as fs from "fs";
+import { readFlowFile, readFlowText, type ObservedFlow } from "../../observe/flows";
+import { FIXTURE, generate } from "../../scripts/flows/generate-goldmane";
 import { judgeFlows } from "../../observe/judge";
 import { planLearning } from "../../observe/learn";
 import { renderStack } from "../../plan/render";
@@ -228,5 +230,33 @@ describe("learn: properties", function () {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe("observe on the 1,200-record Goldmane fixture", function () {
+  this.timeout(120_000);
+
+  it("is exactly what its generator writes", () => {
+    assert.equal(fs.readFileSync(FIXTURE, "utf8"), generate(1200));
+  });
+
+  it("folds 1,200 records into distinct flows; the denied ones are the outages the issue names; learn closes them", () => {
+    const log = readFlowFile(FIXTURE);
+    assert.equal(log.flows.length, 1200);
+    const context = contextFromText(HOMELAB_TEXT);
+    const result = judgeFlows(log.flows, context);
+    assert.equal(
+      result.judgements.reduce((n, j) => n + j.group.count, 0),
+      1200,
+    );
+    const denied = result.judgements.filter((j) => j.verdict === "denied").map((j) => j.group.key);
+    assert.deepEqual(denied, [
+      "falco[app.kubernetes.io/name=falco] -> loki[app.kubernetes.io/name=loki] TCP 3100",
+      "ingress-nginx[app.kubernetes.io/name=ingress-nginx] -> default[app.kubernetes.io/name=grafana] TCP 3000",
+      "velero[app.kubernetes.io/name=velero] -> public network TCP 587",
+    ]);
+    const plan = planLearning(result.judgements, context.config, "fixture");
+    const after = contextFromText(applyFlows(HOMELAB_TEXT, plan.flows));
+    assert.ok(judgeFlows(log.flows, after).judgements.every((j) => j.verdict === "allowed"));
   });
 });
