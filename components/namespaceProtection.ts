@@ -54,7 +54,11 @@ export class NamespaceProtection extends pulumi.ComponentResource {
       options: pulumi.CustomResourceOptions,
     ): k8s.networking.v1.NetworkPolicy | k8s.apiextensions.CustomResource =>
       staged
-        ? new k8s.apiextensions.CustomResource(resourceName, stageKubernetesPolicy(manifest), options)
+        ? new k8s.apiextensions.CustomResource(
+            resourceName,
+            stageKubernetesPolicy(manifest),
+            options,
+          )
         : new k8s.networking.v1.NetworkPolicy(
             resourceName,
             { metadata: manifest.metadata, spec: manifest.spec },

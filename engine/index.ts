@@ -76,11 +76,7 @@ export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./repor
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
-export {
-  explainWithPromotion,
-  promotionCloses,
-  renderPromotionCloses,
-} from "./report/promotion";
+export { explainWithPromotion, promotionCloses, renderPromotionCloses } from "./report/promotion";
 export type { PromotionExplanation } from "./report/promotion";
 
 /**

@@ -48,6 +48,7 @@ export function rolloutSteps(
       steps.push({ op: "update", urn: r.urn, type: r.type, object: objectName(r) });
   }
   for (const r of [...old.values()].reverse())
-    if (!neu.has(r.urn)) steps.push({ op: "delete", urn: r.urn, type: r.type, object: objectName(r) });
+    if (!neu.has(r.urn))
+      steps.push({ op: "delete", urn: r.urn, type: r.type, object: objectName(r) });
   return steps;
 }

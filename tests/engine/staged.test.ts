@@ -81,16 +81,16 @@ describe("staged policies in the engine", () => {
 
   it("reads a staged object exactly as the kind it stages, problems at the staged object's paths", () => {
     const bad = stage(knp("b", "typo", { podSelector: {}, egres: [] }));
-    assert.match(problems([bad]), /StagedKubernetesNetworkPolicy\/b\/typo spec\.egres: unknown field/);
+    assert.match(
+      problems([bad]),
+      /StagedKubernetesNetworkPolicy\/b\/typo spec\.egres: unknown field/,
+    );
     const calico = stage(cnp("b", "c", { selector: "app = 'x'", types: ["Ingress"] }));
     assert.match(problems([calico]), /StagedNetworkPolicy\/b\/c spec\.selector/);
   });
 
   it("rejects stagedAction values it cannot model, and a Delete that carries a spec", () => {
-    assert.match(
-      problems([stage(denyAllB, "Learn")]),
-      /spec\.stagedAction: Learn is not modelled/,
-    );
+    assert.match(problems([stage(denyAllB, "Learn")]), /spec\.stagedAction: Learn is not modelled/);
     assert.match(problems([stage(denyAllB, "Bogus")]), /spec\.stagedAction: must be Set, Delete/);
     assert.match(
       problems([stage(denyAllB, "Delete")]),
@@ -139,7 +139,10 @@ describe("staged policies in the engine", () => {
     const text = renderPromotionCloses(closes);
     assert.match(text, /a -> b: loses .*TCP 1-5431,5433-65535/);
     assert.match(text, /b -> a: closed entirely/);
-    assert.ok(closes.every((c) => c.from === "b" || c.to === "b"), text);
+    assert.ok(
+      closes.every((c) => c.from === "b" || c.to === "b"),
+      text,
+    );
     assert.ok(!closes.some((c) => c.from === "a" && c.to === "a"), "a is untouched");
   });
 });
@@ -211,7 +214,10 @@ const arbCluster = fc.record({
     fc.record({ namespace: fc.constantFrom(...NAMESPACES), app: fc.constantFrom(...APPS) }),
     { minLength: 2, maxLength: 6, selector: (p) => `${p.namespace}/${p.app}` },
   ),
-  k8s: fc.uniqueArray(arbK8sPolicy, { maxLength: 4, selector: (p) => `${p.namespace}/${p.name}/${p.staged}` }),
+  k8s: fc.uniqueArray(arbK8sPolicy, {
+    maxLength: 4,
+    selector: (p) => `${p.namespace}/${p.name}/${p.staged}`,
+  }),
   calico: fc.uniqueArray(arbCalicoPolicy, {
     maxLength: 3,
     selector: (p) => `${p.namespace}/${p.name}/${p.staged}`,

@@ -13,7 +13,9 @@ export function homelabWithRollout(
   stack: string,
   settings: { stack?: "staged" | "enforced"; namespaces?: Record<string, "staged" | "enforced"> },
 ): string {
-  const doc = parseDocument(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"), "utf8"));
+  const doc = parseDocument(
+    fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"), "utf8"),
+  );
   if (settings.stack) doc.setIn(["config", "zt-netpol:rollout"], settings.stack);
   const namespaces = doc.getIn(["config", "zt-netpol:namespaces"]) as {
     items: { get(key: string): unknown; set(key: string, value: unknown): void }[];

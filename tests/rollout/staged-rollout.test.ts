@@ -67,7 +67,10 @@ describe("staged rollout", function () {
         );
       }
     }
-    assert.ok(staged.manifests.some((m) => m.kind === "StagedNetworkPolicy"), "a Calico one");
+    assert.ok(
+      staged.manifests.some((m) => m.kind === "StagedNetworkPolicy"),
+      "a Calico one",
+    );
   });
 
   it("changes nothing enforced outside the staged namespaces", () => {
