@@ -219,31 +219,27 @@ function readGoldmaneRecord(
   };
 }
 
+/**
+ * Whisker's list response (`{"total": …, "items": [...]}`, lib/httpmachinery `apiutil.List`), a
+ * JSON array, a single record, or one record per line.
+ */
 function goldmaneRecords(
   text: string,
   file: string,
   problems: string[],
 ): { record: unknown; where: string }[] {
-  const trimmed = text.trim();
-  if (
-    trimmed.startsWith("[") ||
-    (trimmed.startsWith("{") && /"items"\s*:/.test(trimmed.slice(0, 200)))
-  ) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (error) {
-      problems.push(`${file}: not valid JSON: ${(error as Error).message}`);
-      return [];
-    }
-    const list = Array.isArray(parsed) ? parsed : isObject(parsed) ? parsed.items : undefined;
-    if (!Array.isArray(list)) {
-      problems.push(`${file}: expected a JSON array of FlowResponse or {items: [...]}`);
-      return [];
-    }
-    return list.map((record, i) => ({ record, where: `${file}#${i}` }));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return jsonLines(text, file, problems);
   }
-  return jsonLines(text, file, problems);
+  const list = Array.isArray(parsed)
+    ? parsed
+    : isObject(parsed) && Array.isArray(parsed.items)
+      ? parsed.items
+      : [parsed];
+  return list.map((record, i) => ({ record, where: `${file}#${i}` }));
 }
 
 function jsonLines(

@@ -49,15 +49,22 @@ describe("flow log readers", () => {
         ...over,
       });
     const log = readFlowText(`${record({})}\n${record({ dest_name: "pvt" })}\n`, "f.json");
+    const listed = readFlowText(`{"total":{"totalPages":1},"items":[${record({})}]}`, "l.json");
+    assert.equal(listed.flows[0].where, "l.json#0", "Whisker's list response");
+    assert.match(
+      problemsOf(`${record({})}\n${record({ reporter: "Both" })}\n`, "n.json"),
+      /n\.json:2\.reporter: must be Src or Dst/,
+      "one record per line: located by line",
+    );
     assert.deepEqual(log.flows[0].destination, { kind: "public" });
     assert.equal(log.flows[1].destination.kind, "unplaceable");
     assert.match(
       problemsOf(record({ dest_port: 0 }), "f.json"),
-      /f\.json:1\.dest_port: must be 1-65535/,
+      /f\.json#0\.dest_port: must be 1-65535/,
     );
     assert.match(
       problemsOf(record({ protocol: "GRE" }), "f.json"),
-      /f\.json:1\.protocol: unsupported "GRE"/,
+      /f\.json#0\.protocol: unsupported "GRE"/,
     );
     assert.match(problemsOf(record({ reporter: "x" }), "f.json"), /reporter: must be Src or Dst/);
     assert.match(
