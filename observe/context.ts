@@ -4,6 +4,7 @@ import type { StackConfig } from "../config/types";
 import { buildModel } from "../engine";
 import { stackEngineOptions } from "../plan/connectivity";
 import { stackInventory } from "../plan/inventory";
+import { renderStack } from "../plan/render";
 import type { ObserveContext } from "./judge";
 
 export function contextFromManifests(
@@ -23,7 +24,6 @@ export function contextFromManifests(
 
 /** Renders the stack offline (the real program under the mock engine) and builds the context. */
 export async function stackContext(stack: string, stackDir?: string): Promise<ObserveContext> {
-  const { renderStack } = await import("../plan/render");
   const result = await renderStack(stack, stackDir);
   return contextFromManifests(result.config, result.manifests);
 }
