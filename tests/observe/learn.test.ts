@@ -157,6 +157,38 @@ newns,app=x,kube-system,k8s-app=kube-dns,UDP,53,1
   });
 });
 
+describe("observe: what cannot be judged, and scrape advice", () => {
+  it("a Goldmane private-network record cannot be judged, and says why", () => {
+    const context = contextFromText(HOMELAB_TEXT);
+    const record = JSON.stringify({
+      source_name: "unpoller-*",
+      source_namespace: "unipoller",
+      source_labels: "app=unpoller",
+      dest_name: "pvt",
+      dest_namespace: "",
+      dest_labels: "",
+      protocol: "UDP",
+      dest_port: 161,
+      reporter: "Src",
+      action: "Deny",
+      policies: { enforced: [], pending: [] },
+    });
+    const [j] = judgeFlows(readFlowText(record, "p.json").flows, context).judgements;
+    assert.equal(j.verdict, "unjudgeable");
+    assert.match(j.reason ?? "", /private network \(no address recorded\) cannot be placed/);
+  });
+
+  it("a denied scrape from the monitoring namespace becomes metricsPorts advice, not a flow", () => {
+    const context = contextFromText(HOMELAB_TEXT);
+    const csv = `${CSV_HEADER}\ndefault,app.kubernetes.io/name=prometheus,velero,app.kubernetes.io/name=velero,TCP,9090,10\n`;
+    const judged = judgeFlows(readFlowText(csv, "s.csv").flows, context).judgements;
+    assert.equal(judged[0].verdict, "denied");
+    const plan = planLearning(judged, context.config, "s.csv");
+    assert.deepEqual(plan.flows, []);
+    assert.match(plan.advice[0].advice, /add 9090 to metricsPorts of namespace velero/);
+  });
+});
+
 // ---------- properties ----------
 /** Namespaces outside the mesh: no HBONE, so ports stay visible to L4 policy. */
 const PLAIN = [
