@@ -5,8 +5,10 @@
  * the universal patterns and printed as advice. Idempotent: a second run adds nothing.
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { Command, CommanderError } from "commander";
-import { PROJECT_ROOT, stackFilePath } from "../config/load";
+import { loadStackConfig, PROJECT_ROOT, stackFilePath } from "../config/load";
 import { stackContext } from "../observe/context";
 import { readFlowFile, type FlowFormat } from "../observe/flows";
 import { judgeFlows } from "../observe/judge";
@@ -15,7 +17,9 @@ import { flowYaml } from "../observe/report";
 
 const EXIT_CODES = `
 Exit codes:
-  0  done: flows added (or none needed); advice for universal patterns is printed
+  0  done: every observed-but-denied flow is now declared (or none was denied)
+  2  flows added where possible, but some denied flows need a config decision (printed: declare a
+     namespace, kubeApi, metricsPorts, meshed, ICMP); nothing invalid is ever written
   1  bad input: unreadable file or stack, flows that cannot be judged`;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -55,21 +59,35 @@ export async function main(argv: readonly string[]): Promise<number> {
           unjudgeable.map((j) => `  - ${j.group.records[0].where}: ${j.reason}`).join("\n"),
       );
     const plan = planLearning(result.judgements, context.config, file);
-    for (const a of [...plan.advice, ...plan.skipped])
-      process.stdout.write(`not learned: ${a.flow}: ${a.advice}\n`);
+    const notLearned = [...plan.advice, ...plan.skipped];
+    for (const a of notLearned) process.stdout.write(`not learned: ${a.flow}: ${a.advice}\n`);
+    const done = notLearned.length === 0 ? 0 : 2;
     if (plan.flows.length === 0) {
-      process.stdout.write("nothing to learn: every observed flow that can be a flow is allowed\n");
-      return 0;
+      process.stdout.write(
+        notLearned.length === 0
+          ? "nothing to learn: every observed flow is allowed\n"
+          : "no flow to add: the flows above need a config decision\n",
+      );
+      return done;
     }
     const yaml = plan.flows.map(flowYaml).join("\n");
     if (options.dryRun) {
       process.stdout.write(`${yaml}\n`);
-      return 0;
+      return done;
     }
     const target = stackFilePath(options.stack, options.stackDir);
-    fs.writeFileSync(target, addFlowsToText(fs.readFileSync(target, "utf8"), plan.flows));
+    const learned = addFlowsToText(fs.readFileSync(target, "utf8"), plan.flows);
+    // Fail closed: the file is only written when the learned config validates.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "zt-learn-"));
+    try {
+      fs.writeFileSync(stackFilePath(options.stack, scratch), learned);
+      loadStackConfig(options.stack, scratch);
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+    fs.writeFileSync(target, learned);
     process.stdout.write(`added ${plan.flows.length} flow(s) to ${target}:\n${yaml}\n`);
-    return 0;
+    return done;
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

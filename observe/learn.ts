@@ -150,6 +150,17 @@ export function planLearning(
       advice.push({ flow: g.key, advice: pattern });
       continue;
     }
+    const undeclared = [g.source, g.destination].find(
+      (end) => end.kind === "workload" && !config.namespaces.some((n) => n.name === end.namespace),
+    );
+    if (undeclared && undeclared.kind === "workload") {
+      // A flow may only name protected namespaces; the namespace's entry is a decision to make.
+      advice.push({
+        flow: g.key,
+        advice: `declare namespace ${undeclared.namespace} under zt-netpol:namespaces, then learn again (flows only join declared namespaces)`,
+      });
+      continue;
+    }
     const from = foldEnd(g.source, config);
     const to = foldEnd(g.destination, config);
     if (g.protocol === "ICMP" || !from || !to) {

@@ -117,6 +117,7 @@ falco,app.kubernetes.io/name=falco;pod-template-hash=def34,loki,app.kubernetes.i
 unipoller,app=unpoller,10.0.1.1,,UDP,161,2880
 unipoller,app=unpoller,10.96.0.1,,TCP,443,9
 newns,app=x,kube-system,k8s-app=kube-dns,UDP,53,1
+newns,app=x,velero,app.kubernetes.io/name=velero,TCP,8085,2
 `;
     const flows = readFlowText(csv, "observed.csv").flows;
     const context = contextFromText(HOMELAB_TEXT);
@@ -138,6 +139,12 @@ newns,app=x,kube-system,k8s-app=kube-dns,UDP,53,1
     assert.ok(!plan.flows.some((f) => JSON.stringify(f).includes("kube-dns")), "no DNS flow");
     assert.ok(!plan.flows.some((f) => JSON.stringify(f).includes("10.96.0.1")), "no API flow");
     assert.ok(plan.advice.some((a) => /declare namespace newns/.test(a.advice)));
+    assert.ok(
+      plan.advice.some((a) =>
+        /newns.*-> velero.*declare namespace newns/.test(`${a.flow} ${a.advice}`),
+      ),
+      "a flow to or from an undeclared namespace is advice, not an invalid flow",
+    );
     assert.ok(plan.advice.some((a) => /kubeApi: true on namespace unipoller/.test(a.advice)));
 
     const learned = applyFlows(HOMELAB_TEXT, plan.flows);

@@ -53,6 +53,22 @@ describe("observe → learn → observe through the CLIs", function () {
     assert.equal(fs.readFileSync(path.join(dir, "Pulumi.homelab.yaml"), "utf8"), text);
   });
 
+  it("exits 2 and writes nothing when a denied flow needs a config decision (undeclared namespace)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-loop-"));
+    const stackFile = path.join(dir, "Pulumi.homelab.yaml");
+    fs.copyFileSync(path.join(PROJECT_ROOT, "Pulumi.homelab.yaml"), stackFile);
+    const log = path.join(dir, "undeclared.csv");
+    fs.writeFileSync(
+      log,
+      "src_ns,src_labels,dst_ns|cidr,dst_labels,protocol,port,count\nvelero,app.kubernetes.io/name=velero,newns,app=x,TCP,80,3\n",
+    );
+    const before = fs.readFileSync(stackFile, "utf8");
+    const run = await capture(() => learn([log, "--stack", "homelab", "--stack-dir", dir]));
+    assert.equal(run.code, 2, run.out);
+    assert.match(run.out, /declare namespace newns under zt-netpol:namespaces/);
+    assert.equal(fs.readFileSync(stackFile, "utf8"), before);
+  });
+
   it("refuses bad input in one line with the exit code 1", async () => {
     const missing = await capture(() => observe(["/nonexistent.csv", "--stack", "homelab"]));
     assert.equal(missing.code, 1);
