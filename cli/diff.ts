@@ -1,22 +1,45 @@
 /**
  * npm run diff -- OLD NEW [--workloads] [-n NS] [engine flags as explain]
+ * npm run diff -- --promote (PATH | --stack NAME) [--workloads]
  * OLD/NEW are files, directories, kustomizations or `-` (standard input, for one side). Lists
- * connections added, removed and changed (namespace level by default).
+ * connections added, removed and changed (namespace level by default). With `--promote`, lists
+ * every connection allowed now that promoting the staged policies would close.
  */
 import { Option } from "commander";
-import { buildModel, diffModels, renderDiff, type SourcedObject } from "../engine";
+import {
+  buildModel,
+  type ClusterModel,
+  diffModels,
+  hasStagedPolicies,
+  promotionCloses,
+  renderDiff,
+  renderPromotionCloses,
+  type SourcedObject,
+} from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
+import { renderedStackModel } from "./lib/stack-model";
 import { modelNotes } from "./model-notes";
 
 interface DiffFlags extends EngineFlags, FactsOptions {
   readonly workloads?: boolean;
   readonly namespace?: string;
+  readonly promote?: boolean;
 }
 
-function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
+/** The engine options of the flags and facts for these objects, with what was inferred printed. */
+function optionsFor(flags: DiffFlags, objects: readonly SourcedObject[]) {
+  const given = givenFacts(flags);
+  const { options, notes } = engineOptionsFrom(flags, objects, given?.facts, given?.from);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  return options;
+}
+
+function diff(paths: readonly string[], flags: DiffFlags): number {
+  if (paths.length !== 2) throw new UsageError("give OLD and NEW (or --promote PATH)");
+  const [oldPath, newPath] = paths;
   if (oldPath === "-" && newPath === "-")
     throw new UsageError("standard input can be only one side of the diff");
   const before = readInputs([oldPath], flags.namespace, "old");
@@ -25,10 +48,7 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
     throw new UsageError(`nothing to compare: ${oldPath} and ${newPath} hold no objects`);
   // One mesh for both sides: a namespace labelled ambient on either side is meshed on both,
   // so the diff shows policy changes, not a change of mesh settings.
-  const all: SourcedObject[] = [...before.objects, ...after.objects];
-  const given = givenFacts(flags);
-  const { options, notes } = engineOptionsFrom(flags, all, given?.facts, given?.from);
-  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  const options = optionsFor(flags, [...before.objects, ...after.objects]);
   const oldModel = buildModel(before.objects, options);
   const newModel = buildModel(after.objects, options);
   process.stderr.write(modelNotes(oldModel, "old") + modelNotes(newModel, "new"));
@@ -38,28 +58,73 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
   return EXIT_OK;
 }
 
+/**
+ * `--promote`: what promotion closes. A stack (`--stack NAME` without a PATH) is rendered with
+ * its representative pods, like `explain --stack`; a manifest PATH needs its own Pods or
+ * workloads to show pod connections (`--stack`/`--facts` then only give the cluster facts).
+ */
+async function promote(paths: readonly string[], flags: DiffFlags): Promise<number> {
+  if (paths.length > 1) throw new UsageError("--promote takes one PATH (or --stack NAME)");
+  let model: ClusterModel;
+  let where: string;
+  if (paths.length === 1) {
+    const input = readInputs(paths, flags.namespace);
+    model = buildModel(input.objects, optionsFor(flags, input.objects));
+    where = paths[0];
+  } else {
+    if (flags.stack === undefined) throw new UsageError("--promote needs a PATH or --stack NAME");
+    if (flags.facts !== undefined)
+      throw new UsageError("--facts applies to a PATH (a stack brings its own facts)");
+    if (flags.namespace !== undefined) throw new UsageError("--namespace applies to a PATH only");
+    model = await renderedStackModel(flags.stack, flags.stackDir, flags);
+    where = `stack ${flags.stack}`;
+  }
+  process.stderr.write(modelNotes(model));
+  // Nothing to promote is a wrong input, not "promotion closes nothing".
+  if (!hasStagedPolicies(model))
+    throw new UsageError(`${where} holds no staged policy: there is nothing to promote`);
+  process.stdout.write(
+    renderPromotionCloses(promotionCloses(model, flags.workloads ? "workload" : "namespace")),
+  );
+  return EXIT_OK;
+}
+
 export function run(argv: readonly string[]): Promise<number> {
   const command = program({
     name: "diff",
-    description: "Compare what two manifest sets allow: connections added, removed and changed.",
+    description:
+      "Compare what two manifest sets allow: connections added, removed and changed; with --promote, what promoting the staged policies would close.",
     exitCodes: [{ code: EXIT_OK, meaning: "the comparison was printed (whatever changed)" }],
     examples: [
       "npm run diff -- old-manifests/ out/manifests.yaml",
       "kubectl kustomize cluster/ | npm run diff -- - out/manifests.yaml",
+      "npm run diff -- --promote --stack homelab",
     ],
   })
-    .usage("OLD NEW [options]")
-    .argument("<old>", "the manifests before: a file, directory, kustomization or -")
-    .argument("<new>", "the manifests after")
+    .usage("OLD NEW [options] | --promote (PATH | --stack NAME) [options]")
+    .argument("[old]", "the manifests before: a file, directory, kustomization or -")
+    .argument("[new]", "the manifests after")
     .addOption(
       new Option("--workloads", "compare workload by workload, not namespace by namespace"),
     )
+    .addOption(
+      new Option(
+        "--promote",
+        "list what promoting the staged policies of PATH (or of --stack NAME, rendered offline) would close",
+      ),
+    )
     .addOption(namespaceOption());
-  addFactsOptions(command, "the cluster facts (mesh) of Pulumi.NAME.yaml");
+  addFactsOptions(
+    command,
+    "the cluster facts (mesh) of Pulumi.NAME.yaml; with --promote and no PATH, the stack to render",
+  );
   addEngineOptions(command);
   return runProgram(command, argv, (c) => {
-    const [oldPath, newPath] = c.processedArgs as [string, string];
-    return diff(oldPath, newPath, c.opts<DiffFlags>());
+    const paths = (c.processedArgs as (string | undefined)[]).filter(
+      (p): p is string => p !== undefined,
+    );
+    const flags = c.opts<DiffFlags>();
+    return flags.promote ? promote(paths, flags) : diff(paths, flags);
   });
 }
 

@@ -5,6 +5,8 @@
  * `validate.ts` turns the raw YAML into these types or fails with the offending key path.
  */
 
+import type { Rollout } from "./rollout";
+
 export type Protocol = "TCP" | "UDP" | "SCTP";
 
 /**
@@ -134,6 +136,8 @@ export interface NamespaceConfig {
   readonly calicoPolicies: readonly CalicoPolicyConfig[];
   /** Why the namespace needs what it has: rendered into the flow catalogue. */
   readonly notes?: string;
+  /** Staged (Calico staged kinds, never enforced) or enforced; absent means enforced. */
+  readonly rollout?: Rollout;
 }
 
 /** One end of a flow inside the cluster. */
@@ -180,4 +184,6 @@ export interface StackConfig {
   readonly namespaces: readonly NamespaceConfig[];
   readonly flows: readonly FlowConfig[];
   readonly certManager?: CertManagerConfig;
+  /** Stack-wide rollout default; each namespace's effective value is on the namespace. */
+  readonly rollout?: Rollout;
 }

@@ -11,6 +11,7 @@ import {
   type IntervalSet,
 } from "../engine";
 import { normaliseCidr, parseIpv4, parseStrictCidr } from "./net";
+import { effectiveRollout, rolloutProblem } from "./rollout";
 import type {
   CalicoPolicyConfig,
   CalicoRuleConfig,
@@ -723,6 +724,7 @@ function readNamespace(
   index: number,
   raw: unknown,
   cluster: ClusterConfig,
+  stackRollout?: unknown,
 ): NamespaceConfig | undefined {
   const path = `namespaces[${index}]`;
   if (!isObject(raw)) {
@@ -741,8 +743,11 @@ function readNamespace(
     "lanEgress",
     "calicoPolicies",
     "notes",
+    "rollout",
   ]);
   const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
+  const rolloutIssue = rolloutProblem(reader.value("rollout"));
+  if (rolloutIssue) problems.add(reader.at("rollout"), rolloutIssue);
   return {
     name,
     purpose: reader.string("purpose"),
@@ -760,6 +765,10 @@ function readNamespace(
           readCalicoPolicy(problems, `${reader.at("calicoPolicies")}[${i}]`, p, cluster) ?? [],
       ),
     ...(reader.has("notes") ? { notes: reader.string("notes") } : {}),
+    // Only a staged namespace carries the key: absent means enforced, as before the setting existed.
+    ...(effectiveRollout(reader.value("rollout"), stackRollout) === "staged"
+      ? { rollout: "staged" as const }
+      : {}),
   };
 }
 
@@ -1059,7 +1068,7 @@ function checkPrivateRanges(problems: Problems, cluster: ClusterConfig): void {
 /** Validates raw `zt-netpol:*` config. Throws ConfigError listing every problem with its key path. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const problems = new Problems();
-  const known = ["cluster", "namespaces", "flows", "certManager"];
+  const known = ["cluster", "namespaces", "flows", "certManager", "rollout"];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) problems.add(key, unknownKeyMessage(key, known));
   }
@@ -1075,8 +1084,10 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     }
     return value;
   };
+  const stackRolloutIssue = rolloutProblem(raw.rollout);
+  if (stackRolloutIssue) problems.add("rollout", stackRolloutIssue);
   const namespaces = listOf("namespaces").flatMap(
-    (n, i) => readNamespace(problems, i, n, cluster) ?? [],
+    (n, i) => readNamespace(problems, i, n, cluster, raw.rollout) ?? [],
   );
   if (namespaces.length === 0)
     problems.add("namespaces", "must declare at least one protected namespace");
@@ -1089,6 +1100,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     namespaces,
     flows,
     ...(certManager ? { certManager } : {}),
+    ...(raw.rollout !== undefined ? { rollout: effectiveRollout(undefined, raw.rollout) } : {}),
   };
   checkReferences(problems, config);
   if (certManager?.enabled && !namespaces.some((n) => n.name === certManager.namespace)) {

@@ -47,6 +47,9 @@ export type {
   WrittenCalicoRule,
   WrittenCalicoEntity,
   WrittenNet,
+  StagedAction,
+  StagedKind,
+  StagedMarker,
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
@@ -114,9 +117,15 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
 export type { CornerDecision, PairResult } from "./evaluate/evaluator";
-export { computeConnectivity } from "./evaluate/matrix";
+export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
+export {
+  asEnforced as promotedPolicy,
+  hasStagedPolicies,
+  pendingModel,
+  promotedModel,
+} from "./evaluate/promote";
 
 // Questions the policy pack asks (see engine/report/queries.ts)
 export {
@@ -136,6 +145,8 @@ export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./repor
 export type { DiagramOptions } from "./report/render";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
+export { explainWithPromotion, promotionCloses, renderPromotionCloses } from "./report/promotion";
+export type { PromotionExplanation } from "./report/promotion";
 
 /**
  * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external

@@ -39,6 +39,8 @@ const USER_ERROR_NAMES = new Set([
   "PackConfigError",
   "FactsError",
   "CalicoSelectorError",
+  "FlowLogError",
+  "UnjudgeableError",
 ]);
 
 export function isUserError(error: unknown): error is Error {
