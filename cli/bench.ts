@@ -1,7 +1,11 @@
 /**
- * npm run bench [-- SIZE…]   (default 100 1000 5000, then one explain on the homelab)
- * Builds synthetic zero-trust clusters and times the full matrix and one explain. Each size runs
- * in its own child process so peak RSS is clean. A benchmark, not a test: it asserts nothing.
+ * npm run bench [-- SIZE…] [--scale]
+ * (default: the engine at 100 1000 5000 10000 namespaces, the scale table, one explain on the
+ * homelab). Builds synthetic zero-trust clusters and times the full matrix and one explain; the
+ * scale table runs the whole `npm run plan` on a generated stack of 2,000 namespaces (about
+ * 6,000 flows) and `npm run check` on a 20 MB manifest set. Each measurement runs in its own child
+ * process so peak RSS is clean; wall and CPU time are both reported, with the load average, since
+ * wall time on a shared machine says little alone. A benchmark, not a test: it asserts nothing.
  *
  * Each namespace gets: a baseline deny (both directions), DNS to kube-system/kube-dns (UDP+TCP 53),
  * API access (10.96.0.1/32:443 + 10.0.10.0/24:6443), Prometheus ingress from "monitoring",
@@ -9,10 +13,14 @@
  * the source, ingress at the destination, with HBONE where both ends are meshed) and 3 pods.
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { stringify } from "yaml";
 import { Option } from "commander";
 import { buildModel, computeConnectivity, explainFlow, namespaceConnectivity } from "../engine";
 import { EXIT_OK, main, program, runProgram, UsageError } from "./lib/program";
+import { flowTargets, syntheticStackYaml } from "./lib/synthetic";
 
 type Obj = Record<string, unknown>;
 const PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
@@ -164,16 +172,20 @@ interface Measurement {
   readonly matrixMs: number;
   readonly connections: number;
   readonly explainMs: number;
+  /** CPU time of build and matrix (user + system). */
+  readonly cpuMs: number;
   readonly peakRssMiB: number;
 }
 
 function measure(size: number): Measurement {
   const objects = syntheticCluster(size);
+  const cpu = process.cpuUsage();
   const t0 = performance.now();
   const model = buildModel(objects, { mesh: MESH });
   const t1 = performance.now();
   const connections = namespaceConnectivity(model, computeConnectivity(model));
   const t2 = performance.now();
+  const used = process.cpuUsage(cpu);
   const explanation = explainFlow(model, {
     from: { namespace: nsName(0), podLabels: { app: "web" } },
     to: { namespace: nsName(8 % size), podLabels: { app: "api" } },
@@ -190,12 +202,13 @@ function measure(size: number): Measurement {
     matrixMs: Math.round(t2 - t1),
     connections: connections.length,
     explainMs: Math.round((t3 - t2) * 10) / 10,
+    cpuMs: Math.round((used.user + used.system) / 1000),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
 
-/** A table of the sizes, each measured in its own child process; then the homelab explain. */
-function bench(sizes: readonly number[], withHomelab: boolean): number {
+/** A table of the sizes, each measured in its own child process; then the scale table and the homelab explain. */
+function bench(sizes: readonly number[], withHomelab: boolean, withScale: boolean): number {
   const rows: Measurement[] = [];
   for (const size of sizes) {
     const child = spawnSync(
@@ -210,20 +223,25 @@ function bench(sizes: readonly number[], withHomelab: boolean): number {
     rows.push(JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "{}") as Measurement);
   }
   const lines = [
-    "| namespaces | pods | policies | build ms | full matrix ms | build+matrix s | ns-level connections | one explain ms | peak RSS MiB |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| namespaces | pods | policies | build ms | full matrix ms | build+matrix s | CPU s | ns-level connections | one explain ms | peak RSS MiB |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.pods} | ${r.policies} | ${r.buildMs} | ${r.matrixMs} | ${((r.buildMs + r.matrixMs) / 1000).toFixed(2)} | ${r.connections} | ${r.explainMs} | ${r.peakRssMiB} |`,
+        `| ${r.size} | ${r.pods} | ${r.policies} | ${r.buildMs} | ${r.matrixMs} | ${((r.buildMs + r.matrixMs) / 1000).toFixed(2)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.connections} | ${r.explainMs} | ${r.peakRssMiB} |`,
     ),
   ];
   const small = rows.find((r) => r.size === 1000);
-  const big = rows.find((r) => r.size === 5000);
-  if (small && big)
-    lines.push(
-      "",
-      `growth 1,000 → 5,000 namespaces: ${((big.buildMs + big.matrixMs) / Math.max(1, small.buildMs + small.matrixMs)).toFixed(1)}× (goal ≤ 30×)`,
-    );
+  const growth = (size: number, goal: string): void => {
+    const big = rows.find((r) => r.size === size);
+    if (small && big)
+      lines.push(
+        `growth 1,000 → ${size.toLocaleString("en")} namespaces: ${((big.buildMs + big.matrixMs) / Math.max(1, small.buildMs + small.matrixMs)).toFixed(1)}× wall, ${(big.cpuMs / Math.max(1, small.cpuMs)).toFixed(1)}× CPU (${goal})`,
+      );
+  };
+  lines.push("");
+  growth(5000, "linear: 5×");
+  growth(10000, "linear: 10×");
+  if (withScale) lines.push(scaleTable(rows));
   process.stdout.write(lines.join("\n") + "\n");
   if (!withHomelab) return EXIT_OK;
   // Measured in its own process, after the synthetic sizes, like them.
@@ -236,6 +254,147 @@ function bench(sizes: readonly number[], withHomelab: boolean): number {
   process.stderr.write(child.stderr);
   if (child.status !== 0) throw new Error(`the homelab measurement failed (exit ${child.status})`);
   return EXIT_OK;
+}
+
+/** One row of the scale table, measured in a child process from module load to the answer. */
+interface ScaleMeasurement {
+  readonly what: string;
+  readonly input: string;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly peakRssMiB: number;
+  readonly exitCode: number;
+  readonly note: string;
+}
+
+const PLAN_NAMESPACES = 2000;
+/** syntheticCluster writes about 5 kB of YAML per namespace: 4,000 namespaces make ~20 MB. */
+const CHECK_NAMESPACES = 4000;
+
+async function timed(
+  body: () => Promise<{ exitCode: number; note: string }>,
+): Promise<Pick<ScaleMeasurement, "wallMs" | "cpuMs" | "peakRssMiB" | "exitCode" | "note">> {
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const { exitCode, note } = await body();
+  const used = process.cpuUsage(cpu);
+  return {
+    wallMs: Math.round(performance.now() - t0),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    exitCode,
+    note,
+  };
+}
+
+/** The whole `npm run plan` (its CLI entry, in process) on a generated stack of `size` namespaces. */
+async function measurePlan(size: number): Promise<ScaleMeasurement> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-bench-plan-"));
+  try {
+    fs.writeFileSync(path.join(dir, "Pulumi.synthetic.yaml"), syntheticStackYaml(size));
+    let flows = 0;
+    for (let i = 0; i < size; i++) flows += flowTargets(i, size).length;
+    const out = path.join(dir, "out");
+    const result = await timed(async () => {
+      const { run } = await import("./plan");
+      const exitCode = await run(["--stack", "synthetic", "--stack-dir", dir, "--out", out]);
+      const matrix = fs.statSync(path.join(out, "matrix.md"), { throwIfNoEntry: false });
+      return {
+        exitCode,
+        note: matrix ? `matrix.md ${(matrix.size / 2 ** 20).toFixed(1)} MiB` : "",
+      };
+    });
+    return { what: "plan", input: `${size} namespaces, ${flows} flows`, ...result };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `npm run check` (its CLI entry, in process) on one YAML file of `size` synthetic namespaces. */
+async function measureCheck(size: number): Promise<ScaleMeasurement> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-bench-check-"));
+  try {
+    const file = path.join(dir, "cluster.yaml");
+    fs.writeFileSync(
+      file,
+      syntheticCluster(size)
+        .map((o) => stringify(o))
+        .join("---\n"),
+    );
+    const megabytes = fs.statSync(file).size / 2 ** 20;
+    const result = await timed(async () => {
+      const { run } = await import("./check");
+      // The synthetic cluster uses the homelab's API server, control plane and mesh addresses.
+      return { exitCode: await run([file, "--stack", "homelab"]), note: "facts of stack homelab" };
+    });
+    return {
+      what: "check",
+      input: `${megabytes.toFixed(1)} MB YAML (${size} namespaces)`,
+      ...result,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function childScale(flag: string, size: number): ScaleMeasurement {
+  const resultFile = path.join(os.tmpdir(), `zt-bench-${process.pid}-${flag}.json`);
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, path.resolve(__filename), flag, String(size), "--result", resultFile],
+    // The CLIs print their own reports; only the measurement (in the result file) is kept.
+    { encoding: "utf8", stdio: ["ignore", "ignore", "pipe"] },
+  );
+  try {
+    if (child.status !== 0 || !fs.existsSync(resultFile)) {
+      process.stderr.write(child.stderr ?? "");
+      throw new Error(
+        `the ${flag.replace(/^--|-child$/g, "")} measurement failed (exit ${child.status})`,
+      );
+    }
+    return JSON.parse(fs.readFileSync(resultFile, "utf8")) as ScaleMeasurement;
+  } finally {
+    fs.rmSync(resultFile, { force: true });
+  }
+}
+
+/** The scale table: plan at 2,000 namespaces, check on 20 MB, and the engine rows given. */
+function scaleTable(engineRows: readonly Measurement[]): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ");
+  const rows: ScaleMeasurement[] = [
+    childScale("--plan-child", PLAN_NAMESPACES),
+    childScale("--check-child", CHECK_NAMESPACES),
+    ...engineRows
+      .filter((r) => r.size === 10000)
+      .map((r) => ({
+        what: "engine matrix",
+        input: `${r.size} namespaces, ${r.pods} pods, ${r.policies} policies`,
+        wallMs: r.buildMs + r.matrixMs,
+        cpuMs: r.cpuMs,
+        peakRssMiB: r.peakRssMiB,
+        exitCode: 0,
+        note: "build + full matrix",
+      })),
+  ];
+  const target: Record<string, string> = {
+    plan: "< 10 s, < 1 GiB",
+    check: "< 5 s",
+    "engine matrix": "< 15 s",
+  };
+  return [
+    "",
+    `Scale (load average ${load} when the table was printed; ${os.cpus().length} CPUs):`,
+    "",
+    "| what | input | wall s | CPU s | peak RSS MiB | exit | target | note |",
+    "|---|---|---:|---:|---:|---:|---|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.what} | ${r.input} | ${(r.wallMs / 1000).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(1)} | ${r.peakRssMiB} | ${r.exitCode} | ${target[r.what] ?? ""} | ${r.note} |`,
+    ),
+  ].join("\n");
 }
 
 function namespaceCount(value: string): number {
@@ -252,16 +411,41 @@ export function run(argv: readonly string[]): Promise<number> {
     description:
       "Measure the engine on synthetic zero-trust clusters (each size in its own process, with peak RSS), then one explain on the homelab. Asserts nothing.",
     exitCodes: [{ code: EXIT_OK, meaning: "the table was printed" }],
-    examples: ["npm run bench", "npm run bench -- 100 1000"],
+    examples: ["npm run bench", "npm run bench -- 100 1000", "npm run bench -- 10000 --scale"],
   })
-    .usage("[SIZE…]")
-    .argument("[sizes...]", "namespace counts to measure (default: 100 1000 5000)")
+    .usage("[SIZE…] [--scale]")
+    .argument("[sizes...]", "namespace counts to measure (default: 100 1000 5000 10000)")
+    .addOption(
+      new Option(
+        "--scale",
+        "with SIZE…: also the scale table (plan at 2,000 namespaces, check on 20 MB)",
+      ),
+    )
     .addOption(new Option("--child <size>", "measure one size in this process").hideHelp())
+    .addOption(new Option("--plan-child <size>", "measure plan in this process").hideHelp())
+    .addOption(new Option("--check-child <size>", "measure check in this process").hideHelp())
+    .addOption(new Option("--result <file>", "where a child writes its measurement").hideHelp())
     .addOption(new Option("--homelab", "measure the homelab explain in this process").hideHelp());
   return runProgram(command, argv, async (c) => {
-    const flags = c.opts<{ child?: string; homelab?: boolean }>();
+    const flags = c.opts<{
+      child?: string;
+      planChild?: string;
+      checkChild?: string;
+      result?: string;
+      scale?: boolean;
+      homelab?: boolean;
+    }>();
     if (flags.child !== undefined) {
       process.stdout.write(JSON.stringify(measure(namespaceCount(flags.child))) + "\n");
+      return EXIT_OK;
+    }
+    if (flags.planChild !== undefined || flags.checkChild !== undefined) {
+      if (!flags.result) throw new UsageError("--plan-child and --check-child need --result FILE");
+      const measurement =
+        flags.planChild !== undefined
+          ? await measurePlan(namespaceCount(flags.planChild))
+          : await measureCheck(namespaceCount(flags.checkChild!));
+      fs.writeFileSync(flags.result, JSON.stringify(measurement));
       return EXIT_OK;
     }
     if (flags.homelab) {
@@ -269,7 +453,8 @@ export function run(argv: readonly string[]): Promise<number> {
       return EXIT_OK;
     }
     const given = (c.processedArgs[0] as string[]).map(namespaceCount);
-    return bench(given.length > 0 ? given : [100, 1000, 5000], given.length === 0);
+    const all = given.length === 0;
+    return bench(all ? [100, 1000, 5000, 10000] : given, all, all || flags.scale === true);
   });
 }
 

@@ -1158,19 +1158,32 @@ function portsWithin(inner: readonly PortSpec[], outer: readonly PortSpec[]): bo
  * one flow). Exact twins are reported once, at the later flow.
  */
 export function stackConfigWarnings(config: StackConfig): string[] {
-  const warnings: string[] = [];
+  const warnings: { readonly at: number; readonly text: string }[] = [];
+  // Only flows with the same ends can be twins: group them once instead of comparing every pair
+  // (a stack of thousands of flows made this quadratic loop dominate `npm run plan`).
+  const sameEnds = new Map<string, number[]>();
   config.flows.forEach((flow, i) => {
     const ends = `${endpointKey(flow.from)}>${endpointKey(flow.to)}`;
-    const twin = config.flows.findIndex((other, j) => {
-      if (j === i || `${endpointKey(other.from)}>${endpointKey(other.to)}` !== ends) return false;
-      if (!portsWithin(flow.ports, other.ports)) return false;
-      // Equal port sets: only the later of the two is the duplicate.
-      return !portsWithin(other.ports, flow.ports) || j < i;
-    });
-    if (twin < 0) return;
-    warnings.push(
-      `${CONFIG_NAMESPACE}:flows[${i}]: flow "${flow.name}" duplicates flows[${twin}] "${config.flows[twin].name}": same ends, and every port is already declared there; remove it or merge the reasons`,
-    );
+    const group = sameEnds.get(ends);
+    if (group) group.push(i);
+    else sameEnds.set(ends, [i]);
   });
-  return warnings;
+  for (const group of sameEnds.values()) {
+    if (group.length < 2) continue;
+    for (const i of group) {
+      const flow = config.flows[i];
+      const twin = group.find((j) => {
+        const other = config.flows[j];
+        if (j === i || !portsWithin(flow.ports, other.ports)) return false;
+        // Equal port sets: only the later of the two is the duplicate.
+        return !portsWithin(other.ports, flow.ports) || j < i;
+      });
+      if (twin === undefined) continue;
+      warnings.push({
+        at: i,
+        text: `${CONFIG_NAMESPACE}:flows[${i}]: flow "${flow.name}" duplicates flows[${twin}] "${config.flows[twin].name}": same ends, and every port is already declared there; remove it or merge the reasons`,
+      });
+    }
+  }
+  return warnings.sort((a, b) => a.at - b.at).map((w) => w.text);
 }

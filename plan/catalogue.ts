@@ -2,6 +2,7 @@
  * The flow catalogue: for every protected namespace, what it is, why it needs what it has, and
  * every connection in and out with its reason. Generated from config, so it cannot drift.
  */
+import { renderNamespaceAuthorization, type IstioSource } from "../components/authorization";
 import { cornerPorts, type Direction } from "../components/rules";
 import type { Connection } from "../components/connections";
 import type { StackConfig } from "../config/types";
@@ -33,6 +34,46 @@ function table(rows: readonly Connection[], direction: Direction, config: StackC
   return [...lines, ""];
 }
 
+function describeSource(source: IstioSource): string {
+  if (source.principals) return `identity ${source.principals.join(", ")}`;
+  if (source.namespaces) return `namespace ${source.namespaces.join(", ")} (any identity there)`;
+  return `plaintext (no identity)${source.ipBlocks ? ` from ${source.ipBlocks.join(", ")}` : ""}`;
+}
+
+/** What ztunnel enforces at a meshed namespace: mTLS and every ALLOW rule (components/authorization.ts). */
+function identityLayer(
+  config: StackConfig,
+  namespace: string,
+  connections: readonly Connection[],
+): string[] {
+  const rendered = renderNamespaceAuthorization(config, namespace, connections);
+  const mode = rendered.peerAuthentication.spec.mtls.mode;
+  const lines = [
+    "**Identity (ztunnel authorization, TCP)**",
+    "",
+    mode === "STRICT"
+      ? `mTLS STRICT (\`${rendered.peerAuthentication.metadata.name}\`): plaintext is refused.`
+      : `mTLS PERMISSIVE (\`${rendered.peerAuthentication.metadata.name}\`) because a declared flow arrives in plaintext; \`${namespace}-plaintext-ports\` denies plaintext on every other port.`,
+    "",
+    "| policy | pods | source | ports |",
+    "|---|---|---|---|",
+  ];
+  for (const policy of rendered.policies.filter((p) => p.spec.action === "ALLOW")) {
+    const pods = policy.spec.selector
+      ? Object.entries(policy.spec.selector.matchLabels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",")
+      : "all";
+    const rules = policy.spec.rules ?? [];
+    if (rules.length === 0) lines.push(`| ${policy.metadata.name} | ${pods} | _nothing_ | |`);
+    for (const rule of rules)
+      lines.push(
+        `| ${policy.metadata.name} | ${cell(pods)} | ${cell(describeSource(rule.from![0].source))} | ${(rule.to?.[0].operation.ports ?? []).join(", ")} |`,
+      );
+  }
+  return [...lines, ""];
+}
+
 export function renderFlowCatalogue(
   config: StackConfig,
   connections: readonly Connection[],
@@ -59,6 +100,7 @@ export function renderFlowCatalogue(
     if (ns.notes) out.push(ns.notes, "");
     out.push("**In**", "", ...table(inbound, "Ingress", config));
     out.push("**Out**", "", ...table(outbound, "Egress", config));
+    if (ns.meshed && config.cluster.mesh) out.push(...identityLayer(config, ns.name, connections));
     for (const calico of ns.calicoPolicies) {
       const rules = [...calico.ingress, ...calico.egress].map(
         (r) => `${r.action} ${r.protocol ?? "any"} ${r.nets.join(", ")}`,

@@ -41,10 +41,24 @@ export function stackInventory(
   namespaces.add(config.cluster.dns.namespace);
   if (config.cluster.mesh) namespaces.add(config.cluster.mesh.namespace);
   const podLabels = new Map<string, Map<string, Readonly<Record<string, string>>>>();
+  // A flow end that names a service account gets a pod running as it (its mesh identity).
+  const serviceAccounts = new Map<
+    string,
+    Map<string, { labels: Readonly<Record<string, string>>; sa: string }>
+  >();
   for (const ns of namespaces) podLabels.set(ns, new Map([[labelsKey({}), {}]]));
   for (const c of connections) {
     for (const end of [c.from, c.to]) {
       if (end.kind !== "workload") continue;
+      if (end.serviceAccount) {
+        const byKey = serviceAccounts.get(end.namespace) ?? new Map();
+        byKey.set(`${labelsKey(end.podLabels)}|${end.serviceAccount}`, {
+          labels: end.podLabels,
+          sa: end.serviceAccount,
+        });
+        serviceAccounts.set(end.namespace, byKey);
+        continue;
+      }
       podLabels.get(end.namespace)?.set(labelsKey(end.podLabels), end.podLabels);
     }
   }
@@ -68,6 +82,18 @@ export function stackInventory(
         kind: "Pod",
         metadata: { name: podName(pod), namespace: ns, labels: { ...pod } },
         spec: { containers: [{ name: "app", image: "app" }] },
+      });
+    }
+    for (const { labels, sa } of serviceAccounts.get(ns)?.values() ?? []) {
+      objects.push({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          name: `${podName(labels)}-sa-${sa}`.slice(0, 63).replace(/[-.]+$/, ""),
+          namespace: ns,
+          labels: { ...labels },
+        },
+        spec: { serviceAccountName: sa, containers: [{ name: "app", image: "app" }] },
       });
     }
   }

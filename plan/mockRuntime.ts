@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as resproto from "@pulumi/pulumi/proto/resource_pb";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 
@@ -60,12 +61,14 @@ type OutputsRequest = { getUrn(): string; getOutputs(): unknown };
 
 class CapturingMonitor extends MockMonitor {
   readonly captured: CapturedResource[] = [];
+  /** The captured resources by URN: a component's outputs find their entry without a scan. */
+  private readonly byUrn = new Map<string, CapturedResource>();
 
   override registerResourceOutputs(
     req: OutputsRequest,
     callback: (err: unknown, response: unknown) => void,
   ): void {
-    const entry = this.captured.find((r) => r.urn === req.getUrn());
+    const entry = this.byUrn.get(req.getUrn());
     if (entry && req.getOutputs())
       entry.outputs = deserializeProperties(req.getOutputs() as never) as Record<string, unknown>;
     super.registerResourceOutputs(req, callback);
@@ -73,24 +76,58 @@ class CapturingMonitor extends MockMonitor {
 
   override async registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
     const props = deserializeProperties(req.getObject() as never) as Record<string, unknown>;
-    return super.registerResource(
-      req,
-      (err: unknown, response: { getUrn(): string } | undefined) => {
-        if (!err && response) {
-          this.captured.push({
-            type: req.getType(),
-            name: req.getName(),
-            urn: response.getUrn(),
-            custom: req.getCustom(),
-            props,
-            ...(req.getParent() ? { parent: req.getParent() } : {}),
-            dependencies: req.getDependenciesList(),
-          });
-        }
-        callback(err, response);
-      },
-    );
+    const capture = (urn: string): void => {
+      const entry: CapturedResource = {
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        custom: req.getCustom(),
+        props,
+        ...(req.getParent() ? { parent: req.getParent() } : {}),
+        dependencies: req.getDependenciesList(),
+      };
+      this.captured.push(entry);
+      if (!this.byUrn.has(entry.urn)) this.byUrn.set(entry.urn, entry);
+    };
+    if (this.mocks !== echoMocks)
+      return super.registerResource(
+        req,
+        (err: unknown, response: { getUrn(): string } | undefined) => {
+          if (!err && response) capture(response.getUrn());
+          callback(err, response);
+        },
+      );
+    // The echo mocks answer with the inputs as state: the request's own Struct is that answer, so
+    // the inputs are read once here instead of being deserialised again by MockMonitor and
+    // serialised back (the protobuf round trips were the bulk of a large plan's time).
+    try {
+      const result = await echoMocks.newResource({
+        type: req.getType(),
+        name: req.getName(),
+        inputs: props,
+        custom: req.getCustom(),
+      } as pulumi.runtime.MockResourceArgs);
+      const urn = (this as unknown as MonitorInternals).newUrn(
+        req.getParent(),
+        req.getType(),
+        req.getName(),
+      );
+      this.resources.set(urn, { urn, id: result.id ?? null, state: props });
+      const response = new resproto.RegisterResourceResponse();
+      response.setUrn(urn);
+      response.setId(result.id ?? "");
+      response.setObject(req.getObject() as never);
+      capture(urn);
+      callback(null, response);
+    } catch (error) {
+      callback(error, undefined);
+    }
   }
+}
+
+/** MockMonitor's URN scheme, private in its typings. */
+interface MonitorInternals {
+  newUrn(parent: string, type: string, name: string): string;
 }
 
 export interface MockRunOptions {
@@ -123,8 +160,25 @@ export async function runProgram(
   const monitor = await installMockEngine(options);
   const resolved = require.resolve(programPath);
   delete require.cache[resolved];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
-  require(resolved);
-  await waitForRegistrations();
+  // The SDK takes a stack trace (`new Error().stack`) for every resource and promise it creates;
+  // formatting them (and, with tsx's source maps on, mapping each frame back to TypeScript) was
+  // the largest cost of a large plan after the protobuf round trips. The mock engine never reads
+  // those traces, so for the duration of the run they are taken unmapped, and the SDK's own
+  // message-less bookkeeping errors get an empty trace. Any other error keeps its frames.
+  const sourceMaps = process.sourceMapsEnabled;
+  const prepare = Error.prepareStackTrace;
+  process.setSourceMapsEnabled(false);
+  Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]): string =>
+    error.constructor === Error && error.message === ""
+      ? ""
+      : `${String(error)}\n${frames.map((f) => `    at ${f.toString()}`).join("\n")}`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- each run needs a fresh program
+    require(resolved);
+    await waitForRegistrations();
+  } finally {
+    Error.prepareStackTrace = prepare;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
   return monitor.captured;
 }

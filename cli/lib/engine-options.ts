@@ -26,6 +26,8 @@ export interface EngineFlags {
   readonly hbonePort?: number;
   readonly probeSource?: string;
   readonly meshedNamespaces?: string;
+  readonly trustDomain?: string;
+  readonly portPreserving?: "true" | "false";
 }
 
 export function addEngineOptions(command: Command): Command {
@@ -66,6 +68,18 @@ export function addEngineOptions(command: Command): Command {
         "--meshed-namespaces <a,b>",
         "Istio ambient: namespaces to treat as meshed besides the labelled ones",
       ),
+    )
+    .addOption(
+      new Option(
+        "--trust-domain <td>",
+        "Istio ambient: the trust domain of source principals (default cluster.local)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--port-preserving <bool>",
+        "Istio ambient: the ztunnel keeps the original destination port, so the CNI sees it (Calico 3.32's bundled ztunnel)",
+      ).choices(["true", "false"]),
     );
 }
 
@@ -96,6 +110,8 @@ export function engineOptionsFrom(
     flags.meshNamespace !== undefined ||
     flags.hbonePort !== undefined ||
     flags.probeSource !== undefined ||
+    flags.trustDomain !== undefined ||
+    flags.portPreserving !== undefined ||
     meshed !== undefined;
   const factsMesh = facts?.mesh;
   if (!meshGiven && factsMesh === null) {
@@ -115,6 +131,8 @@ export function engineOptionsFrom(
           hbonePort: factsMesh.hbonePort,
           probeSource: factsMesh.probeSource.replace(/\/32$/, ""),
           meshedNamespaces: [...(facts?.meshedNamespaces ?? [])],
+          trustDomain: factsMesh.trustDomain,
+          portPreserving: factsMesh.portPreserving,
         },
       },
       notes,
@@ -133,6 +151,9 @@ export function engineOptionsFrom(
         hbonePort: flags.hbonePort ?? ISTIO_DEFAULT_MESH.hbonePort,
         probeSource: flags.probeSource ?? ISTIO_DEFAULT_MESH.probeSource,
         meshedNamespaces: meshed,
+        trustDomain: flags.trustDomain,
+        portPreserving:
+          flags.portPreserving === undefined ? undefined : flags.portPreserving === "true",
       },
     },
     notes,

@@ -12,7 +12,8 @@ import type { SourcedObject } from "../load/parse";
 import { buildModel } from "../model/build";
 import { formatConnections, PORT_PROTOCOLS } from "../model/connections";
 import type { ClusterModel } from "../model/types";
-import { peerName, workloadConnections } from "../report/connectivity";
+import { connlist, type ConnlistFormat, renderConnlist } from "../report/connlist";
+import { workloadConnections } from "../report/connectivity";
 import { diffConnections } from "../report/diff";
 import { compareRows } from "./ranges";
 
@@ -20,7 +21,7 @@ export type CaseStatus = "PASS" | "FAIL" | "KNOWN-DIFF" | "SKIP";
 
 export interface CaseResult {
   readonly name: string;
-  readonly kind: "connlist" | "error" | "diff" | "explain";
+  readonly kind: "connlist" | "format" | "error" | "diff" | "explain";
   readonly status: CaseStatus;
   readonly detail: string;
   /** Matched only after external ranges were canonicalised (the text differed). */
@@ -64,11 +65,31 @@ function loadFiles(files: readonly string[]): SourcedObject[] {
 
 const ANALYZER_OPTIONS = { ipBlockMatchesPods: false } as const;
 
+/** The list in one of netpol-analyzer's shapes, by the code `npm run list` runs. */
+function connlistText(model: ClusterModel, format: ConnlistFormat): string {
+  const list = connlist(model, computeConnectivity(model), { protocols: PORT_PROTOCOLS });
+  return renderConnlist(list, format);
+}
+
 function connlistLines(model: ClusterModel): string[] {
-  return workloadConnections(computeConnectivity(model), PORT_PROTOCOLS).map(
-    (c) =>
-      `${peerName(c.from)} => ${peerName(c.to)} : ${formatConnections(c.connections, PORT_PROTOCOLS)}`,
-  );
+  return connlistText(model, "txt").split("\n").filter(Boolean);
+}
+
+/** The formats other than txt are compared as whole texts (their order and layout are part of them). */
+const WHOLE_TEXT_FORMATS: readonly ConnlistFormat[] = ["json", "csv", "md", "dot"];
+
+function compareText(expected: string, actual: string): Comparison {
+  const want = expected.trimEnd();
+  const got = actual.trimEnd();
+  if (want === got) return { equal: true, detail: `${want.split("\n").length} lines identical` };
+  const a = want.split("\n");
+  const b = got.split("\n");
+  const at = a.findIndex((line, i) => line !== b[i]);
+  const line = at === -1 ? a.length : at;
+  return {
+    equal: false,
+    detail: `first difference at line ${line + 1}: expected ${JSON.stringify(a[line] ?? "<end>")}, got ${JSON.stringify(b[line] ?? "<end>")}`,
+  };
 }
 
 interface Comparison {
@@ -149,12 +170,22 @@ export function runConformance(root: string): CaseResult[] {
   };
 
   for (const row of rows) {
-    const connlist = row.outputs.find((o) => o.endsWith(`${row.dir}_connlist_output.txt`));
-    if (connlist) {
+    const connlistFile = row.outputs.find((o) => o.endsWith(`${row.dir}_connlist_output.txt`));
+    if (connlistFile) {
       run(row.dir, "connlist", () => {
-        const expected = fs.readFileSync(path.join(root, connlist), "utf8").split("\n");
+        const expected = fs.readFileSync(path.join(root, connlistFile), "utf8").split("\n");
         return compareLines(expected, connlistLines(modelFor(root, row)));
       });
+      for (const format of WHOLE_TEXT_FORMATS) {
+        const file = connlistFile.replace(/\.txt$/, `.${format}`);
+        if (!row.outputs.includes(file)) continue;
+        run(`${row.dir}.${format}`, "format", () =>
+          compareText(
+            fs.readFileSync(path.join(root, file), "utf8"),
+            connlistText(modelFor(root, row), format),
+          ),
+        );
+      }
     }
     if (/ERROR case/.test(row.description)) {
       const groups = new Map<string, string[]>();
@@ -190,7 +221,7 @@ export function runConformance(root: string): CaseResult[] {
         });
       }
     }
-    if (!connlist && row.outputs.some((o) => o.includes("_explain_output")))
+    if (!connlistFile && row.outputs.some((o) => o.includes("_explain_output")))
       results.push({
         name: row.dir,
         kind: "explain",

@@ -72,6 +72,19 @@ export interface CornerDecision {
   readonly logged: readonly RuleMatch[];
 }
 
+const sharedEvaluators = new WeakMap<ClusterModel, Evaluator>();
+
+/**
+ * One Evaluator per model for callers that ask one question at a time (explainFlow): building one
+ * indexes every policy, which thousands of questions on one model would otherwise repeat. Safe
+ * to share: a model never changes after buildModel, and the evaluator only caches answers.
+ */
+export function sharedEvaluator(model: ClusterModel): Evaluator {
+  let evaluator = sharedEvaluators.get(model);
+  if (!evaluator) sharedEvaluators.set(model, (evaluator = new Evaluator(model)));
+  return evaluator;
+}
+
 export class Evaluator {
   private readonly byNamespace = new Map<string, NormalPolicy[]>();
   private readonly globalPolicies: NormalPolicy[] = [];
@@ -114,6 +127,54 @@ export class Evaluator {
     );
     if (key !== undefined) this.applicableCache.set(key, list);
     return list;
+  }
+
+  /**
+   * Whether the `direction` corner of `local` could let a pod of a namespace through: false only
+   * when no rule of an applicable policy can match a pod there, so the corner allows nothing
+   * from (ingress) or to (egress) that namespace. For checks that ask about many remote
+   * namespaces. Only Kubernetes NetworkPolicies give that guarantee (their rules are a union of
+   * allows); when a Calico policy applies (Pass, tiers, deny before allow) or none does (not
+   * isolated), every namespace may be reached. Built on the matchers' pod hints, as the matrix
+   * is; a namespace the model has no object for may always be reached (its labels are unknown).
+   */
+  remoteNamespaceFilter(local: PodInfo, direction: Direction): (namespace: string) => boolean {
+    const anywhere = (): boolean => true;
+    const policies = this.applicablePolicies(local, direction);
+    if (policies.length === 0 || policies.some((p) => p.ref.kind !== "NetworkPolicy"))
+      return anywhere;
+    const names = new Set<string>();
+    const labels: { readonly key: string; readonly values: readonly string[] }[] = [];
+    for (const policy of policies)
+      for (const rule of policy[direction]) {
+        const remote = direction === "ingress" ? rule.sources : rule.destinations;
+        if (remote === "any") return anywhere;
+        for (const matcher of remote) {
+          const hint = matcher.podHint;
+          switch (hint.kind) {
+            case "none":
+              break;
+            case "ipRanges":
+              // An ipBlock matches pods only when the model says pod IPs are matched.
+              if (this.model.options.ipBlockMatchesPods) return anywhere;
+              break;
+            case "namespaces":
+              for (const name of hint.names) names.add(name);
+              break;
+            case "namespaceLabel":
+              labels.push(hint);
+              break;
+            default:
+              return anywhere;
+          }
+        }
+      }
+    return (namespace) => {
+      if (names.has(namespace)) return true;
+      const info = this.model.namespaces.get(namespace);
+      if (!info) return true;
+      return labels.some((hint) => hint.values.includes(info.labels[hint.key]));
+    };
   }
 
   /** Rules of `policies` for `direction` whose peers match the pair, in evaluation order. */
@@ -259,7 +320,7 @@ export function evaluatePair(
       conn.allowsConnection(egress, "TCP", port) && conn.allowsConnection(ingress, "TCP", port);
     connections = { ...connections, TCP: tunnelOpen ? conn.protocolUniverse("TCP") : [] };
   }
-  if (!evaluator.ztunnel.applies(source, destination))
+  if (!evaluator.ztunnel.active || !evaluator.ztunnel.applies(source, destination))
     return { connections, viaHbone: hbone, egress, ingress };
   // Gate 3: the destination ztunnel judges the application port (TCP only).
   const gate = conn.portsOf("TCP", evaluator.ztunnel.allowedPorts(source, destination.pod));

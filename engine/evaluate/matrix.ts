@@ -61,7 +61,9 @@ export function remoteRanges(model: ClusterModel): Record<Direction, Ipv4Range[]
   for (const policy of model.authorizationPolicies ?? [])
     for (const rule of policy.rules)
       for (const clause of rule.clauses)
-        for (const m of clause) ranges.ingress.push(...m.sourceIps, ...m.notSourceIps);
+        for (const m of clause)
+          for (const r of [...m.sourceIps, ...m.notSourceIps])
+            if (r.lo <= r.hi) ranges.ingress.push(r);
   return ranges;
 }
 

@@ -138,9 +138,14 @@ export class ZtunnelGate {
   private readonly probeSource?: number;
   private readonly cache = new Map<number, readonly NormalAuthorizationPolicy[]>();
 
+  /** False without any Istio policy: then the gate lets every TCP port through (PERMISSIVE, no ALLOW). */
+  readonly active: boolean;
+
   constructor(readonly model: ClusterModel) {
     this.trustDomain = model.options.mesh?.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     this.probeSource = model.options.meshProbeSource;
+    this.active =
+      (model.authorizationPolicies?.length ?? 0) + (model.peerAuthentications?.length ?? 0) > 0;
   }
 
   /** Does the gate stand between `source` and `destination`? */

@@ -356,6 +356,30 @@ function isCalicoApiVersion(apiVersion: string): boolean {
 }
 
 /**
+ * Istio applies the oldest of two mesh- or namespace-level PeerAuthentications
+ * (convertedSelectorPeerAuthentications in istio/istio pilot/.../ambient/authorization.go);
+ * manifests carry no creation time, so which one wins cannot be told: refused.
+ */
+function reportCompetingPeerAuthentications(
+  list: readonly NormalPeerAuthentication[],
+  sink: ProblemSink,
+): void {
+  const seen = new Map<string, string>();
+  for (const pa of list) {
+    if (pa.scope === "workload") continue;
+    const key = `${pa.scope}|${pa.namespace}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, pa.ref.name);
+    else
+      sink.report(
+        pa.ref,
+        "spec.selector",
+        `a second ${pa.scope}-wide PeerAuthentication beside ${first}: Istio uses the older one, which the manifests cannot show`,
+      );
+  }
+}
+
+/**
  * Builds the model. Accepts plain objects or `{object, source}` pairs from the loader.
  * @throws ManifestError listing every problem found.
  */
@@ -607,6 +631,7 @@ export function buildModel(
   const reads = policyReads([...policies, ...stagedPolicies], options);
   checkServiceAccountsKnown(pending, serviceAccounts, reads, sink);
   checkWorkloadsUniform(pods, pending, reads, sink);
+  reportCompetingPeerAuthentications(peerAuthentications, sink);
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
   stagedPolicies.sort(comparePolicies);

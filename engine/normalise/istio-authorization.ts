@@ -237,11 +237,24 @@ function ports(raw: unknown, path: string, r: Reader): number[] {
   });
 }
 
-function ipRanges(raw: unknown, path: string, r: Reader): Ipv4Range[] {
+/** istiod counts a field only when its list is non-empty (`len(...) > 0`). */
+function present(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== null;
+}
+
+/** A range no IPv4 address is in: what an IPv6 block is to the IPv4 model. */
+export const NO_IPV4: Ipv4Range = { lo: 1, hi: 0 };
+
+/**
+ * IPv4 blocks. An IPv6 block matches no IPv4 source: in a positive list it stays as NO_IPV4 (so a
+ * list of IPv6 blocks alone still matches nothing instead of everything), in a negative list it is
+ * dropped (it excludes no IPv4 source).
+ */
+function ipRanges(raw: unknown, path: string, r: Reader, negative = false): Ipv4Range[] {
   return stringList(raw, path, r).flatMap((text, i) => {
     if (isIpv6Text(text)) {
-      r.warn(`${path}[${i}]`, `IPv6 block ${text} ignored (IPv4 model)`);
-      return [];
+      r.warn(`${path}[${i}]`, `IPv6 block ${text} matches no IPv4 address (IPv4 model)`);
+      return negative ? [] : [NO_IPV4];
     }
     const range = parseCidr(text);
     if (!range) {
@@ -329,7 +342,7 @@ function sourceMatch(
   r: Reader,
 ): [AuthorizationMatch, string[]] {
   checkKeys(source, SOURCE_KEYS, path, r);
-  const l7 = Object.keys(source).filter((k) => SOURCE_KEYS[k] === "l7" && source[k] != null);
+  const l7 = Object.keys(source).filter((k) => SOURCE_KEYS[k] === "l7" && present(source[k]));
   for (const k of l7) stringList(source[k], `${path}.${k}`, r);
   const strings = (key: string) => stringList(source[key], `${path}.${key}`, r).map(stringMatch);
   return [
@@ -352,7 +365,7 @@ function sourceMatch(
         r,
       ),
       sourceIps: ipRanges(source.ipBlocks, `${path}.ipBlocks`, r),
-      notSourceIps: ipRanges(source.notIpBlocks, `${path}.notIpBlocks`, r),
+      notSourceIps: ipRanges(source.notIpBlocks, `${path}.notIpBlocks`, r, true),
     },
     l7,
   ];
@@ -361,7 +374,7 @@ function sourceMatch(
 function operationMatch(operation: Raw, path: string, r: Reader): [AuthorizationMatch, string[]] {
   checkKeys(operation, OPERATION_KEYS, path, r);
   const l7 = Object.keys(operation).filter(
-    (k) => OPERATION_KEYS[k] === "l7" && operation[k] != null,
+    (k) => OPERATION_KEYS[k] === "l7" && present(operation[k]),
   );
   for (const k of l7) stringList(operation[k], `${path}.${k}`, r);
   return [
@@ -415,7 +428,7 @@ function whenMatch(condition: Raw, path: string, r: Reader): [AuthorizationMatch
         {
           ...EMPTY_MATCH,
           sourceIps: ipRanges(positive, at("values"), r),
-          notSourceIps: ipRanges(negative, at("notValues"), r),
+          notSourceIps: ipRanges(negative, at("notValues"), r, true),
         },
         [],
       ];
@@ -424,7 +437,7 @@ function whenMatch(condition: Raw, path: string, r: Reader): [AuthorizationMatch
         {
           ...EMPTY_MATCH,
           destinationIps: ipRanges(positive, at("values"), r),
-          notDestinationIps: ipRanges(negative, at("notValues"), r),
+          notDestinationIps: ipRanges(negative, at("notValues"), r, true),
         },
         [],
       ];

@@ -8,14 +8,15 @@ import type { Labels } from "../model/label-selector";
 import { formatRef } from "../model/problems";
 import type { ClusterModel, Direction, Endpoint, EndpointMatcher, PodInfo } from "../model/types";
 import type { CornerDecision } from "../evaluate/evaluator";
-import { Evaluator, describeEndpoint, isHbonePair } from "../evaluate/evaluator";
+import { describeEndpoint, isHbonePair, sharedEvaluator } from "../evaluate/evaluator";
+import { podsIn, podWithIp } from "../model/lookup";
 import type { ZtunnelDecision } from "../evaluate/ztunnel";
 import { ztunnelLine } from "./ztunnel-explain";
 
 /** One end of a queried flow. */
 export type QueryEndpoint =
-  /** Pods of a namespace, optionally narrowed by labels (all must match). */
-  | { readonly namespace: string; readonly podLabels?: Labels }
+  /** Pods of a namespace, optionally narrowed by labels (all must match) and service account. */
+  | { readonly namespace: string; readonly podLabels?: Labels; readonly serviceAccount?: string }
   /** An address outside the pod network (or any IPv4 address). */
   | { readonly ip: string }
   /** The kubelet on the destination pod's own node (health probes). Source only. */
@@ -79,12 +80,16 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
     const ip = parseIpv4(q.ip.replace(/\/32$/, ""));
     if (ip === undefined) throw new Error(`invalid IPv4 address ${q.ip}`);
     // An address that belongs to a known pod is that pod.
-    const pod = model.pods.find((p) => p.ip === ip && !p.ipSynthesised);
+    const pod = podWithIp(model, ip);
     if (pod) return [{ kind: "pod", pod }];
     return [{ kind: "external", range: { lo: ip, hi: ip } }];
   }
   if ("kubelet" in q) throw new Error("kubelet can only be a source");
-  const pods = model.pods.filter((p) => p.namespace === q.namespace && labelsMatch(p, q.podLabels));
+  const pods = podsIn(model, q.namespace).filter(
+    (p) =>
+      labelsMatch(p, q.podLabels) &&
+      (q.serviceAccount === undefined || p.serviceAccount === q.serviceAccount),
+  );
   if (pods.length > 0) return pods.map((pod) => ({ kind: "pod", pod }));
   const namespace =
     model.namespaces.get(q.namespace) ?? makeNamespace(q.namespace, {}, false, model.options);
@@ -108,6 +113,7 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
       labels,
       namedPorts: [],
       owner: { kind: "Pod", name: "hypothetical" },
+      serviceAccount: q.serviceAccount,
     },
     namespace,
     // An address outside every range used for real pods: the top of the pod CIDR.
@@ -228,7 +234,7 @@ const MAX_PAIRS = 50;
 export function explainFlow(
   model: ClusterModel,
   query: FlowQuery,
-  evaluator = new Evaluator(model),
+  evaluator = sharedEvaluator(model),
 ): FlowExplanation {
   const protocol: ModelProtocol = query.protocol ?? "TCP";
   if (
@@ -298,7 +304,18 @@ export function explainFlow(
       if (hbone)
         lines.push(
           `Both pods are in the ambient mesh: TCP travels through the HBONE tunnel, so the CNI sees destination port ${port} ` +
-            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is judged by ztunnel at the destination.`,
+            `with the real source IP. Both corners are evaluated on TCP ${port}; the application port ${query.port} is invisible to L4 policy at the CNI and is judged by ztunnel at the destination.`,
+        );
+      else if (
+        mesh?.portPreserving &&
+        protocol === "TCP" &&
+        source.kind === "pod" &&
+        destination.kind === "pod" &&
+        source.pod.meshed &&
+        destination.pod.meshed
+      )
+        lines.push(
+          `Both pods are in the ambient mesh and the cluster's ztunnel keeps the original destination port (mesh.portPreserving): the CNI sees TCP ${query.port}.`,
         );
       else if (
         mesh &&

@@ -13,6 +13,7 @@
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
 import { makeNamespace, makePod } from "../model/build";
+import { policiesIn, podsIn } from "../model/lookup";
 import type { Ipv4Range, Ipv6Range } from "../model/ipv4";
 import { ALL_IPV6, mergeIpv6, partitionIpv4, subtractIpv6 } from "../model/ipv4";
 import type { LabelSelectorMatcher, Labels } from "../model/label-selector";
@@ -154,12 +155,12 @@ export function representativePods(
   namespace: string,
   extraSelectors: readonly LabelSelectorMatcher[] = [],
 ): PodInfo[] {
-  const real = model.pods.filter((p) => p.namespace === namespace);
+  const real = podsIn(model, namespace);
   const info =
     model.namespaces.get(namespace) ?? makeNamespace(namespace, {}, false, model.options);
   const selectors = [
-    ...model.policies.flatMap((p) =>
-      p.namespace === namespace && p.written.podSelector ? [p.written.podSelector] : [],
+    ...policiesIn(model, namespace).flatMap((p) =>
+      p.written.podSelector ? [p.written.podSelector] : [],
     ),
     ...extraSelectors,
   ];

@@ -25,21 +25,21 @@ export interface DiagramOptions {
 }
 
 /** Namespace-level connections, external blocks grouped the way a person reads them. */
-function connectionsOf(model: ClusterModel, connectivity?: ClassConnectivity): Connection[] {
+export function connectionsOf(model: ClusterModel, connectivity?: ClassConnectivity): Connection[] {
   return groupExternalPeers(namespaceConnections(connectivity ?? computeConnectivity(model)));
 }
 
-function cellText(c: Connection, model: ClusterModel): string {
+export function cellText(c: Connection, model: ClusterModel): string {
   let text = conn.formatConnections(c.connections);
   if (c.viaHbone && model.options.mesh) text += HBONE_MARK;
   return text;
 }
 
-function escapeMd(text: string): string {
+export function escapeMd(text: string): string {
   return text.replace(/\|/g, "\\|");
 }
 
-function externalLabel(peer: ConnectivityPeer): string {
+export function externalLabel(peer: ConnectivityPeer): string {
   return peer.kind === "external" ? peer.cidr : peerName(peer);
 }
 

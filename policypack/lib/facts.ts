@@ -26,6 +26,10 @@ export interface MeshFacts {
   readonly istiodPorts: readonly number[];
   /** Source of kubelet probes in ambient mode (SNATed by istio-cni), a /32. */
   readonly probeSource: string;
+  /** SPIFFE trust domain (default cluster.local). */
+  readonly trustDomain?: string;
+  /** The CNI sees the original port of meshed-to-meshed TCP (Calico 3.32's ztunnel). */
+  readonly portPreserving?: boolean;
 }
 
 export interface ClusterFacts {
@@ -111,6 +115,8 @@ export function factsFromStackConfig(cfg: StackConfig): ClusterFacts {
           hbonePort: mesh.hbonePort,
           istiodPorts: [...mesh.istiodPorts],
           probeSource: mesh.probeSource,
+          trustDomain: mesh.trustDomain,
+          portPreserving: mesh.portPreserving,
         }
       : null,
     edge: { namespaces: [...cluster.edge.namespaces], ports: [...cluster.edge.ports] },
@@ -169,6 +175,8 @@ export const FACT_SCHEMAS: Record<FactKey, PolicyConfigJSONSchema> = {
       hbonePort: PORT,
       istiodPorts: { type: "array", items: PORT },
       probeSource: CIDR,
+      trustDomain: { type: "string", minLength: 1 },
+      portPreserving: { type: "boolean" },
     },
     required: ["namespace", "hbonePort", "istiodPorts", "probeSource"],
     additionalProperties: false,

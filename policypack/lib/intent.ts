@@ -45,7 +45,11 @@ function representativeAddress(cidr: string, privateRanges: readonly string[]): 
 
 function queryEndpoint(endpoint: Endpoint, config: StackConfig): QueryEndpoint {
   return endpoint.kind === "workload"
-    ? { namespace: endpoint.namespace, podLabels: { ...endpoint.podLabels } }
+    ? {
+        namespace: endpoint.namespace,
+        podLabels: { ...endpoint.podLabels },
+        ...(endpoint.serviceAccount ? { serviceAccount: endpoint.serviceAccount } : {}),
+      }
     : { ip: representativeAddress(endpoint.cidr, config.cluster.privateRanges) };
 }
 

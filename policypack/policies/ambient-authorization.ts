@@ -36,6 +36,8 @@ function meshOptions(facts: ClusterFacts) {
           namespace: facts.mesh.namespace,
           hbonePort: facts.mesh.hbonePort,
           probeSource: facts.mesh.probeSource.replace(/\/32$/, ""),
+          trustDomain: facts.mesh.trustDomain,
+          portPreserving: facts.mesh.portPreserving,
         },
       }
     : {};
@@ -95,10 +97,13 @@ export const meshedNamespaceAuthorization = stackPolicy({
       "meshed-namespace-authorization",
     );
     if (!model) return [...view.problems, ...findings];
+    // A stack judges every meshed namespace it protects; plain YAML (npm run check) only the
+    // namespaces whose Istio objects or Namespace object it holds: the identity layer may live elsewhere.
     const inStack = new Set<string>([
+      ...(view.factsFromStack ? view.protectedNamespaces : []),
       ...view.declaredNamespaces.keys(),
-      ...view.netpols.flatMap((e) => e.policy.namespace ?? []),
       ...(model.authorizationPolicies ?? []).map((p) => p.namespace),
+      ...(model.peerAuthentications ?? []).map((p) => p.namespace),
     ]);
     const out: Finding[] = [...view.problems];
     for (const ns of [...view.meshedNamespaces].sort()) {
@@ -277,7 +282,7 @@ export const ztunnelL4Only = resourcePolicy({
         .filter((r) => r.ignoredFields.length > 0)
         .map((r) => ({
           ...base,
-          message: `${r.path} of DENY policy ${policy.namespace}/${policy.ref.name} uses ${r.ignoredFields.join(", ")}, which ztunnel cannot see: istiod enforces the rule without them`,
+          message: `${r.path} of DENY policy ${policy.namespace}/${policy.ref.name} uses ${r.ignoredFields.join(", ")}, which ztunnel cannot see: istiod enforces the rule without them (an entry left without an L4 field then matches nothing)`,
           fix: "remove the L7 fields (the DENY then reads as enforced), or bind the policy to a waypoint with targetRefs",
         })),
     ];

@@ -183,12 +183,27 @@ export const meshHboneRequired = stackPolicy({
 
       // HBONE beside every app port a meshed peer is let through on, at both corners.
       const remoteSelectors = peerSelectors(view, ns);
+      // Only peer namespaces some rule of these pods can match are asked about: elsewhere the
+      // corner allows nothing, so no app port can lack its HBONE twin (asking every meshed
+      // namespace on behalf of every meshed namespace made this check quadratic).
+      const reaches = new Map(
+        locals.map((local) => [
+          local,
+          {
+            ingress: evaluator.remoteNamespaceFilter(local, "ingress"),
+            egress: evaluator.remoteNamespaceFilter(local, "egress"),
+          },
+        ]),
+      );
       for (const peerNs of meshedPeers) {
+        const asked = (local: PodInfo, direction: "ingress" | "egress"): boolean =>
+          isolated(local, direction) && reaches.get(local)![direction](peerNs);
+        if (!locals.some((local) => asked(local, "ingress") || asked(local, "egress"))) continue;
         const remotes = representativePods(model, peerNs, remoteSelectors).filter((p) => p.meshed);
         for (const local of locals) {
           for (const remote of remotes) {
             for (const direction of ["ingress", "egress"] as const) {
-              if (!isolated(local, direction)) continue;
+              if (!asked(local, direction)) continue;
               const [source, destination] =
                 direction === "ingress" ? [remote, local] : [local, remote];
               const c = evaluator.cornerConnections(direction, pod(source), pod(destination));
