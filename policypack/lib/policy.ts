@@ -179,6 +179,8 @@ export function renderFinding(finding: Finding): string {
 export interface PackPolicyMeta {
   readonly prevents: string;
   readonly kind: "resource" | "stack";
+  /** Resource policies: the resource types the policy reads (stack policies read the stack). */
+  readonly types?: readonly string[];
 }
 
 export type PackPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {
@@ -193,7 +195,7 @@ export function resourcePolicy(
     description: def.description,
     enforcementLevel: def.enforcementLevel,
     configSchema: schemaFor(def),
-    meta: { prevents: def.prevents, kind: "resource" },
+    meta: { prevents: def.prevents, kind: "resource", types: def.types },
     validateResource: (args, reportViolation: ReportViolation) => {
       if (!def.types.includes(args.type)) return;
       const context = contextFor(def, args.getConfig<Record<string, unknown>>());
