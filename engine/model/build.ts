@@ -164,7 +164,6 @@ function readNamedPorts(
   return out;
 }
 
-
 interface PendingPod {
   readonly namespace: string;
   readonly name: string;

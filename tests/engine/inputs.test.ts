@@ -44,6 +44,13 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
   });
 
   it("warns about kinds that can only narrow traffic, and lists what it ignored", () => {
+    // Istio's AuthorizationPolicy used to be such a kind; since issue 10 the engine reads it.
+    const staged = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "StagedNetworkPolicy",
+      metadata: { name: "staged", namespace: "b" },
+      spec: {},
+    };
     const authz = {
       apiVersion: "security.istio.io/v1",
       kind: "AuthorizationPolicy",
@@ -51,12 +58,16 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
       spec: {},
     };
     const config = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "a" } };
-    const model = buildModel([pod("a", "web"), authz, config]);
+    const model = buildModel([pod("a", "web"), staged, authz, config]);
     assert.ok(
-      model.warnings.some((w) => /AuthorizationPolicy.*may deny traffic/.test(w)),
+      model.warnings.some((w) => /StagedNetworkPolicy.*may deny traffic/.test(w)),
       model.warnings.join("\n"),
     );
-    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["AuthorizationPolicy", "ConfigMap"]);
+    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["ConfigMap", "StagedNetworkPolicy"]);
+    assert.deepEqual(
+      (model.authorizationPolicies ?? []).map((p) => p.ref.name),
+      ["deny-all"],
+    );
   });
 
   it("explain exits 2 on an input without any policy rather than calling everything allowed", () => {

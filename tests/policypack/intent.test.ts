@@ -92,17 +92,19 @@ describe("declared-connectivity (intent check)", () => {
   });
 
   it("reports a widened port range on a declared pair", () => {
-    const broken = edited("localstack", "localstack-network-policy", (spec) => {
-      const rule = spec.ingress.find((r: Json) => fromNs(r, "velero"));
-      rule.ports = [{ protocol: "TCP", port: 4000, endPort: 5000 }];
+    // argocd is outside the mesh, so the NetworkPolicies alone decide the pair's ports (inside
+    // the mesh, ztunnel authorization would still hold the pair to its declared port).
+    const broken = edited("argocd", "argocd-network-policy", (spec) => {
+      const rule = spec.ingress.find((r: Json) => fromNs(r, "ingress-nginx"));
+      rule.ports = [{ protocol: "TCP", port: 8000, endPort: 9000 }];
     });
-    const velero = structuredClone(broken);
-    const egress = velero.find((m) => m.metadata.name === "velero-network-policy");
-    const out = egress?.spec.egress.find((r: Json) => fromNs(r, "localstack"));
-    out.ports = [{ protocol: "TCP", port: 4000, endPort: 5000 }];
-    const messages = checkIntent(config, velero).map((f) => f.message);
+    const widened = structuredClone(broken);
+    const egress = widened.find((m) => m.metadata.name === "ingress-nginx-network-policy");
+    const out = egress?.spec.egress.find((r: Json) => fromNs(r, "argocd"));
+    out.ports = [{ protocol: "TCP", port: 8000, endPort: 9000 }];
+    const messages = checkIntent(config, widened).map((f) => f.message);
     assert.deepEqual(messages, [
-      "velero -> localstack is allowed on TCP 4000-4565, TCP 4567-5000 but the config declares no such connection",
+      "ingress-nginx -> argocd is allowed on TCP 8000-8079, TCP 8081-9000 but the config declares no such connection",
     ]);
   });
 
