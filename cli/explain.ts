@@ -121,7 +121,7 @@ async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; whe
   // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
   const { renderStack } = await import("../plan/render");
   const { expandConnections } = await import("../components/connections");
-  const { stackInventory } = await import("../plan/inventory");
+  const { stackInventory } = await import("../components/inventory");
   const { stackEngineOptions } = await import("../plan/connectivity");
   const { PROJECT_ROOT } = await import("../config/load");
   if (flags.stack === undefined) throw new UsageError("missing --stack NAME or --manifests PATH");

@@ -1,9 +1,11 @@
-/** The representative inventory names each label set's pod uniquely (plan/inventory.ts). */
+/** The representative inventory names each label set's pod uniquely (components/inventory.ts). */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { expandConnections } from "../../components/connections";
 import { loadStackConfig } from "../../config/load";
 import { buildModel } from "../../engine";
-import { podName, stackInventory } from "../../plan/inventory";
+import { podName, stackInventory } from "../../components/inventory";
 
 const COLLIDING_BEFORE: Record<string, string>[] = [
   {},
@@ -45,5 +47,26 @@ describe("representative inventory", () => {
         labelSets.includes(JSON.stringify(Object.entries(labels).sort())),
         JSON.stringify(labels),
       );
+  });
+});
+
+describe("the pack and the offline runner", () => {
+  it("the pack imports nothing from plan/ (the stack model lives in components/)", () => {
+    const root = path.resolve(__dirname, "../../policypack");
+    const files = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.name !== "node_modules")
+        .flatMap((e) =>
+          e.isDirectory()
+            ? files(path.join(dir, e.name))
+            : e.name.endsWith(".ts")
+              ? [path.join(dir, e.name)]
+              : [],
+        );
+    const offenders = files(root).filter((f) =>
+      /from "(\.\.\/)+plan\/|import\("(\.\.\/)+plan\//.test(fs.readFileSync(f, "utf8")),
+    );
+    assert.deepEqual(offenders, []);
   });
 });

@@ -4,9 +4,9 @@
  * one pod with no labels plus one pod per label set that a declared connection names.
  */
 import { createHash } from "crypto";
-import type { Connection } from "../components/connections";
+import type { Connection } from "./connections";
 import type { StackConfig } from "../config/types";
-import { NAMESPACE_NAME_LABEL } from "../components/rules";
+import { NAMESPACE_NAME_LABEL } from "./rules";
 import { parseCalicoSelector } from "../engine";
 
 export const AMBIENT_LABEL = "istio.io/dataplane-mode";
