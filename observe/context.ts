@@ -2,8 +2,8 @@
 import { expandConnections } from "../components/connections";
 import type { StackConfig } from "../config/types";
 import { buildModel } from "../engine";
-import { stackEngineOptions } from "../plan/connectivity";
-import { stackInventory } from "../plan/inventory";
+import { stackEngineOptions } from "../components/stackModel";
+import { stackInventory } from "../components/inventory";
 import { renderStack } from "../plan/render";
 import type { ObserveContext } from "./judge";
 

@@ -1,45 +1,8 @@
-/** The connectivity engine over a rendered stack: its manifests plus a representative inventory. */
+/** The plan's views of a stack's connectivity (the model itself: components/stackModel.ts). */
+export { buildStackModel, stackEngineOptions } from "../components/stackModel";
 import type { Connection } from "../components/connections";
 import type { StackConfig } from "../config/types";
-import {
-  buildModel,
-  type ClusterModel,
-  type Connection as EngineConnection,
-  type DiagramOptions,
-  type EngineOptions,
-} from "../engine";
-import { stackInventory } from "./inventory";
-
-/** Engine settings that follow the stack: Calico's ipBlock semantics and the ambient mesh. */
-export function stackEngineOptions(config: StackConfig): EngineOptions {
-  const mesh = config.cluster.mesh;
-  return {
-    ipBlockMatchesPods: true,
-    ...(mesh
-      ? {
-          mesh: {
-            namespace: mesh.namespace,
-            hbonePort: mesh.hbonePort,
-            probeSource: mesh.probeSource.replace(/\/32$/, ""),
-            meshedNamespaces: config.namespaces.filter((n) => n.meshed).map((n) => n.name),
-            trustDomain: mesh.trustDomain,
-            portPreserving: mesh.portPreserving,
-          },
-        }
-      : {}),
-  };
-}
-
-export function buildStackModel(
-  config: StackConfig,
-  manifests: readonly Record<string, unknown>[],
-  connections: readonly Connection[],
-): ClusterModel {
-  return buildModel(
-    [...stackInventory(config, connections), ...manifests],
-    stackEngineOptions(config),
-  );
-}
+import type { Connection as EngineConnection, DiagramOptions } from "../engine";
 
 /**
  * The seed's segmentation picture: the declared application flows on their own, above the full

@@ -16,8 +16,8 @@ export async function renderedStackModel(
   // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
   const { renderStack } = await import("../../plan/render");
   const { expandConnections } = await import("../../components/connections");
-  const { stackInventory } = await import("../../plan/inventory");
-  const { stackEngineOptions } = await import("../../plan/connectivity");
+  const { stackInventory } = await import("../../components/inventory");
+  const { stackEngineOptions } = await import("../../components/stackModel");
   const { PROJECT_ROOT } = await import("../../config/load");
   const result = await renderStack(stack, stackDir ?? PROJECT_ROOT);
   const connections = expandConnections(result.config);

@@ -259,8 +259,7 @@ function parseIpBlock(
   const except: Block[] = [];
   exceptRaw.forEach((e: unknown, j) => {
     const parsed = typeof e === "string" && isIpv6Text(e) === (family === 6) ? parse(e) : undefined;
-    if (typeof e === "string" && !e.includes("/"))
-      fail(`${at}.ipBlock.except[${j}]`, noPrefix(e));
+    if (typeof e === "string" && !e.includes("/")) fail(`${at}.ipBlock.except[${j}]`, noPrefix(e));
     else if (parsed === undefined)
       fail(`${at}.ipBlock.except[${j}]`, `invalid IPv${family} CIDR ${JSON.stringify(e)}`);
     else if (

@@ -180,6 +180,8 @@ export function renderFinding(finding: Finding): string {
 export interface PackPolicyMeta {
   readonly prevents: string;
   readonly kind: "resource" | "stack";
+  /** Resource policies: the resource types the policy reads (stack policies read the stack). */
+  readonly types?: readonly string[];
 }
 
 export type PackPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {
@@ -194,7 +196,7 @@ export function resourcePolicy(
     description: def.description,
     enforcementLevel: def.enforcementLevel,
     configSchema: schemaFor(def),
-    meta: { prevents: def.prevents, kind: "resource" },
+    meta: { prevents: def.prevents, kind: "resource", types: def.types },
     validateResource: (args, reportViolation: ReportViolation) => {
       // Staged objects are filtered and judged as the enforced objects they stage.
       if (!def.types.includes(judgedTypeOf(args.type))) return;
