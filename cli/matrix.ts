@@ -15,7 +15,7 @@ import {
 import { parseExplainArgs } from "./explain";
 import { modelNotes } from "./model-notes";
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   const outIndex = argv.indexOf("--out");
   const out = outIndex >= 0 ? argv[outIndex + 1] : undefined;
   const rest = argv.filter((_, i) => (i !== outIndex && i !== outIndex + 1) || outIndex < 0);
@@ -31,7 +31,7 @@ export function main(argv: readonly string[]): number {
       fs.mkdirSync(out, { recursive: true });
       fs.writeFileSync(path.join(out, "matrix.md"), markdown);
       fs.writeFileSync(path.join(out, "diagram.md"), renderMermaidMarkdown(model, connectivity));
-      fs.writeFileSync(path.join(out, "connectivity.html"), renderHtml(model, connectivity));
+      fs.writeFileSync(path.join(out, "connectivity.html"), await renderHtml(model, connectivity));
     }
     return 0;
   } catch (error) {
@@ -40,4 +40,5 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module)
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -59,9 +59,9 @@ async function main(): Promise<number> {
   fs.mkdirSync(outDir, { recursive: true });
   const reports: [string, string][] = [
     ["flow-catalogue.md", renderFlowCatalogue(result.config, connections)],
-    ["matrix.md", renderMatrixMarkdown(model, connectivity)],
+    ["matrix.md", renderMatrixMarkdown(model, connectivity, focus)],
     ["diagram.md", renderMermaidMarkdown(model, connectivity, focus)],
-    ["connectivity.html", renderHtml(model, connectivity, focus)],
+    ["connectivity.html", await renderHtml(model, connectivity, focus)],
   ];
   for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
   console.log(

@@ -17,7 +17,9 @@ import type {
   PortSpec,
   Protocol,
   StackConfig,
+  Tier,
 } from "./types";
+import { TIERS } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
@@ -575,8 +577,12 @@ function readNamespace(
     "lanEgress",
     "calicoPolicies",
     "notes",
+    "tier",
   ]);
   const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
+  const tier = reader.has("tier") ? reader.string("tier") : undefined;
+  if (tier !== undefined && !(TIERS as readonly string[]).includes(tier))
+    problems.add(reader.at("tier"), `must be one of ${TIERS.join(", ")}; got "${tier}"`);
   return {
     name,
     purpose: reader.string("purpose"),
@@ -594,6 +600,9 @@ function readNamespace(
           readCalicoPolicy(problems, `${reader.at("calicoPolicies")}[${i}]`, p, cluster) ?? [],
       ),
     ...(reader.has("notes") ? { notes: reader.string("notes") } : {}),
+    ...(tier !== undefined && (TIERS as readonly string[]).includes(tier)
+      ? { tier: tier as Tier }
+      : {}),
   };
 }
 

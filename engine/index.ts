@@ -69,7 +69,20 @@ export type { FlowQuery, FlowExplanation, PairExplanation, QueryEndpoint } from 
 export { namespaceConnections, workloadConnections, peerName } from "./report/connectivity";
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
 export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
-export type { DiagramOptions } from "./report/render";
+export type { DiagramOptions, ExtraPicture } from "./report/render";
+export { layoutToFit, MAX_PICTURE_WIDTH, PAGE_WIDTH } from "./report/render";
+export {
+  externalNameRanges,
+  nameExternalPeers,
+  resolveExternalNames,
+  namedConnectionText,
+} from "./report/external-names";
+export type { ExternalName, NamedConnection, PartialConnection } from "./report/external-names";
+export { layoutPicture } from "./report/layout";
+export type { Box, LaidOutPicture, PictureEdge, PictureGraph, PictureNode } from "./report/layout";
+export { layoutProblems } from "./report/layout-check";
+export { renderPictureSvg } from "./report/svg";
+export type { ConnectionReason, LayerSpec } from "./report/pictures";
 export { diffConnections, diffModels, renderDiff } from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
 
