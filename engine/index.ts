@@ -70,7 +70,14 @@ export { namespaceConnections, workloadConnections, peerName } from "./report/co
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
 export { renderMatrixMarkdown, renderMermaidMarkdown, renderHtml } from "./report/render";
 export type { DiagramOptions, ExtraPicture } from "./report/render";
-export { layoutToFit, MAX_PICTURE_WIDTH, PAGE_WIDTH } from "./report/render";
+export {
+  layoutToFit,
+  MAX_PICTURE_WIDTH,
+  PAGE_WIDTH,
+  renderConnectivityPage,
+  AGGREGATE_ABOVE_NAMESPACES,
+} from "./report/render";
+export type { PagePicture } from "./report/render";
 export {
   externalNameRanges,
   nameExternalPeers,

@@ -3,7 +3,9 @@ import { INTERNET_CIDR, type Connection, type ConnectionKind } from "../componen
 import type { Endpoint, PortSpec, StackConfig } from "../config/types";
 import {
   buildModel,
+  computeConnectivity,
   externalNameRanges,
+  renderConnectivityPage,
   parseCidrRange,
   resolveExternalNames,
   type ClusterModel,
@@ -15,6 +17,7 @@ import {
   type Ipv4Range,
   type LayerSpec,
   type NamedConnection,
+  type PagePicture,
   type PictureEdge,
   type PictureGraph,
   type PictureNode,
@@ -324,4 +327,19 @@ export function declaredFlowFocus(
       },
     },
   };
+}
+
+/** The connectivity page of a rendered stack, with every picture's layout (for tests and docs). */
+export async function stackConnectivityPage(
+  config: StackConfig,
+  manifests: readonly Record<string, unknown>[],
+  connections: readonly Connection[],
+): Promise<{ html: string; pictures: PagePicture[]; model: ClusterModel }> {
+  const model = buildStackModel(config, manifests, connections);
+  const page = await renderConnectivityPage(
+    model,
+    computeConnectivity(model),
+    declaredFlowFocus(config, connections),
+  );
+  return { ...page, model };
 }

@@ -116,11 +116,20 @@ function groupId(path: readonly string[]): string {
 
 export type Direction = "RIGHT" | "DOWN";
 
+/**
+ * How to lay out: the flow direction and, optionally, at most `layerBound` nodes per layer
+ * (Coffman-Graham layering), which trades length for width when one layer would be too wide.
+ */
+export interface LayoutVariant {
+  readonly direction: Direction;
+  readonly layerBound?: number;
+}
+
 const ROOT_OPTIONS = {
   "elk.algorithm": "layered",
   "elk.edgeRouting": "ORTHOGONAL",
   "elk.hierarchyHandling": "INCLUDE_CHILDREN",
-  "elk.layered.spacing.nodeNodeBetweenLayers": "48",
+  "elk.layered.spacing.nodeNodeBetweenLayers": "40",
   "elk.layered.spacing.edgeNodeBetweenLayers": "16",
   "elk.layered.spacing.edgeEdgeBetweenLayers": "10",
   "elk.spacing.nodeNode": "22",
@@ -143,10 +152,19 @@ const GROUP_OPTIONS = {
 };
 
 /** Builds ELK's nested graph: groups become compound nodes, edges stay at the root. */
-function elkGraph(graph: PictureGraph, direction: Direction): ElkNode {
+function elkGraph(graph: PictureGraph, variant: LayoutVariant): ElkNode {
   const root: ElkNode = {
     id: "root",
-    layoutOptions: { ...ROOT_OPTIONS, "elk.direction": direction },
+    layoutOptions: {
+      ...ROOT_OPTIONS,
+      "elk.direction": variant.direction,
+      ...(variant.layerBound
+        ? {
+            "elk.layered.layering.strategy": "COFFMAN_GRAHAM",
+            "elk.layered.layering.coffmanGraham.layerBound": String(variant.layerBound),
+          }
+        : {}),
+    },
     children: [],
     edges: [],
   };
@@ -204,14 +222,14 @@ function absoluteBox(shape: ElkNode | ElkLabel, offset: Offset): Box {
  */
 export async function layoutPicture(
   graph: PictureGraph,
-  direction: Direction = "RIGHT",
+  variant: LayoutVariant = { direction: "RIGHT" },
 ): Promise<LaidOutPicture> {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const edgesById = new Map(graph.edges.map((e) => [e.id, e]));
   for (const edge of graph.edges)
     if (!byId.has(edge.from) || !byId.has(edge.to))
       throw new Error(`picture edge ${edge.id} names a node that is not in the picture`);
-  const laid = await new ELK().layout(elkGraph(graph, direction));
+  const laid = await new ELK().layout(elkGraph(graph, variant));
   const nodes: LaidOutNode[] = [];
   const groups: LaidOutGroup[] = [];
   const offsets = new Map<string, Offset>([["root", { x: 0, y: 0 }]]);

@@ -14,7 +14,12 @@ import {
   type ExternalName,
   type NamedConnection,
 } from "./external-names";
-import { layoutPicture, type Direction, type LaidOutPicture, type PictureGraph } from "./layout";
+import {
+  layoutPicture,
+  type LaidOutPicture,
+  type LayoutVariant,
+  type PictureGraph,
+} from "./layout";
 import {
   aggregatePicture,
   alphabeticalBuckets,
@@ -225,12 +230,25 @@ export const AGGREGATE_ABOVE_NAMESPACES = 40;
 /** Buckets for namespaces without groups, in an aggregated picture. */
 const BUCKET_SIZE = 20;
 
-/** Left to right when that fits the page, otherwise top to bottom if that is narrower. */
+/**
+ * Left to right when that fits the page; otherwise top to bottom, with fewer and fewer nodes per
+ * layer; the narrowest result when nothing fits.
+ */
+const FIT_VARIANTS: readonly LayoutVariant[] = [
+  { direction: "RIGHT" },
+  { direction: "DOWN" },
+  { direction: "DOWN", layerBound: 6 },
+  { direction: "DOWN", layerBound: 4 },
+];
+
 export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> {
-  const right = await layoutPicture(graph, "RIGHT");
-  if (right.width <= MAX_PICTURE_WIDTH) return right;
-  const down = await layoutPicture(graph, "DOWN" satisfies Direction);
-  return down.width < right.width ? down : right;
+  let best: LaidOutPicture | undefined;
+  for (const variant of FIT_VARIANTS) {
+    const laid = await layoutPicture(graph, variant);
+    if (laid.width <= MAX_PICTURE_WIDTH) return laid;
+    if (!best || laid.width < best.width) best = laid;
+  }
+  return best!;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -241,8 +259,22 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-async function pictureBlock(graph: PictureGraph, id: string): Promise<string> {
-  return `<div class="picture">${renderPictureSvg(await layoutToFit(graph), id)}</div>`;
+/** One picture of a page, with its layout (for the geometric checks). */
+export interface PagePicture {
+  readonly id: string;
+  readonly graph: PictureGraph;
+  readonly laid: LaidOutPicture;
+}
+
+/** Lays out and draws pictures, remembering each one. */
+class PictureCollector {
+  readonly pictures: PagePicture[] = [];
+
+  async block(graph: PictureGraph, id: string): Promise<string> {
+    const laid = await layoutToFit(graph);
+    this.pictures.push({ id, graph, laid });
+    return `<div class="picture">${renderPictureSvg(laid, id)}</div>`;
+  }
 }
 
 const DEFAULT_LAYERS: readonly LayerSpec[] = [
@@ -287,6 +319,18 @@ export async function renderHtml(
   connectivity?: ClassConnectivity,
   options: DiagramOptions = {},
 ): Promise<string> {
+  return (await renderConnectivityPage(model, connectivity, options)).html;
+}
+
+/** `renderHtml`, with every picture of the page and its layout. */
+export async function renderConnectivityPage(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
+): Promise<{ html: string; pictures: PagePicture[] }> {
+  const collector = new PictureCollector();
+  const pictureBlock = (graph: PictureGraph, id: string): Promise<string> =>
+    collector.block(graph, id);
   const connections = connectionsOf(model, connectivity, options);
   const namespaces = [...model.namespaces.keys()].sort();
   const meshed = model.options.mesh !== undefined;
@@ -324,18 +368,42 @@ export async function renderHtml(
       options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
         ? UNDECLARED_LAYER
         : reasonOf(c, pictureOptions).layer;
+    const visible = (c: NamedConnection): boolean => !hidden.has(primary(c));
+    const inCluster = (c: NamedConnection): boolean =>
+      c.from.kind === "namespace" && c.to.kind === "namespace";
+    // Inside the cluster and to/from outside are drawn apart: together they are twice as wide.
     parts.push(
+      "<h3>Inside the cluster</h3>",
       await pictureBlock(
-        fullPicture(connections, namespaces, pictureOptions, (c) => !hidden.has(primary(c))),
-        "full-svg",
+        fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
+        "inside-svg",
+      ),
+      "<h3>To and from outside the cluster</h3>",
+      await pictureBlock(
+        fullPicture(connections, [], pictureOptions, (c) => visible(c) && !inCluster(c)),
+        "outside-svg",
       ),
     );
+    const drawn = new Set(
+      connections
+        .filter(visible)
+        .flatMap((c) => [c.from, c.to])
+        .filter((p) => p.kind === "namespace")
+        .map(endName),
+    );
+    const onlyHidden = namespaces.filter((n) => !drawn.has(n));
+    if (onlyHidden.length > 0)
+      parts.push(
+        `<p>Only in the hidden layers: ${onlyHidden.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(", ")}.</p>`,
+      );
     for (const layer of layers.filter((l) => l.hiddenByDefault)) {
       const inLayer = (c: NamedConnection): boolean => {
         const reason = reasonOf(c, pictureOptions);
         return (reason.layers ?? [reason.layer]).includes(layer.id);
       };
-      const graph = fullPicture(connections, [], pictureOptions, inLayer);
+      // Hub pictures (everyone to DNS) read best flat: groups would stack them side by side.
+      const flat = { ...pictureOptions, namespaceGroups: () => [] };
+      const graph = fullPicture(connections, [], flat, inLayer);
       parts.push(
         `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
         graph.edges.length > 0
@@ -429,7 +497,7 @@ export async function renderHtml(
     ),
     "</section>",
   );
-  return `<!doctype html>
+  const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=${PAGE_WIDTH}">
 <title>Connectivity</title>
 <style>
@@ -446,6 +514,7 @@ ${layerCss(layers)}
 ${parts.join("\n")}
 </body></html>
 `;
+  return { html, pictures: collector.pictures };
 }
 
 /** Connections whose ends were merged (into a group) are united per ordered pair. */
