@@ -18,7 +18,7 @@ import { renderStack } from "../plan/render";
 export const DOCS_PNG = path.join(__dirname, "..", "docs", "homelab-declared-flows.png");
 export const DOCS_HASH = `${DOCS_PNG.replace(/\.png$/, "")}.svg.sha256`;
 export const CHROMIUM = "/usr/bin/chromium";
-const MARGIN = 16;
+export const MARGIN = 16;
 
 /** Flags for a headless run that touches no network and no profile of the user. */
 export function chromiumFlags(userDataDir: string): string[] {

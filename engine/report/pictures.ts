@@ -32,6 +32,8 @@ export interface PictureOptions {
   /** Group path of a namespace (tier, then mesh), outermost first. */
   readonly namespaceGroups?: (namespace: string) => readonly string[];
   readonly explainConnection?: (connection: NamedConnection) => ConnectionReason;
+  /** Without declarations: the layer of a connection (see `sharedServiceLayer`). */
+  readonly layerOf?: (connection: NamedConnection) => string;
   /** Meshed-to-meshed TCP is judged on the HBONE port: such edges say so instead of 1-65535. */
   readonly meshed?: boolean;
 }
@@ -65,7 +67,9 @@ export function connectionLabel(c: NamedConnection, meshed: boolean): string {
 }
 
 export function reasonOf(c: NamedConnection, options: PictureOptions): ConnectionReason {
-  return options.explainConnection?.(c) ?? { layer: DEFAULT_LAYER, reasons: [] };
+  return (
+    options.explainConnection?.(c) ?? { layer: options.layerOf?.(c) ?? DEFAULT_LAYER, reasons: [] }
+  );
 }
 
 function toneOf(c: NamedConnection, reason: ConnectionReason, options: PictureOptions): EdgeTone {
@@ -246,6 +250,33 @@ export function aggregatePicture(
     };
   });
   return { nodes: [...nodes.values()], edges };
+}
+
+export const SHARED_LAYER = "shared";
+
+/**
+ * Without declarations, the universal patterns still show: an end that more than half of the
+ * namespaces reach (DNS, the API) or that reaches more than half of them (a scraper) is a shared
+ * service, and its connections form a layer of their own.
+ */
+export function sharedServiceLayer(
+  connections: readonly NamedConnection[],
+  namespaceCount: number,
+): (connection: NamedConnection) => string {
+  const reachedBy = new Map<string, Set<string>>();
+  const reaches = new Map<string, Set<string>>();
+  for (const c of connections) {
+    const [from, to] = [nodeId(c.from, "from"), nodeId(c.to, "to")];
+    if (from === to) continue;
+    reachedBy.set(to, (reachedBy.get(to) ?? new Set()).add(from));
+    reaches.set(from, (reaches.get(from) ?? new Set()).add(to));
+  }
+  const threshold = Math.max(3, namespaceCount / 2);
+  return (c) =>
+    (reachedBy.get(nodeId(c.to, "to"))?.size ?? 0) > threshold ||
+    (reaches.get(nodeId(c.from, "from"))?.size ?? 0) > threshold
+      ? SHARED_LAYER
+      : DEFAULT_LAYER;
 }
 
 export function groupAnchor(group: string): string {

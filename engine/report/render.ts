@@ -31,6 +31,8 @@ import {
   namespaceAnchor,
   namespacePicture,
   reasonOf,
+  SHARED_LAYER,
+  sharedServiceLayer,
   UNDECLARED_LAYER,
   type ConnectionReason,
   type LayerSpec,
@@ -231,15 +233,10 @@ export const AGGREGATE_ABOVE_NAMESPACES = 40;
 const BUCKET_SIZE = 20;
 
 /**
- * Left to right when that fits the page; otherwise top to bottom, with fewer and fewer nodes per
- * layer; the narrowest result when nothing fits.
+ * Left to right when that fits the page, otherwise top to bottom when that is narrower.
+ * (Coffman-Graham layer bounds were tried too: with nested groups they did not narrow anything.)
  */
-const FIT_VARIANTS: readonly LayoutVariant[] = [
-  { direction: "RIGHT" },
-  { direction: "DOWN" },
-  { direction: "DOWN", layerBound: 6 },
-  { direction: "DOWN", layerBound: 4 },
-];
+const FIT_VARIANTS: readonly LayoutVariant[] = [{ direction: "RIGHT" }, { direction: "DOWN" }];
 
 export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> {
   let best: LaidOutPicture | undefined;
@@ -279,6 +276,14 @@ class PictureCollector {
 
 const DEFAULT_LAYERS: readonly LayerSpec[] = [
   { id: DEFAULT_LAYER, label: "connections", hiddenByDefault: false },
+];
+const UNDECLARED_DEFAULT_LAYERS: readonly LayerSpec[] = [
+  ...DEFAULT_LAYERS,
+  {
+    id: SHARED_LAYER,
+    label: "shared services (reached by or reaching most namespaces)",
+    hiddenByDefault: true,
+  },
 ];
 
 /** Checkboxes that show and hide layers of the pictures after them (CSS only, no script). */
@@ -337,10 +342,12 @@ export async function renderConnectivityPage(
   const pictureOptions: PictureOptions = {
     meshed,
     ...(options.namespaceGroups ? { namespaceGroups: options.namespaceGroups } : {}),
-    ...(options.explainConnection ? { explainConnection: options.explainConnection } : {}),
+    ...(options.explainConnection
+      ? { explainConnection: options.explainConnection }
+      : { layerOf: sharedServiceLayer(connections, namespaces.length) }),
   };
   const layers = [
-    ...(options.layers ?? DEFAULT_LAYERS),
+    ...(options.layers ?? (options.explainConnection ? DEFAULT_LAYERS : UNDECLARED_DEFAULT_LAYERS)),
     ...(options.explainConnection
       ? [{ id: UNDECLARED_LAYER, label: "undeclared (red)", hiddenByDefault: false }]
       : []),
