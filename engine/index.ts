@@ -90,7 +90,13 @@ export type { Box, LaidOutPicture, PictureEdge, PictureGraph, PictureNode } from
 export { layoutProblems } from "./report/layout-check";
 export { renderPictureSvg } from "./report/svg";
 export type { ConnectionReason, LayerSpec } from "./report/pictures";
-export { diffConnections, diffModels, renderDiff } from "./report/diff";
+export {
+  diffConnections,
+  diffModels,
+  diffPicture,
+  renderDiff,
+  renderDiffHtml,
+} from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
 
 /**

@@ -367,15 +367,15 @@ export async function renderConnectivityPage(
     layerToggles("full", layers),
   );
   const aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
+  const hidden = new Set(layers.filter((l) => l.hiddenByDefault).map((l) => l.id));
+  const primary = (c: NamedConnection): string =>
+    options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
+      ? UNDECLARED_LAYER
+      : reasonOf(c, pictureOptions).layer;
+  const visible = (c: NamedConnection): boolean => !hidden.has(primary(c));
   if (!aggregated) {
     // Visible layers share one picture; each hidden layer is a picture of its own, shown by its
     // box: drawn into one layout, a hub layer (DNS: every namespace to one) buries the rest.
-    const hidden = new Set(layers.filter((l) => l.hiddenByDefault).map((l) => l.id));
-    const primary = (c: NamedConnection): string =>
-      options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
-        ? UNDECLARED_LAYER
-        : reasonOf(c, pictureOptions).layer;
-    const visible = (c: NamedConnection): boolean => !hidden.has(primary(c));
     const inCluster = (c: NamedConnection): boolean =>
       c.from.kind === "namespace" && c.to.kind === "namespace";
     // Inside the cluster and to/from outside are drawn apart: together they are twice as wide.
@@ -449,11 +449,13 @@ export async function renderConnectivityPage(
         peer.kind === "namespace" && !members.has(peer.name)
           ? { kind: "namespace", name: `group: ${groupOf(peer)}` }
           : peer;
+      // Hidden layers stay out of group pictures (the tables below list them).
       const touching = connections
         .filter(
           (c) =>
-            (c.from.kind === "namespace" && members.has(c.from.name)) ||
-            (c.to.kind === "namespace" && members.has(c.to.name)),
+            visible(c) &&
+            ((c.from.kind === "namespace" && members.has(c.from.name)) ||
+              (c.to.kind === "namespace" && members.has(c.to.name))),
         )
         .map((c) => ({ ...c, from: outside(c.from), to: outside(c.to) }));
       parts.push(

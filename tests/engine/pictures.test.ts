@@ -3,6 +3,8 @@ import { expandConnections } from "../../components/connections";
 import {
   buildModel,
   computeConnectivity,
+  diffModels,
+  diffPicture,
   layoutPicture,
   layoutProblems,
   MAX_PICTURE_WIDTH,
@@ -10,6 +12,7 @@ import {
   namedConnectionText,
   namespaceConnections,
   renderConnectivityPage,
+  renderDiffHtml,
   renderMatrixMarkdown,
   type LaidOutPicture,
   type PagePicture,
@@ -305,5 +308,43 @@ describe("pictures of a large cluster", function () {
       assert.deepEqual(layoutProblems(p.laid), [], p.id);
       assert.ok(p.laid.width <= MAX_PICTURE_WIDTH, `${p.id} is ${p.laid.width} px wide`);
     }
+  });
+});
+
+describe("diff picture", () => {
+  it("draws added green, removed red and changed amber, on a clean layout", async () => {
+    const objects = [ns("a"), ns("b"), ns("c"), pod("a", "x"), pod("b", "y"), pod("c", "z")];
+    const before = buildModel([
+      ...objects,
+      knp("b", "p", { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] }),
+      knp("c", "p", { podSelector: {}, ingress: [{ ports: [{ port: 22 }] }] }),
+    ]);
+    const after = buildModel([
+      ...objects,
+      ns("d"),
+      pod("d", "w"),
+      knp("b", "p", { podSelector: {}, ingress: [{ ports: [{ port: 80 }, { port: 443 }] }] }),
+      knp("c", "p", { podSelector: {}, policyTypes: ["Ingress"] }),
+      knp("a", "p", { podSelector: {}, ingress: [{ ports: [{ port: 8080 }] }] }),
+    ]);
+    const changes = diffModels(before, after);
+    const graph = diffPicture(changes);
+    const tone = (from: string, to: string) =>
+      graph.edges.find((e) => e.from === `ns:${from}` && e.to === `ns:${to}`)?.tone;
+    assert.equal(tone("a", "b"), "changed");
+    assert.equal(tone("a", "c"), "removed");
+    assert.equal(tone("b", "a"), "changed");
+    assert.equal(tone("d", "b"), "added");
+    const label = (from: string, to: string) =>
+      graph.edges.find((e) => e.from === `ns:${from}` && e.to === `ns:${to}`)?.label;
+    assert.equal(label("a", "b"), "TCP 80 → TCP 80,443");
+    assert.equal(label("a", "c"), "TCP 22");
+    assert.equal(label("d", "b"), "TCP 80,443");
+    assert.deepEqual(layoutProblems(await layoutPicture(graph)), []);
+    const html = await renderDiffHtml(changes);
+    assert.match(html, /<svg [^>]*id="diff-svg"/);
+    assert.match(html, /stroke="#1a8a2e"|stroke="#c62828"/);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    assert.match(await renderDiffHtml([]), /No connectivity changes/);
   });
 });
