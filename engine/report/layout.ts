@@ -116,9 +116,13 @@ function groupId(path: readonly string[]): string {
 
 export type Direction = "RIGHT" | "DOWN";
 
-/** How to lay out: the direction edges flow in. */
+/**
+ * How to lay out: the flow direction and, optionally, at most `layerBound` nodes per layer
+ * (Coffman-Graham layering), which trades length for width when one layer would be too wide.
+ */
 export interface LayoutVariant {
   readonly direction: Direction;
+  readonly layerBound?: number;
 }
 
 const ROOT_OPTIONS = {
@@ -154,6 +158,12 @@ function elkGraph(graph: PictureGraph, variant: LayoutVariant): ElkNode {
     layoutOptions: {
       ...ROOT_OPTIONS,
       "elk.direction": variant.direction,
+      ...(variant.layerBound
+        ? {
+            "elk.layered.layering.strategy": "COFFMAN_GRAHAM",
+            "elk.layered.layering.coffmanGraham.layerBound": String(variant.layerBound),
+          }
+        : {}),
     },
     children: [],
     edges: [],

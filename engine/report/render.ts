@@ -233,10 +233,16 @@ export const AGGREGATE_ABOVE_NAMESPACES = 40;
 const BUCKET_SIZE = 20;
 
 /**
- * Left to right when that fits the page, otherwise top to bottom when that is narrower.
- * (Coffman-Graham layer bounds were tried too: with nested groups they did not narrow anything.)
+ * Left to right when that fits the page, otherwise top to bottom, then with a bound on the nodes
+ * per layer; the narrowest result when nothing fits.
  */
-const FIT_VARIANTS: readonly LayoutVariant[] = [{ direction: "RIGHT" }, { direction: "DOWN" }];
+const FIT_VARIANTS: readonly LayoutVariant[] = [
+  { direction: "RIGHT" },
+  { direction: "DOWN" },
+  { direction: "DOWN", layerBound: 6 },
+  { direction: "DOWN", layerBound: 4 },
+  { direction: "RIGHT", layerBound: 4 },
+];
 
 export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> {
   let best: LaidOutPicture | undefined;
@@ -267,11 +273,18 @@ export interface PagePicture {
 class PictureCollector {
   readonly pictures: PagePicture[] = [];
 
+  /** A picture that cannot fit the page even laid out narrowest is left to the tables. */
   async block(graph: PictureGraph, id: string): Promise<string> {
     const laid = await layoutToFit(graph);
+    if (laid.width > MAX_PICTURE_WIDTH) {
+      this.tooWide.push(id);
+      return `<p class="too-dense">Too dense to draw within ${MAX_PICTURE_WIDTH} px (${graph.nodes.length} ends, ${graph.edges.length} edges): the tables list every edge.</p>`;
+    }
     this.pictures.push({ id, graph, laid });
     return `<div class="picture">${renderPictureSvg(laid, id)}</div>`;
   }
+
+  readonly tooWide: string[] = [];
 }
 
 const DEFAULT_LAYERS: readonly LayerSpec[] = [
@@ -433,14 +446,15 @@ export async function renderConnectivityPage(
       peer.kind === "namespace"
         ? (firstGroup(peer.name) ?? buckets.get(peer.name) ?? peer.name)
         : endName(peer);
-    parts.push(
-      `<p>${namespaces.length} namespaces: the picture shows groups; click one (or use the list below) for its namespaces.</p>`,
-      await pictureBlock(
-        aggregatePicture(connections, namespaces, groupOf, pictureOptions),
-        "aggregate-svg",
-      ),
-    );
     const groups = [...new Set(namespaces.map((n) => groupOf({ kind: "namespace", name: n })))];
+    const aggregate = aggregatePicture(connections, namespaces, groupOf, pictureOptions);
+    parts.push(
+      `<p>${namespaces.length} namespaces in ${groups.length} groups. The table counts the connections between groups; click a group for its namespaces, a namespace for everything in and out of it.</p>`,
+      groupMatrix(connections.filter(visible), groups, groupOf),
+      drawable(aggregate)
+        ? await pictureBlock(aggregate, "aggregate-svg")
+        : `<p>The groups are connected too densely to draw (${aggregate.edges.length} group pairs): the table above is the picture.</p>`,
+    );
     for (const [i, group] of groups.entries()) {
       const inGroup = namespaces.filter((n) => groupOf({ kind: "namespace", name: n }) === group);
       const members = new Set(inGroup);
@@ -458,12 +472,15 @@ export async function renderConnectivityPage(
               (c.to.kind === "namespace" && members.has(c.to.name))),
         )
         .map((c) => ({ ...c, from: outside(c.from), to: outside(c.to) }));
+      const graph = fullPicture(dedupe(touching), inGroup, {
+        ...pictureOptions,
+        namespaceGroups: () => [],
+      });
       parts.push(
         `<h3 id="${groupAnchor(group)}">${escapeHtml(group)} (${inGroup.length} namespaces)</h3>`,
-        await pictureBlock(
-          fullPicture(dedupe(touching), inGroup, { ...pictureOptions, namespaceGroups: () => [] }),
-          `group-svg-${i}`,
-        ),
+        drawable(graph)
+          ? await pictureBlock(graph, `group-svg-${i}`)
+          : `<p>Too dense to draw (${graph.edges.length} edges): ${inGroup.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(", ")}.</p>`,
       );
     }
   }
@@ -524,6 +541,35 @@ ${parts.join("\n")}
 </body></html>
 `;
   return { html, pictures: collector.pictures };
+}
+
+/**
+ * Whether a picture can be drawn readably within the page: ELK routes anything, but beyond about
+ * two edges per node (all groups talking to all) boxes and labels no longer fit the width.
+ */
+function drawable(graph: PictureGraph): boolean {
+  return graph.edges.length <= Math.max(12, 2 * graph.nodes.length);
+}
+
+/** Group × group counts of connections, each group linking to its section. */
+function groupMatrix(
+  connections: readonly NamedConnection[],
+  groups: readonly string[],
+  groupOf: (peer: ConnectivityPeer) => string,
+): string {
+  const counts = new Map<string, number>();
+  for (const c of connections) {
+    if (c.from.kind !== "namespace" || c.to.kind !== "namespace") continue;
+    const key = `${groupOf(c.from)}\u0000${groupOf(c.to)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const link = (g: string): string => `<a href="#${groupAnchor(g)}">${escapeHtml(g)}</a>`;
+  const head = `<tr><th>from \\ to</th>${groups.map((g) => `<th>${link(g)}</th>`).join("")}</tr>`;
+  const rows = groups.map(
+    (from) =>
+      `<tr><th>${link(from)}</th>${groups.map((to) => `<td>${counts.get(`${from}\u0000${to}`) ?? ""}</td>`).join("")}</tr>`,
+  );
+  return `<table class="group-matrix"><thead>${head}</thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
 }
 
 /** Connections whose ends were merged (into a group) are united per ordered pair. */
