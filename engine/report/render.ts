@@ -74,6 +74,16 @@ export interface DiagramOptions {
   readonly declaredPicture?: ExtraPicture;
 }
 
+/**
+ * Names for manifests without a stack: the private ranges of RFC 1918
+ * (https://www.rfc-editor.org/rfc/rfc1918) and everything else as "internet".
+ */
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+export const ADDRESS_SPACE_NAMES: readonly ExternalName[] = [
+  { label: "private ranges", cidrs: PRIVATE_RANGES },
+  { label: "internet", cidrs: ["0.0.0.0/0"], except: PRIVATE_RANGES },
+];
+
 /** Namespace-level connections, external ends named (or grouped) the way a person reads them. */
 function connectionsOf(
   model: ClusterModel,
@@ -82,7 +92,7 @@ function connectionsOf(
 ): NamedConnection[] {
   return nameExternalPeers(
     namespaceConnections(connectivity ?? computeConnectivity(model)),
-    options.externalNames,
+    options.externalNames ?? ADDRESS_SPACE_NAMES,
   );
 }
 
@@ -275,8 +285,8 @@ class PictureCollector {
 
   /** A picture that cannot fit the page even laid out narrowest is left to the tables. */
   async block(graph: PictureGraph, id: string): Promise<string> {
-    const laid = await layoutToFit(graph);
-    if (laid.width > MAX_PICTURE_WIDTH) {
+    const laid = drawable(graph) ? await layoutToFit(graph) : undefined;
+    if (!laid || laid.width > MAX_PICTURE_WIDTH) {
       this.tooWide.push(id);
       return `<p class="too-dense">Too dense to draw within ${MAX_PICTURE_WIDTH} px (${graph.nodes.length} ends, ${graph.edges.length} edges): the tables list every edge.</p>`;
     }
@@ -451,9 +461,7 @@ export async function renderConnectivityPage(
     parts.push(
       `<p>${namespaces.length} namespaces in ${groups.length} groups. The table counts the connections between groups; click a group for its namespaces, a namespace for everything in and out of it.</p>`,
       groupMatrix(connections.filter(visible), groups, groupOf),
-      drawable(aggregate)
-        ? await pictureBlock(aggregate, "aggregate-svg")
-        : `<p>The groups are connected too densely to draw (${aggregate.edges.length} group pairs): the table above is the picture.</p>`,
+      await pictureBlock(aggregate, "aggregate-svg"),
     );
     for (const [i, group] of groups.entries()) {
       const inGroup = namespaces.filter((n) => groupOf({ kind: "namespace", name: n }) === group);
@@ -478,9 +486,8 @@ export async function renderConnectivityPage(
       });
       parts.push(
         `<h3 id="${groupAnchor(group)}">${escapeHtml(group)} (${inGroup.length} namespaces)</h3>`,
-        drawable(graph)
-          ? await pictureBlock(graph, `group-svg-${i}`)
-          : `<p>Too dense to draw (${graph.edges.length} edges): ${inGroup.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(", ")}.</p>`,
+        await pictureBlock(graph, `group-svg-${i}`),
+        `<p>${inGroup.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
       );
     }
   }
@@ -544,11 +551,11 @@ ${parts.join("\n")}
 }
 
 /**
- * Whether a picture can be drawn readably within the page: ELK routes anything, but beyond about
- * two edges per node (all groups talking to all) boxes and labels no longer fit the width.
+ * Whether a picture is worth laying out: ELK routes anything, but beyond about three edges per
+ * node (all groups talking to all) boxes and labels never fit the page, and the layout is slow.
  */
 function drawable(graph: PictureGraph): boolean {
-  return graph.edges.length <= Math.max(12, 2 * graph.nodes.length);
+  return graph.edges.length <= Math.max(12, 3 * graph.nodes.length);
 }
 
 /** Group × group counts of connections, each group linking to its section. */
