@@ -80,6 +80,21 @@ describe("the homelab page in a browser", function () {
     assert.ok(!pictures.some(([id]) => id.startsWith("layer-svg")), measured);
   });
 
+  it("shows a hidden layer once its box is ticked (CSS only)", () => {
+    const page = path.join(dir, "ticked.html");
+    const ticked = html.replace(
+      '<input type="checkbox" id="full-layer-dns" class="toggle-layer-dns">',
+      '<input type="checkbox" id="full-layer-dns" class="toggle-layer-dns" checked>',
+    );
+    assert.notEqual(ticked, html, "the DNS box is on the page");
+    fs.writeFileSync(page, ticked.replace("</body>", `${MEASURE}</body>`));
+    const run = chromium(["--dump-dom", "--window-size=1280,1000", `file://${page}`]);
+    assert.equal(run.status, 0, run.stderr);
+    const measured = /<pre id="measured">([^<]*)<\/pre>/.exec(run.stdout)?.[1] ?? "";
+    assert.match(measured, /^layer-svg-layer-dns \d+$/m);
+    assert.doesNotMatch(measured, /^layer-svg-layer-api /m);
+  });
+
   it("takes a screenshot of the page", () => {
     const page = path.join(dir, "connectivity.html");
     fs.writeFileSync(page, html);
