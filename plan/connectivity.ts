@@ -243,7 +243,8 @@ function podPart(end: Endpoint): string {
 /**
  * The seed's segmentation picture, drawn from the config: one edge per declared flow, labelled
  * with its declared ports (and the pods when a flow names them), inside namespaces grouped by
- * tier and mesh. Meshed pairs are drawn in the HBONE colour: their TCP also travels on 15008.
+ * tier and mesh. Meshed pairs are drawn in the HBONE colour: their TCP also travels on the HBONE
+ * port.
  */
 export function declaredFlowsPicture(
   config: StackConfig,
@@ -281,7 +282,7 @@ export function declaredFlowsPicture(
         from: nodeFor(c.from, "ingress"),
         to: nodeFor(c.to, "egress"),
         label: `${scope}${ports}`,
-        title: `${c.name}: ${ports}${c.hbone ? " (meshed: also TCP 15008, HBONE)" : ""}. ${c.reason}`,
+        title: `${c.name}: ${ports}${c.hbone ? ` (meshed: also TCP ${config.cluster.mesh?.hbonePort}, HBONE)` : ""}. ${c.reason}`,
         layer: "flows",
         tone: c.hbone ? "hbone" : "plain",
       };
@@ -313,7 +314,10 @@ export function declaredFlowFocus(
       title: `Declared flows of ${config.cluster.name}`,
       note:
         "One edge per declared flow, labelled with its declared ports (pods first when the flow names them). " +
-        "Purple: both ends meshed, so the flow also travels as HBONE on TCP 15008. DNS, the API, metrics scrapes and the mesh are in the full picture below.",
+        (config.cluster.mesh
+          ? `Purple: both ends meshed, so the flow also travels as HBONE on TCP ${config.cluster.mesh.hbonePort}. `
+          : "") +
+        "DNS, the API, metrics scrapes and the mesh are in the full picture below.",
       graph: declaredFlowsPicture(config, connections),
       table: {
         header: ["flow", "from", "to", "ports", "reason"],
