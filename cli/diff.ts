@@ -1,22 +1,32 @@
 /**
- * npm run diff -- OLD NEW [--workloads] [-n NS] [engine flags as explain]
+ * npm run diff -- OLD NEW [--workloads] [--html FILE] [-n NS] [engine flags as explain]
  * OLD/NEW are files, directories, kustomizations or `-` (standard input, for one side). Lists
- * connections added, removed and changed (namespace level by default).
+ * connections added, removed and changed (namespace level by default); --html also writes them as
+ * a picture (added green, removed red, changed amber).
  */
 import { Option } from "commander";
-import { buildModel, diffModels, renderDiff, type SourcedObject } from "../engine";
+import { buildModel, diffModels, renderDiff, renderDiffHtml, type SourcedObject } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
-import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
+import {
+  EXIT_OK,
+  main,
+  namespaceOption,
+  program,
+  runProgram,
+  UsageError,
+  writeOutputFile,
+} from "./lib/program";
 import { modelNotes } from "./model-notes";
 
 interface DiffFlags extends EngineFlags, FactsOptions {
   readonly workloads?: boolean;
+  readonly html?: string;
   readonly namespace?: string;
 }
 
-function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
+async function diff(oldPath: string, newPath: string, flags: DiffFlags): Promise<number> {
   if (oldPath === "-" && newPath === "-")
     throw new UsageError("standard input can be only one side of the diff");
   const before = readInputs([oldPath], flags.namespace, "old");
@@ -32,9 +42,9 @@ function diff(oldPath: string, newPath: string, flags: DiffFlags): number {
   const oldModel = buildModel(before.objects, options);
   const newModel = buildModel(after.objects, options);
   process.stderr.write(modelNotes(oldModel, "old") + modelNotes(newModel, "new"));
-  process.stdout.write(
-    renderDiff(diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace")),
-  );
+  const changes = diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace");
+  process.stdout.write(renderDiff(changes));
+  if (flags.html) writeOutputFile("--html", flags.html, await renderDiffHtml(changes));
   return EXIT_OK;
 }
 
@@ -46,6 +56,7 @@ export function run(argv: readonly string[]): Promise<number> {
     examples: [
       "npm run diff -- old-manifests/ out/manifests.yaml",
       "kubectl kustomize cluster/ | npm run diff -- - out/manifests.yaml",
+      "npm run diff -- old-manifests/ out/manifests.yaml --html diff.html",
     ],
   })
     .usage("OLD NEW [options]")
@@ -53,6 +64,12 @@ export function run(argv: readonly string[]): Promise<number> {
     .argument("<new>", "the manifests after")
     .addOption(
       new Option("--workloads", "compare workload by workload, not namespace by namespace"),
+    )
+    .addOption(
+      new Option(
+        "--html <file>",
+        "also write the changes as a picture: added green, removed red, changed amber",
+      ),
     )
     .addOption(namespaceOption());
   addFactsOptions(command, "the cluster facts (mesh) of Pulumi.NAME.yaml");

@@ -134,7 +134,13 @@ export interface NamespaceConfig {
   readonly calicoPolicies: readonly CalicoPolicyConfig[];
   /** Why the namespace needs what it has: rendered into the flow catalogue. */
   readonly notes?: string;
+  /** Where the namespace sits, for the pictures only (no policy depends on it). */
+  readonly tier?: Tier;
 }
+
+/** Picture grouping: the edge faces the internet, apps serve users, platform runs the cluster. */
+export const TIERS = ["edge", "apps", "platform"] as const;
+export type Tier = (typeof TIERS)[number];
 
 /** One end of a flow inside the cluster. */
 export interface WorkloadEndpoint {

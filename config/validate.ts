@@ -26,8 +26,9 @@ import type {
   PrivateRangeExemption,
   Protocol,
   StackConfig,
+  Tier,
 } from "./types";
-import { EXTERNAL_NAMES } from "./types";
+import { EXTERNAL_NAMES, TIERS } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
@@ -741,8 +742,10 @@ function readNamespace(
     "lanEgress",
     "calicoPolicies",
     "notes",
+    "tier",
   ]);
   const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
+  const tier = readTier(problems, reader);
   return {
     name,
     purpose: reader.string("purpose"),
@@ -760,7 +763,17 @@ function readNamespace(
           readCalicoPolicy(problems, `${reader.at("calicoPolicies")}[${i}]`, p, cluster) ?? [],
       ),
     ...(reader.has("notes") ? { notes: reader.string("notes") } : {}),
+    ...(tier !== undefined ? { tier } : {}),
   };
+}
+
+/** A namespace's optional `tier` (groups the pictures only): one of TIERS, else an error at its key. */
+function readTier(problems: Problems, reader: ObjectReader): Tier | undefined {
+  if (!reader.has("tier")) return undefined;
+  const tier = reader.string("tier");
+  if ((TIERS as readonly string[]).includes(tier)) return tier as Tier;
+  problems.add(reader.at("tier"), `must be one of ${TIERS.join(", ")}; got "${tier}"`);
+  return undefined;
 }
 
 /**
