@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { expandConnections } from "../../components/connections";
 import {
   buildModel,
@@ -18,11 +20,17 @@ import {
   type PagePicture,
   type PictureGraph,
 } from "../../engine";
+import * as conn from "../../engine/model/connections";
+import * as iv from "../../engine/model/intervals";
+import type { NamedConnection } from "../../engine/report/external-names";
 import { segmentCrossesBox } from "../../engine/report/layout-check";
+import { connectionLabel } from "../../engine/report/pictures";
 import { declaredFlowFocus, stackConnectivityPage } from "../../plan/connectivity";
 import { renderStack, type RenderResult } from "../../plan/render";
 import { syntheticCluster } from "../../cli/bench";
 import { knp, ns, pod } from "./helpers";
+
+const ROOT = path.join(__dirname, "../..");
 
 describe("pictures: layout geometry", () => {
   it("sees a segment that crosses a box, and one that only touches or misses it", () => {
@@ -219,6 +227,14 @@ describe("pictures of the homelab", function () {
     );
   });
 
+  it("labels meshed pairs with the ports the ztunnel gate allows, in the HBONE tone", () => {
+    const edge = picture("inside-svg").graph.edges.find(
+      (e) => e.from === "ns:argo-workflows" && e.to === "ns:localstack",
+    );
+    assert.equal(edge?.label, "TCP 4566");
+    assert.equal(edge?.tone, "hbone");
+  });
+
   it("names external ends by the config and groups namespaces by tier and mesh", () => {
     const outside = picture("outside-svg");
     const externals = outside.graph.nodes.filter((n) => n.kind === "external").map((n) => n.label);
@@ -350,5 +366,41 @@ describe("diff picture", () => {
     assert.match(html, /stroke="#1a8a2e"|stroke="#c62828"/);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     assert.match(await renderDiffHtml([]), /No connectivity changes/);
+  });
+});
+
+describe("pictures: meshed edge labels and loading", () => {
+  const hbone = (tcp: conn.ConnectionSet): NamedConnection => ({
+    from: { kind: "namespace", name: "a" },
+    to: { kind: "namespace", name: "b" },
+    connections: tcp,
+    ports: conn.connectionsToList(tcp),
+    viaHbone: true,
+    partial: [],
+  });
+
+  it("shows narrowed TCP ports as they are and all TCP as HBONE (all TCP)", () => {
+    assert.equal(
+      connectionLabel(hbone(conn.portsOf("TCP", iv.range(4566, 4566))), true),
+      "TCP 4566",
+    );
+    const everyTcp = conn.unionConnections(
+      conn.wholeProtocol("TCP"),
+      conn.portsOf("UDP", iv.range(53, 53)),
+    );
+    assert.equal(connectionLabel(hbone(everyTcp), true), "HBONE (all TCP), UDP 53");
+    assert.equal(connectionLabel(hbone(everyTcp), false), "TCP 1-65535,UDP 53");
+  });
+
+  it("importing the engine does not load elkjs (check, explain and the pack never draw)", () => {
+    const script =
+      'require("./engine"); process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes("elk.bundled"))))';
+    const run = spawnSync(path.join(ROOT, "node_modules/.bin/tsx"), ["-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, "false");
   });
 });
