@@ -9,18 +9,22 @@
  * the picture's styling, layers and the geometric checks work on the same numbers), and supports
  * nested groups with edges crossing them (`hierarchyHandling: INCLUDE_CHILDREN`).
  */
+import type ElkConstructor from "elkjs/lib/elk.bundled.js";
 import type { ElkExtendedEdge, ElkLabel, ElkNode } from "elkjs/lib/elk-api";
 
-type ElkConstructor = typeof import("elkjs/lib/elk.bundled.js").default;
-let elkLoading: Promise<ElkConstructor> | undefined;
+let elkClass: typeof ElkConstructor | undefined;
 
 /**
  * ELK is loaded on the first layout: its bundle takes about 150 ms to load, and most importers of
- * the engine (check, explain, list, the policy pack) never draw a picture.
+ * the engine (check, explain, list, the policy pack) never draw a picture. A plain `require`,
+ * because the pack is compiled by ts-node without this project's module interop settings; the
+ * bundle exports its class as `default` too.
  */
-function loadElk(): Promise<ElkConstructor> {
-  elkLoading ??= import("elkjs/lib/elk.bundled.js").then((module) => module.default);
-  return elkLoading;
+function loadElk(): typeof ElkConstructor {
+  if (!elkClass)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    elkClass = (require("elkjs/lib/elk.bundled.js") as { default: typeof ElkConstructor }).default;
+  return elkClass;
 }
 
 /** A box in picture coordinates (absolute, top-left origin). */
@@ -240,7 +244,7 @@ export async function layoutPicture(
   for (const edge of graph.edges)
     if (!byId.has(edge.from) || !byId.has(edge.to))
       throw new Error(`picture edge ${edge.id} names a node that is not in the picture`);
-  const ELK = await loadElk();
+  const ELK = loadElk();
   const laid = await new ELK().layout(elkGraph(graph, variant));
   const nodes: LaidOutNode[] = [];
   const groups: LaidOutGroup[] = [];
