@@ -1,8 +1,9 @@
 /**
- * npm run diff -- OLD NEW [--workloads] [-n NS] [engine flags as explain]
+ * npm run diff -- OLD NEW [--workloads] [--html FILE] [-n NS] [engine flags as explain]
  * npm run diff -- --promote (PATH | --stack NAME) [--workloads]
  * OLD/NEW are files, directories, kustomizations or `-` (standard input, for one side). Lists
- * connections added, removed and changed (namespace level by default). With `--promote`, lists
+ * connections added, removed and changed (namespace level by default); --html also writes them as
+ * a picture (added green, removed red, changed amber). With `--promote`, lists
  * every connection allowed now that promoting the staged policies would close.
  */
 import { Option } from "commander";
@@ -13,18 +14,28 @@ import {
   hasStagedPolicies,
   promotionCloses,
   renderDiff,
+  renderDiffHtml,
   renderPromotionCloses,
   type SourcedObject,
 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
-import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
+import {
+  EXIT_OK,
+  main,
+  namespaceOption,
+  program,
+  runProgram,
+  UsageError,
+  writeOutputFile,
+} from "./lib/program";
 import { renderedStackModel } from "./lib/stack-model";
 import { modelNotes } from "./model-notes";
 
 interface DiffFlags extends EngineFlags, FactsOptions {
   readonly workloads?: boolean;
+  readonly html?: string;
   readonly namespace?: string;
   readonly promote?: boolean;
 }
@@ -37,7 +48,7 @@ function optionsFor(flags: DiffFlags, objects: readonly SourcedObject[]) {
   return options;
 }
 
-function diff(paths: readonly string[], flags: DiffFlags): number {
+async function diff(paths: readonly string[], flags: DiffFlags): Promise<number> {
   if (paths.length !== 2) throw new UsageError("give OLD and NEW (or --promote PATH)");
   const [oldPath, newPath] = paths;
   if (oldPath === "-" && newPath === "-")
@@ -52,9 +63,9 @@ function diff(paths: readonly string[], flags: DiffFlags): number {
   const oldModel = buildModel(before.objects, options);
   const newModel = buildModel(after.objects, options);
   process.stderr.write(modelNotes(oldModel, "old") + modelNotes(newModel, "new"));
-  process.stdout.write(
-    renderDiff(diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace")),
-  );
+  const changes = diffModels(oldModel, newModel, flags.workloads ? "workload" : "namespace");
+  process.stdout.write(renderDiff(changes));
+  if (flags.html) writeOutputFile("--html", flags.html, await renderDiffHtml(changes));
   return EXIT_OK;
 }
 
@@ -98,6 +109,7 @@ export function run(argv: readonly string[]): Promise<number> {
     examples: [
       "npm run diff -- old-manifests/ out/manifests.yaml",
       "kubectl kustomize cluster/ | npm run diff -- - out/manifests.yaml",
+      "npm run diff -- old-manifests/ out/manifests.yaml --html diff.html",
       "npm run diff -- --promote --stack homelab",
     ],
   })
@@ -106,6 +118,12 @@ export function run(argv: readonly string[]): Promise<number> {
     .argument("[new]", "the manifests after")
     .addOption(
       new Option("--workloads", "compare workload by workload, not namespace by namespace"),
+    )
+    .addOption(
+      new Option(
+        "--html <file>",
+        "also write the changes as a picture: added green, removed red, changed amber",
+      ),
     )
     .addOption(
       new Option(

@@ -138,7 +138,13 @@ export interface NamespaceConfig {
   readonly notes?: string;
   /** Staged (Calico staged kinds, never enforced) or enforced; absent means enforced. */
   readonly rollout?: Rollout;
+  /** Where the namespace sits, for the pictures only (no policy depends on it). */
+  readonly tier?: Tier;
 }
+
+/** Picture grouping: the edge faces the internet, apps serve users, platform runs the cluster. */
+export const TIERS = ["edge", "apps", "platform"] as const;
+export type Tier = (typeof TIERS)[number];
 
 /** One end of a flow inside the cluster. */
 export interface WorkloadEndpoint {

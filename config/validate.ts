@@ -27,8 +27,9 @@ import type {
   PrivateRangeExemption,
   Protocol,
   StackConfig,
+  Tier,
 } from "./types";
-import { EXTERNAL_NAMES } from "./types";
+import { EXTERNAL_NAMES, TIERS } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
@@ -744,10 +745,12 @@ function readNamespace(
     "calicoPolicies",
     "notes",
     "rollout",
+    "tier",
   ]);
   const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
   const rolloutIssue = rolloutProblem(reader.value("rollout"));
   if (rolloutIssue) problems.add(reader.at("rollout"), rolloutIssue);
+  const tier = readTier(problems, reader);
   return {
     name,
     purpose: reader.string("purpose"),
@@ -769,7 +772,17 @@ function readNamespace(
     ...(effectiveRollout(reader.value("rollout"), stackRollout) === "staged"
       ? { rollout: "staged" as const }
       : {}),
+    ...(tier !== undefined ? { tier } : {}),
   };
+}
+
+/** A namespace's optional `tier` (groups the pictures only): one of TIERS, else an error at its key. */
+function readTier(problems: Problems, reader: ObjectReader): Tier | undefined {
+  if (!reader.has("tier")) return undefined;
+  const tier = reader.string("tier");
+  if ((TIERS as readonly string[]).includes(tier)) return tier as Tier;
+  problems.add(reader.at("tier"), `must be one of ${TIERS.join(", ")}; got "${tier}"`);
+  return undefined;
 }
 
 /**

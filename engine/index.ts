@@ -145,8 +145,34 @@ export { CONNLIST_FORMATS, connlist, renderConnlist } from "./report/connlist";
 export type { Connlist, ConnlistFormat, ConnlistOptions, FocusDirection } from "./report/connlist";
 export { renderMermaidMarkdown, renderHtml } from "./report/render";
 export { renderMatrixMarkdown } from "./report/matrix-markdown";
-export type { DiagramOptions } from "./report/render";
-export { diffConnections, diffModels, renderDiff } from "./report/diff";
+export type { DiagramOptions, ExtraPicture } from "./report/render";
+export {
+  layoutToFit,
+  MAX_PICTURE_WIDTH,
+  PAGE_WIDTH,
+  renderConnectivityPage,
+  AGGREGATE_ABOVE_NAMESPACES,
+} from "./report/render";
+export type { PagePicture } from "./report/render";
+export {
+  externalNameRanges,
+  nameExternalPeers,
+  resolveExternalNames,
+  namedConnectionText,
+} from "./report/external-names";
+export type { ExternalName, NamedConnection, PartialConnection } from "./report/external-names";
+export { layoutPicture } from "./report/layout";
+export type { Box, LaidOutPicture, PictureEdge, PictureGraph, PictureNode } from "./report/layout";
+export { layoutProblems } from "./report/layout-check";
+export { renderPictureSvg } from "./report/svg";
+export type { ConnectionReason, LayerSpec } from "./report/pictures";
+export {
+  diffConnections,
+  diffModels,
+  diffPicture,
+  renderDiff,
+  renderDiffHtml,
+} from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
 export { explainWithPromotion, promotionCloses, renderPromotionCloses } from "./report/promotion";
 export type { PromotionExplanation } from "./report/promotion";

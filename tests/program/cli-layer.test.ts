@@ -145,6 +145,22 @@ describe("the command-line layer (every CLI)", function () {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /note: meshed \(labelled istio\.io\/dataplane-mode=ambient\): a;/);
     assert.match(run.stdout, /removed: a => /);
+    // --html draws the same changes; a path that cannot be written is an error at the flag.
+    const html = path.join(dir, "diff.html");
+    const drawn = spawnSync(TSX, ["cli/diff.ts", "-", dir, "--html", html], {
+      cwd: ROOT,
+      encoding: "utf8",
+      input: JSON.stringify(objects.slice(0, 2)),
+      timeout: 90_000,
+    });
+    assert.equal(drawn.status, 0, drawn.stderr);
+    assert.equal(drawn.stdout, run.stdout);
+    assert.match(fs.readFileSync(html, "utf8"), /<svg [^>]*class="picture-svg"/);
+    assertUserError(
+      cli("diff", [dir, dir, "--html", path.join(dir, "missing", "diff.html")]),
+      "diff",
+      /--html [^\n]*missing\/diff\.html: ENOENT/,
+    );
   });
 
   it("a failed plan removes the outputs an older plan left in --out, and keeps other files", () => {
