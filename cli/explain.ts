@@ -9,10 +9,11 @@
  */
 import { Option } from "commander";
 import type { ClusterModel, FlowQuery, ModelProtocol, QueryEndpoint } from "../engine";
-import { buildModel, didYouMean, explainFlow, parseIpv4 } from "../engine";
+import { buildModel, didYouMean, explainWithPromotion, parseIpv4 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
 import { addFactsOptions, type FactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
+import { renderedStackModel } from "./lib/stack-model";
 import {
   EXIT_NEGATIVE,
   EXIT_OK,
@@ -118,28 +119,8 @@ async function modelFor(flags: ExplainFlags): Promise<{ model: ClusterModel; whe
     requirePolicies(model, paths.join(", "));
     return { model, where: paths.join(", ") };
   }
-  // Loaded lazily: rendering a stack pulls in the Pulumi SDK, which --manifests does not need.
-  const { renderStack } = await import("../plan/render");
-  const { expandConnections } = await import("../components/connections");
-  const { stackInventory } = await import("../plan/inventory");
-  const { stackEngineOptions } = await import("../plan/connectivity");
-  const { PROJECT_ROOT } = await import("../config/load");
   if (flags.stack === undefined) throw new UsageError("missing --stack NAME or --manifests PATH");
-  const result = await renderStack(flags.stack, flags.stackDir ?? PROJECT_ROOT);
-  const connections = expandConnections(result.config);
-  const stackOptions = stackEngineOptions(result.config);
-  const { options: given } = engineOptionsFrom(flags, []);
-  const options = {
-    ...stackOptions,
-    ...(given.ipBlockMatchesPods !== undefined
-      ? { ipBlockMatchesPods: given.ipBlockMatchesPods }
-      : {}),
-    ...(given.mesh ? { mesh: given.mesh } : {}),
-  };
-  const model = buildModel(
-    [...stackInventory(result.config, connections), ...result.manifests],
-    options,
-  );
+  const model = await renderedStackModel(flags.stack, flags.stackDir, flags);
   return { model, where: `stack ${flags.stack}` };
 }
 
@@ -154,10 +135,11 @@ async function explain(flags: ExplainFlags): Promise<number> {
   const query = explainQuery(flags);
   const { model, where } = await modelFor(flags);
   requireKnownNamespaces(model, query, where, flags.hypothetical === true);
-  const result = explainFlow(model, query);
+  // With staged policies the text shows both verdicts; the exit code answers for the enforced one.
+  const result = explainWithPromotion(model, query);
   process.stderr.write(modelNotes(model));
   process.stdout.write(result.text);
-  return result.verdict === "allowed" ? EXIT_OK : EXIT_NEGATIVE;
+  return result.now.verdict === "allowed" ? EXIT_OK : EXIT_NEGATIVE;
 }
 
 export function run(argv: readonly string[]): Promise<number> {

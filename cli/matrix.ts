@@ -24,7 +24,7 @@ interface MatrixFlags extends EngineFlags, FactsOptions {
   readonly namespace?: string;
 }
 
-function matrix(flags: MatrixFlags): number {
+async function matrix(flags: MatrixFlags): Promise<number> {
   const input = readInputs(flags.manifests, flags.namespace);
   const given = givenFacts(flags);
   const { options, notes } = engineOptionsFrom(flags, input.objects, given?.facts, given?.from);
@@ -42,7 +42,10 @@ function matrix(flags: MatrixFlags): number {
       path.join(flags.out, "diagram.md"),
       renderMermaidMarkdown(model, connectivity),
     );
-    fs.writeFileSync(path.join(flags.out, "connectivity.html"), renderHtml(model, connectivity));
+    fs.writeFileSync(
+      path.join(flags.out, "connectivity.html"),
+      await renderHtml(model, connectivity),
+    );
   }
   return EXIT_OK;
 }

@@ -12,12 +12,17 @@ export function modelNotes(model: ClusterModel, label = ""): string {
     const summary = [...kinds].map(([k, n]) => `${n} ${k}`).join(", ");
     lines.push(`${prefix}ignored (no effect on traffic as modelled): ${summary}`);
   }
+  const staged = model.stagedPolicies ?? [];
+  if (staged.length > 0)
+    lines.push(
+      `${prefix}${staged.length} staged polic${staged.length === 1 ? "y" : "ies"}: evaluated by Calico, never enforced (verdicts are the enforced ones unless stated)`,
+    );
   return lines.length ? `${lines.join("\n")}\n` : "";
 }
 
 /** Fails when an input has nothing to judge: a wrong path must not read as "allowed". */
 export function requirePolicies(model: ClusterModel, what: string): void {
-  if (model.policies.length === 0) {
+  if (model.policies.length === 0 && (model.stagedPolicies ?? []).length === 0) {
     throw new UsageError(
       `${what} holds no NetworkPolicy or Calico policy: nothing to evaluate (wrong path?)`,
     );

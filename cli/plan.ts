@@ -100,9 +100,9 @@ async function planInto(
   fs.mkdirSync(outDir, { recursive: true });
   const reports: [string, string][] = [
     ["flow-catalogue.md", renderFlowCatalogue(result.config, connections)],
-    ["matrix.md", renderMatrixMarkdown(model, connectivity)],
+    ["matrix.md", renderMatrixMarkdown(model, connectivity, focus)],
     ["diagram.md", renderMermaidMarkdown(model, connectivity, focus)],
-    ["connectivity.html", renderHtml(model, connectivity, focus)],
+    ["connectivity.html", await renderHtml(model, connectivity, focus)],
   ];
   for (const [file, content] of reports) fs.writeFileSync(path.join(outDir, file), content);
   console.log(`\nWrote ${reports.map(([f]) => f).join(", ")} to ${shown(outDir)}`);

@@ -3,12 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CalicoPolicyConfig } from "../config/types";
 import { parseCalicoSelector } from "../engine/calico/selector";
 import { CALICO_API_VERSION, renderCalicoPolicy } from "./calico";
+import { stageCalicoPolicy } from "./staged";
 
 export interface CalicoNetworkPolicyArgs {
   /** Namespace the policy lives in (Calico NetworkPolicy is namespaced). */
   readonly namespace: string;
   /** The policy: name, Calico selector expression, order, types and rules. */
   readonly policy: CalicoPolicyConfig;
+  /** Render the StagedNetworkPolicy (evaluated by Calico, never enforced) instead. */
+  readonly staged?: boolean;
 }
 
 /**
@@ -23,12 +26,13 @@ export class CalicoNetworkPolicy extends pulumi.ComponentResource {
   constructor(name: string, args: CalicoNetworkPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("zt-netpol:calico:CalicoNetworkPolicy", name, args, opts);
     parseCalicoSelector(args.policy.selector);
-    const manifest = renderCalicoPolicy(args.namespace, args.policy);
+    const enforced = renderCalicoPolicy(args.namespace, args.policy);
+    const manifest = args.staged ? stageCalicoPolicy(enforced) : enforced;
     this.policy = new k8s.apiextensions.CustomResource(
       `${name}-policy`,
       {
         apiVersion: CALICO_API_VERSION,
-        kind: "NetworkPolicy",
+        kind: manifest.kind,
         metadata: manifest.metadata,
         spec: manifest.spec,
       },

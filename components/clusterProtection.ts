@@ -8,10 +8,25 @@ import { NamespaceProtection } from "./namespaceProtection";
 /** The validated stack config. */
 export type ClusterProtectionArgs = StackConfig;
 
-function touches(connection: Connection, namespace: string): boolean {
-  return [connection.from, connection.to].some(
-    (end) => end.kind === "workload" && end.namespace === namespace,
-  );
+/**
+ * The connections touching each namespace (either end), in declaration order: grouped once, since
+ * filtering every connection for every namespace was quadratic in large stacks.
+ */
+function connectionsByNamespace(connections: readonly Connection[]): Map<string, Connection[]> {
+  const byNamespace = new Map<string, Connection[]>();
+  for (const connection of connections) {
+    const ends = new Set(
+      [connection.from, connection.to].flatMap((end) =>
+        end.kind === "workload" ? [end.namespace] : [],
+      ),
+    );
+    for (const namespace of ends) {
+      const list = byNamespace.get(namespace);
+      if (list) list.push(connection);
+      else byNamespace.set(namespace, [connection]);
+    }
+  }
+  return byNamespace;
 }
 
 /**
@@ -31,16 +46,19 @@ export class ClusterProtection extends pulumi.ComponentResource {
     super("zt-netpol:cluster:ClusterProtection", name, args, opts);
     this.connections = expandConnections(args);
     this.namespaces = {};
+    const touching = connectionsByNamespace(this.connections);
     for (const ns of args.namespaces) {
+      const connections = touching.get(ns.name) ?? [];
       this.namespaces[ns.name] = new NamespaceProtection(
         ns.name,
         {
           namespace: ns.name,
           config: ns,
           cluster: args.cluster,
-          connections: this.connections.filter((c) => touches(c, ns.name)),
+          connections,
+          // Only connections into the namespace matter to its authorization: those touching it.
           ...(ns.meshed && args.cluster.mesh
-            ? { authorization: renderNamespaceAuthorization(args, ns.name, this.connections) }
+            ? { authorization: renderNamespaceAuthorization(args, ns.name, connections) }
             : {}),
         },
         { parent: this },

@@ -4,7 +4,9 @@ import type { ClusterConfig, NamespaceConfig } from "../config/types";
 import type { NamespaceAuthorization } from "./authorization";
 import { CalicoNetworkPolicy } from "./calicoNetworkPolicy";
 import type { Connection } from "./connections";
-import { renderNamespacePolicies } from "./rules";
+import { isStaged } from "../config/rollout";
+import { renderNamespacePolicies, type NetworkPolicyManifest } from "./rules";
+import { stageKubernetesPolicy } from "./staged";
 
 export interface NamespaceProtectionArgs {
   /** Name of the protected namespace. */
@@ -26,10 +28,16 @@ export interface NamespaceProtectionArgs {
  * The baseline depends on the pod-scoped objects so allows exist before the deny on first deploy.
  */
 export class NamespaceProtection extends pulumi.ComponentResource {
-  /** The namespace-wide baseline (deny both directions plus namespace-wide allows). */
-  public readonly baseline: k8s.networking.v1.NetworkPolicy;
-  /** Pod-scoped allow policies. */
-  public readonly scopedPolicies: k8s.networking.v1.NetworkPolicy[];
+  /**
+   * The namespace-wide baseline (deny both directions plus namespace-wide allows); a
+   * StagedKubernetesNetworkPolicy custom resource when the namespace's rollout is staged.
+   */
+  public readonly baseline: k8s.networking.v1.NetworkPolicy | k8s.apiextensions.CustomResource;
+  /** Pod-scoped allow policies (staged kinds when the rollout is staged). */
+  public readonly scopedPolicies: (
+    | k8s.networking.v1.NetworkPolicy
+    | k8s.apiextensions.CustomResource
+  )[];
   /** Calico policies (ICMP and other non-Kubernetes protocols). */
   public readonly calicoPolicies: CalicoNetworkPolicy[];
   /** Istio AuthorizationPolicies (meshed namespaces only): namespace-wide first. */
@@ -44,27 +52,42 @@ export class NamespaceProtection extends pulumi.ComponentResource {
       args.connections,
       args.cluster,
     );
-    this.scopedPolicies = scoped.map(
-      (manifest) =>
-        new k8s.networking.v1.NetworkPolicy(
-          `${name}-${manifest.metadata.name}`,
-          { metadata: manifest.metadata, spec: manifest.spec },
-          { parent: this },
-        ),
+    const staged = isStaged(args.config);
+    // Staged and enforced objects are different Pulumi types (different URNs): promotion creates
+    // the enforced ones, in the same dependsOn order, before the engine deletes the staged ones.
+    const render = (
+      resourceName: string,
+      manifest: NetworkPolicyManifest,
+      options: pulumi.CustomResourceOptions,
+    ): k8s.networking.v1.NetworkPolicy | k8s.apiextensions.CustomResource =>
+      staged
+        ? new k8s.apiextensions.CustomResource(
+            resourceName,
+            stageKubernetesPolicy(manifest),
+            options,
+          )
+        : new k8s.networking.v1.NetworkPolicy(
+            resourceName,
+            { metadata: manifest.metadata, spec: manifest.spec },
+            options,
+          );
+    this.scopedPolicies = scoped.map((manifest) =>
+      render(`${name}-${manifest.metadata.name}`, manifest, { parent: this }),
     );
     this.calicoPolicies = args.config.calicoPolicies.map(
       (policy) =>
         new CalicoNetworkPolicy(
           `${name}-${policy.name}`,
-          { namespace: args.namespace, policy },
+          { namespace: args.namespace, policy, ...(staged ? { staged } : {}) },
           { parent: this },
         ),
     );
-    this.baseline = new k8s.networking.v1.NetworkPolicy(
-      `${name}-baseline`,
-      { metadata: baseline.metadata, spec: baseline.spec },
-      { parent: this, dependsOn: [...this.scopedPolicies, ...this.calicoPolicies] },
-    );
+    this.baseline = render(`${name}-baseline`, baseline, {
+      parent: this,
+      dependsOn: [...this.scopedPolicies, ...this.calicoPolicies],
+    });
+    // Istio authorization has no staged kind: it is rendered as written whatever the rollout
+    // (docs/rollout.md, "What staging does not cover").
     if (args.authorization) {
       // Pod-scoped ALLOW policies before the namespace-wide one (it would otherwise cut their
       // flows off for a moment), and mTLS last, once every allow is in place.

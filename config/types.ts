@@ -5,6 +5,8 @@
  * `validate.ts` turns the raw YAML into these types or fails with the offending key path.
  */
 
+import type { Rollout } from "./rollout";
+
 export type Protocol = "TCP" | "UDP" | "SCTP";
 
 /**
@@ -134,7 +136,15 @@ export interface NamespaceConfig {
   readonly calicoPolicies: readonly CalicoPolicyConfig[];
   /** Why the namespace needs what it has: rendered into the flow catalogue. */
   readonly notes?: string;
+  /** Staged (Calico staged kinds, never enforced) or enforced; absent means enforced. */
+  readonly rollout?: Rollout;
+  /** Where the namespace sits, for the pictures only (no policy depends on it). */
+  readonly tier?: Tier;
 }
+
+/** Picture grouping: the edge faces the internet, apps serve users, platform runs the cluster. */
+export const TIERS = ["edge", "apps", "platform"] as const;
+export type Tier = (typeof TIERS)[number];
 
 /** One end of a flow inside the cluster. */
 export interface WorkloadEndpoint {
@@ -180,4 +190,6 @@ export interface StackConfig {
   readonly namespaces: readonly NamespaceConfig[];
   readonly flows: readonly FlowConfig[];
   readonly certManager?: CertManagerConfig;
+  /** Stack-wide rollout default; each namespace's effective value is on the namespace. */
+  readonly rollout?: Rollout;
 }

@@ -11,6 +11,7 @@ import {
   type IntervalSet,
 } from "../engine";
 import { normaliseCidr, parseIpv4, parseStrictCidr } from "./net";
+import { effectiveRollout, rolloutProblem } from "./rollout";
 import type {
   CalicoPolicyConfig,
   CalicoRuleConfig,
@@ -26,8 +27,9 @@ import type {
   PrivateRangeExemption,
   Protocol,
   StackConfig,
+  Tier,
 } from "./types";
-import { EXTERNAL_NAMES } from "./types";
+import { EXTERNAL_NAMES, TIERS } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
@@ -723,6 +725,7 @@ function readNamespace(
   index: number,
   raw: unknown,
   cluster: ClusterConfig,
+  stackRollout?: unknown,
 ): NamespaceConfig | undefined {
   const path = `namespaces[${index}]`;
   if (!isObject(raw)) {
@@ -741,8 +744,13 @@ function readNamespace(
     "lanEgress",
     "calicoPolicies",
     "notes",
+    "rollout",
+    "tier",
   ]);
   const name = readNamespaceName(problems, reader.at("name"), reader.string("name"));
+  const rolloutIssue = rolloutProblem(reader.value("rollout"));
+  if (rolloutIssue) problems.add(reader.at("rollout"), rolloutIssue);
+  const tier = readTier(problems, reader);
   return {
     name,
     purpose: reader.string("purpose"),
@@ -760,7 +768,21 @@ function readNamespace(
           readCalicoPolicy(problems, `${reader.at("calicoPolicies")}[${i}]`, p, cluster) ?? [],
       ),
     ...(reader.has("notes") ? { notes: reader.string("notes") } : {}),
+    // Only a staged namespace carries the key: absent means enforced, as before the setting existed.
+    ...(effectiveRollout(reader.value("rollout"), stackRollout) === "staged"
+      ? { rollout: "staged" as const }
+      : {}),
+    ...(tier !== undefined ? { tier } : {}),
   };
+}
+
+/** A namespace's optional `tier` (groups the pictures only): one of TIERS, else an error at its key. */
+function readTier(problems: Problems, reader: ObjectReader): Tier | undefined {
+  if (!reader.has("tier")) return undefined;
+  const tier = reader.string("tier");
+  if ((TIERS as readonly string[]).includes(tier)) return tier as Tier;
+  problems.add(reader.at("tier"), `must be one of ${TIERS.join(", ")}; got "${tier}"`);
+  return undefined;
 }
 
 /**
@@ -1059,7 +1081,7 @@ function checkPrivateRanges(problems: Problems, cluster: ClusterConfig): void {
 /** Validates raw `zt-netpol:*` config. Throws ConfigError listing every problem with its key path. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const problems = new Problems();
-  const known = ["cluster", "namespaces", "flows", "certManager"];
+  const known = ["cluster", "namespaces", "flows", "certManager", "rollout"];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) problems.add(key, unknownKeyMessage(key, known));
   }
@@ -1075,8 +1097,10 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     }
     return value;
   };
+  const stackRolloutIssue = rolloutProblem(raw.rollout);
+  if (stackRolloutIssue) problems.add("rollout", stackRolloutIssue);
   const namespaces = listOf("namespaces").flatMap(
-    (n, i) => readNamespace(problems, i, n, cluster) ?? [],
+    (n, i) => readNamespace(problems, i, n, cluster, raw.rollout) ?? [],
   );
   if (namespaces.length === 0)
     problems.add("namespaces", "must declare at least one protected namespace");
@@ -1089,6 +1113,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     namespaces,
     flows,
     ...(certManager ? { certManager } : {}),
+    ...(raw.rollout !== undefined ? { rollout: effectiveRollout(undefined, raw.rollout) } : {}),
   };
   checkReferences(problems, config);
   if (certManager?.enabled && !namespaces.some((n) => n.name === certManager.namespace)) {

@@ -59,6 +59,9 @@ export type {
   PeerShape,
   TargetShape,
   EndpointMatcher,
+  StagedAction,
+  StagedKind,
+  StagedMarker,
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
@@ -126,9 +129,15 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
 export type { CornerDecision, PairResult } from "./evaluate/evaluator";
-export { computeConnectivity } from "./evaluate/matrix";
+export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
+export {
+  asEnforced as promotedPolicy,
+  hasStagedPolicies,
+  pendingModel,
+  promotedModel,
+} from "./evaluate/promote";
 
 // Questions the policy pack asks (see engine/report/queries.ts)
 export { externalAdmission, ipv6Admission, representativePods } from "./report/queries";
@@ -143,8 +152,34 @@ export { CONNLIST_FORMATS, connlist, renderConnlist } from "./report/connlist";
 export type { Connlist, ConnlistFormat, ConnlistOptions, FocusDirection } from "./report/connlist";
 export { renderMermaidMarkdown, renderHtml } from "./report/render";
 export { renderMatrixMarkdown } from "./report/matrix-markdown";
-export type { DiagramOptions } from "./report/render";
-export { diffConnections, diffModels, renderDiff } from "./report/diff";
+export type { DiagramOptions, ExtraPicture } from "./report/render";
+export {
+  layoutToFit,
+  MAX_PICTURE_WIDTH,
+  PAGE_WIDTH,
+  renderConnectivityPage,
+  AGGREGATE_ABOVE_NAMESPACES,
+} from "./report/render";
+export type { PagePicture } from "./report/render";
+export {
+  externalNameRanges,
+  nameExternalPeers,
+  resolveExternalNames,
+  namedConnectionText,
+} from "./report/external-names";
+export type { ExternalName, NamedConnection, PartialConnection } from "./report/external-names";
+export { layoutPicture } from "./report/layout";
+export type { Box, LaidOutPicture, PictureEdge, PictureGraph, PictureNode } from "./report/layout";
+export { layoutProblems } from "./report/layout-check";
+export { renderPictureSvg } from "./report/svg";
+export type { ConnectionReason, LayerSpec } from "./report/pictures";
+export {
+  diffConnections,
+  diffModels,
+  diffPicture,
+  renderDiff,
+  renderDiffHtml,
+} from "./report/diff";
 export type { ConnectionChange } from "./report/diff";
 export {
   explainedDiff,
@@ -160,6 +195,8 @@ export type {
   RuleRef,
   ChangePart,
 } from "./report/explained-diff";
+export { explainWithPromotion, promotionCloses, renderPromotionCloses } from "./report/promotion";
+export type { PromotionExplanation } from "./report/promotion";
 
 /**
  * For the policy pack's intent check: every ordered namespace pair and namespace ↔ external

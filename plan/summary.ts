@@ -38,8 +38,10 @@ export function summarise(result: RenderResult, connections: readonly Connection
     ]);
   }
   for (const ns of [...byNamespace.keys()].sort()) {
-    const meshed = result.config.namespaces.find((n) => n.name === ns)?.meshed ? " [ambient]" : "";
-    lines.push(`  ${ns}${meshed}`);
+    const config = result.config.namespaces.find((n) => n.name === ns);
+    const meshed = config?.meshed ? " [ambient]" : "";
+    const staged = config?.rollout === "staged" ? " [staged: evaluated, not enforced]" : "";
+    lines.push(`  ${ns}${meshed}${staged}`);
     for (const item of byNamespace.get(ns) ?? []) lines.push(`    + ${item}`);
   }
   const others = result.resources.filter(

@@ -12,7 +12,7 @@ import { expandConnections } from "../../components/connections";
 import { loadStackConfig, PROJECT_ROOT } from "../../config/load";
 import type { StackConfig } from "../../config/types";
 import type { DeclaredEnd, EngineOptions, RangeName } from "../../engine";
-import { stackEngineOptions } from "../../plan/connectivity";
+import { stackEngineOptions } from "../../components/stackModel";
 import {
   type ClusterFacts,
   FACT_SCHEMAS,

@@ -10,6 +10,7 @@
  *   2  user error: bad arguments, unreadable or invalid input, invalid config
  *   70 internal error (a bug in zt-netpol; EX_SOFTWARE of sysexits.h)
  */
+import * as fs from "fs";
 import { Command, CommanderError, Option } from "commander";
 
 export const EXIT_OK = 0;
@@ -40,6 +41,8 @@ const USER_ERROR_NAMES = new Set([
   "FactsError",
   "ImportError",
   "CalicoSelectorError",
+  "FlowLogError",
+  "UnjudgeableError",
 ]);
 
 export function isUserError(error: unknown): error is Error {
@@ -121,6 +124,15 @@ export function integerArgument(flag: string): (value: string) => number {
       throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(value)}`);
     return Number(value);
   };
+}
+
+/** Writes an output a flag names; a path that cannot be written is the user's error, at that flag. */
+export function writeOutputFile(flag: string, file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (error) {
+    throw new UsageError(`${flag} ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Prints an error the way every CLI does and returns its exit code. */

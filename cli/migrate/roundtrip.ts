@@ -13,7 +13,7 @@ import {
   formatConnections,
   mergeBlocks,
 } from "../../engine";
-import { stackEngineOptions } from "../../plan/connectivity";
+import { stackEngineOptions } from "../../components/stackModel";
 import { renderStack } from "../../plan/render";
 import { declaredEnds, rangeNamesOf } from "../lib/facts";
 import type { ImportResult } from "./infer";

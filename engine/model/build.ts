@@ -11,6 +11,7 @@ import {
   type NormalAuthorizationPolicy,
   type NormalPeerAuthentication,
 } from "../normalise/istio-authorization";
+import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
@@ -348,13 +349,6 @@ const UNMODELLED_POLICY_KINDS = new Set([
   "HostEndpoint",
 ]);
 
-/** Kinds that can only narrow what NetworkPolicy allows (or are not enforced): warned, not fatal. */
-const WARNED_KINDS = new Set([
-  "StagedNetworkPolicy",
-  "StagedGlobalNetworkPolicy",
-  "StagedKubernetesNetworkPolicy",
-]);
-
 /** Calico's API group as served by its API server, and as stored in its CRDs. */
 function isCalicoApiVersion(apiVersion: string): boolean {
   return (
@@ -400,6 +394,7 @@ export function buildModel(
   const referencedNamespaces = new Set<string>();
   const pending: PendingPod[] = [];
   const policies: NormalPolicy[] = [];
+  const stagedPolicies: NormalPolicy[] = [];
   const ignored: IgnoredObject[] = [];
   const authorizationPolicies: NormalAuthorizationPolicy[] = [];
   const peerAuthentications: NormalPeerAuthentication[] = [];
@@ -417,7 +412,10 @@ export function buildModel(
       typeof metadata.namespace === "string" && metadata.namespace !== ""
         ? metadata.namespace
         : undefined;
-    const clusterScoped = kind === "Namespace" || kind === "GlobalNetworkPolicy";
+    const clusterScoped =
+      kind === "Namespace" ||
+      kind === "GlobalNetworkPolicy" ||
+      kind === "StagedGlobalNetworkPolicy";
     // netpol-analyzer and kubectl both put objects without a namespace into "default".
     const namespace = clusterScoped ? undefined : (rawNamespace ?? "default");
     const ref: ObjectRef = { kind: kind || "(no kind)", namespace, name: name || "(no name)" };
@@ -436,9 +434,9 @@ export function buildModel(
       (kind === "ServiceAccount" && apiVersion === "v1") ||
       kind in WORKLOAD_TEMPLATE_PATHS ||
       kind === "NetworkPolicy" ||
-      kind === "GlobalNetworkPolicy";
+      kind === "GlobalNetworkPolicy" ||
+      (isStagedKind(kind) && isCalicoApiVersion(apiVersion));
     if (!modelled) {
-      const group = apiVersion.split("/")[0];
       if (UNMODELLED_POLICY_KINDS.has(kind)) {
         // These decide traffic too; evaluating without them could call an open path denied.
         sink.report(
@@ -448,13 +446,6 @@ export function buildModel(
           source,
         );
         continue;
-      }
-      if (WARNED_KINDS.has(kind)) {
-        sink.warn(
-          ref,
-          "kind",
-          `${kind} (${group}) is not modelled: it may deny traffic the verdicts call allowed`,
-        );
       }
       ignored.push({ apiVersion, kind, namespace, name });
       continue;
@@ -579,6 +570,12 @@ export function buildModel(
       if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
+    if (isStagedKind(kind)) {
+      // Read by the normaliser of the kind it stages; kept apart so nothing counts it as enforcing.
+      const policy = normaliseStagedPolicy(obj, ref, options.ipBlockMatchesPods, sink, source);
+      if (policy) stagedPolicies.push(policy);
+      continue;
+    }
     ignored.push({ apiVersion, kind, namespace, name });
   }
 
@@ -632,12 +629,14 @@ export function buildModel(
     );
   });
 
-  const reads = policyReads(policies, options);
+  // Staged policies read pods too: their promoted verdicts must be true of every pod of a workload.
+  const reads = policyReads([...policies, ...stagedPolicies], options);
   checkServiceAccountsKnown(pending, serviceAccounts, reads, sink);
   checkWorkloadsUniform(pods, pending, reads, sink);
   reportCompetingPeerAuthentications(peerAuthentications, sink);
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
   policies.sort(comparePolicies);
+  stagedPolicies.sort(comparePolicies);
   const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
     `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
   const model: ClusterModel = {
@@ -645,6 +644,7 @@ export function buildModel(
     namespaces,
     pods,
     policies,
+    ...(stagedPolicies.length > 0 ? { stagedPolicies } : {}),
     ignored,
     warnings: sink.warnings,
     authorizationPolicies: authorizationPolicies.sort(byRef),

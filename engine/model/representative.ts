@@ -204,7 +204,8 @@ export function representativeInventory(
   const labelledNamespaces = new Map<string, Labels>();
   for (const model of models) {
     for (const name of model.namespaces.keys()) namespaceNames.add(name);
-    for (const policy of model.policies) {
+    // Staged policies too: promoting them is judged on the same pods.
+    for (const policy of [...model.policies, ...(model.stagedPolicies ?? [])]) {
       if (policy.namespace !== undefined) {
         namespaceNames.add(policy.namespace);
         for (const labels of targetWitnesses(policy)) push(targetsByName, policy.namespace, labels);

@@ -285,10 +285,29 @@ export interface WrittenPolicy {
   readonly selector?: SelectorNode;
 }
 
-export type PolicyKind =
+export type EnforcedPolicyKind =
   | "NetworkPolicy"
   | "projectcalico.org/NetworkPolicy"
   | "projectcalico.org/GlobalNetworkPolicy";
+
+/** Calico's staged kinds: evaluated by Felix ("pending" in flow logs), never enforced. */
+export type StagedKind =
+  | "projectcalico.org/StagedKubernetesNetworkPolicy"
+  | "projectcalico.org/StagedNetworkPolicy"
+  | "projectcalico.org/StagedGlobalNetworkPolicy";
+
+export type PolicyKind = EnforcedPolicyKind | StagedKind;
+
+/** Calico's stagedAction values the engine models (Learn and Ignore are rejected). */
+export type StagedAction = "Set" | "Delete";
+
+/** What a staged policy is and what promoting it does. */
+export interface StagedMarker {
+  readonly kind: StagedKind;
+  /** Set: becomes (or replaces) the enforced policy of the same name; Delete: removes it. */
+  readonly action: StagedAction;
+  readonly enforcedKind: EnforcedPolicyKind;
+}
 
 export interface NormalPolicy {
   readonly ref: ObjectRef & { readonly kind: PolicyKind };
@@ -308,6 +327,8 @@ export interface NormalPolicy {
   readonly written: WrittenPolicy;
   /** File and document the policy came from (`dir/file.yaml#2`), when loaded from files. */
   readonly source?: string;
+  /** Present only on staged policies, which live in `ClusterModel.stagedPolicies`. */
+  readonly staged?: StagedMarker;
 }
 
 export interface IgnoredObject {
@@ -321,8 +342,13 @@ export interface ClusterModel {
   readonly options: ResolvedOptions;
   readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
   readonly pods: readonly PodInfo[];
-  /** All policies, sorted by (order, sortName). */
+  /** All enforced policies, sorted by (order, sortName). Staged policies are never here. */
   readonly policies: readonly NormalPolicy[];
+  /**
+   * Staged policies (each with its `staged` marker), sorted like `policies`. No evaluation reads
+   * them; `promotedModel` and `pendingModel` (engine/evaluate/promote.ts) turn them into views.
+   */
+  readonly stagedPolicies?: readonly NormalPolicy[];
   readonly ignored: readonly IgnoredObject[];
   readonly warnings: readonly string[];
   /** Istio AuthorizationPolicies as ztunnel enforces them (absent = none). */

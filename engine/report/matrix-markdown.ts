@@ -7,22 +7,24 @@
  */
 import type { ClassConnectivity } from "../evaluate/matrix";
 import type { ClusterModel } from "../model/types";
-import type { Connection } from "./connectivity";
 import { peerName } from "./connectivity";
+import type { NamedConnection } from "./external-names";
 import {
   cellText,
   connectionsOf,
   escapeMd,
   externalLabel,
+  hboneNote,
   renderMatrixMarkdown as renderMatrixTable,
+  type DiagramOptions,
 } from "./render";
 
 /** The most namespaces shown as one table (a table of 30 columns still fits a wide screen). */
 export const TABLE_LIMIT = 30;
 
 interface NamespaceRows {
-  readonly out: Connection[];
-  readonly in: Connection[];
+  readonly out: NamedConnection[];
+  readonly in: NamedConnection[];
 }
 
 /** The anchor GitHub gives a heading of a namespace name (DNS labels: lowercase, digits, dashes). */
@@ -33,7 +35,7 @@ function anchor(namespace: string): string {
     .replace(/ /g, "-");
 }
 
-function summarised(model: ClusterModel, connections: readonly Connection[]): string {
+function summarised(model: ClusterModel, connections: readonly NamedConnection[]): string {
   const names = [...model.namespaces.keys()].sort();
   const rows = new Map<string, NamespaceRows>(names.map((n) => [n, { out: [], in: [] }]));
   const rowsOf = (name: string): NamespaceRows => {
@@ -51,16 +53,14 @@ function summarised(model: ClusterModel, connections: readonly Connection[]): st
     `${rows.size} namespaces: too many for one table, so a summary comes first and each ` +
       `namespace's connections follow under its own heading. A connection lists what at least one ` +
       `pod pair may open. ipBlockMatchesPods=${model.options.ipBlockMatchesPods}` +
-      (model.options.mesh
-        ? `; "(HBONE)" = meshed-to-meshed, TCP judged on port ${model.options.mesh.hbonePort}.`
-        : "."),
+      hboneNote(model),
     "",
     "## Summary",
     "",
     "| namespace | to namespaces | from namespaces | within | external egress blocks | external ingress blocks |",
     "|---|---:|---:|---|---|---|",
   );
-  const externals = (items: readonly Connection[], side: "to" | "from"): number =>
+  const externals = (items: readonly NamedConnection[], side: "to" | "from"): number =>
     items.filter((c) => c[side].kind === "external").length;
   for (const [name, { out, in: incoming }] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const self = out.find((c) => c.to.kind === "namespace" && c.to.name === name);
@@ -88,11 +88,15 @@ function summarised(model: ClusterModel, connections: readonly Connection[]): st
   return lines.join("\n") + "\n";
 }
 
-/** matrix.md: the full table up to TABLE_LIMIT namespaces, a summary and per-namespace sections beyond. */
+/**
+ * matrix.md: the full table up to TABLE_LIMIT namespaces, a summary and per-namespace sections
+ * beyond. External ends are named by `options.externalNames` (RFC 1918 and internet without).
+ */
 export function renderMatrixMarkdown(
   model: ClusterModel,
   connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
 ): string {
-  if (model.namespaces.size <= TABLE_LIMIT) return renderMatrixTable(model, connectivity);
-  return summarised(model, connectionsOf(model, connectivity));
+  if (model.namespaces.size <= TABLE_LIMIT) return renderMatrixTable(model, connectivity, options);
+  return summarised(model, connectionsOf(model, connectivity, options));
 }

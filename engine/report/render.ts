@@ -1,6 +1,6 @@
 /**
- * Human reports: markdown matrix, Mermaid flowchart and a self-contained HTML page with an SVG
- * drawn here (simple layered layout; no scripts, no CDN).
+ * Human reports: markdown matrix, Mermaid flowchart and a self-contained HTML page whose pictures
+ * are laid out by ELK (engine/report/layout.ts) and drawn as inline SVG (no scripts, no CDN).
  */
 import * as conn from "../model/connections";
 import type { ClusterModel } from "../model/types";
@@ -8,31 +8,111 @@ import type { ClassConnectivity } from "../evaluate/matrix";
 import { computeConnectivity } from "../evaluate/matrix";
 import type { Connection, ConnectivityPeer } from "./connectivity";
 import { namespaceConnections, peerName } from "./connectivity";
-import { groupExternalPeers } from "./external-groups";
+import {
+  nameExternalPeers,
+  namedConnectionText,
+  type ExternalName,
+  type NamedConnection,
+} from "./external-names";
+import {
+  layoutPicture,
+  type LaidOutPicture,
+  type LayoutVariant,
+  type PictureGraph,
+} from "./layout";
+import {
+  aggregatePicture,
+  alphabeticalBuckets,
+  connectionLabel,
+  DEFAULT_LAYER,
+  endName,
+  fullPicture,
+  groupAnchor,
+  namespaceAnchor,
+  namespacePicture,
+  reasonOf,
+  SHARED_LAYER,
+  sharedServiceLayer,
+  UNDECLARED_LAYER,
+  type ConnectionReason,
+  type LayerSpec,
+  type PictureOptions,
+} from "./pictures";
+import { escapeHtml, layerClass, renderPictureSvg, TONE_COLOURS } from "./svg";
 
 const HBONE_MARK = " (HBONE)";
-const EDGE_LABEL_LIMIT = 30;
+
+/** A picture the caller built (the declared flows of a stack, say), drawn first on the page. */
+export interface ExtraPicture {
+  readonly title: string;
+  readonly note?: string;
+  readonly graph: PictureGraph;
+  /** A table under the picture: header, then rows (the flows with their reasons). */
+  readonly table?: {
+    readonly header: readonly string[];
+    readonly rows: readonly (readonly string[])[];
+  };
+}
 
 /**
- * Optional emphasis for the pictures: `focus` picks the connections a reader cares about first
- * (a stack's declared application flows, say); they get a diagram of their own above the full one.
+ * What the reports know beyond the manifests. `focus` picks the connections a reader cares about
+ * first (Mermaid gets a diagram of them above the full one); the rest feeds the HTML page.
  */
 export interface DiagramOptions {
   readonly focus?: (connection: Connection) => boolean;
   readonly focusTitle?: string;
   /** One paragraph under the focused diagram, e.g. what the full picture adds. */
   readonly focusNote?: string;
+  /** Names for external ranges (LAN hosts, the API, the internet); blocks outside keep CIDRs. */
+  readonly externalNames?: readonly ExternalName[];
+  /** Group path of a namespace (tier, mesh), outermost first. */
+  readonly namespaceGroups?: (namespace: string) => readonly string[];
+  /** The layer and declared reasons of a connection; without it every edge is one plain layer. */
+  readonly explainConnection?: (connection: NamedConnection) => ConnectionReason;
+  /** Layers the page can toggle, in legend order. */
+  readonly layers?: readonly LayerSpec[];
+  readonly declaredPicture?: ExtraPicture;
 }
 
-/** Namespace-level connections, external blocks grouped the way a person reads them. */
-export function connectionsOf(model: ClusterModel, connectivity?: ClassConnectivity): Connection[] {
-  return groupExternalPeers(namespaceConnections(connectivity ?? computeConnectivity(model)));
+/**
+ * Names for manifests without a stack: the private ranges of RFC 1918
+ * (https://www.rfc-editor.org/rfc/rfc1918) and everything else as "internet".
+ */
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+export const ADDRESS_SPACE_NAMES: readonly ExternalName[] = [
+  { label: "private ranges", cidrs: PRIVATE_RANGES },
+  { label: "internet", cidrs: ["0.0.0.0/0"], except: PRIVATE_RANGES },
+];
+
+/** Namespace-level connections, external ends named (or grouped) the way a person reads them. */
+export function connectionsOf(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
+): NamedConnection[] {
+  return nameExternalPeers(
+    namespaceConnections(connectivity ?? computeConnectivity(model)),
+    options.externalNames ?? ADDRESS_SPACE_NAMES,
+  );
 }
 
-export function cellText(c: Connection, model: ClusterModel): string {
-  let text = conn.formatConnections(c.connections);
-  if (c.viaHbone && model.options.mesh) text += HBONE_MARK;
-  return text;
+export function cellText(c: NamedConnection, model: ClusterModel): string {
+  return namedConnectionText(c, c.viaHbone && model.options.mesh ? HBONE_MARK : "");
+}
+
+/**
+ * How the matrix reads a meshed pair, or "." without a mesh. The CNI sees their TCP as HBONE on
+ * one port (unless `portPreserving`), so on its own it would open every TCP port; the ports a
+ * cell lists are then what ztunnel authorization at the destination allows (docs/engine.md,
+ * Istio ambient authorization), every TCP port only where no AuthorizationPolicy applies.
+ */
+export function hboneNote(model: ClusterModel): string {
+  const mesh = model.options.mesh;
+  if (!mesh) return ".";
+  const cni = mesh.portPreserving
+    ? "the CNI judges TCP on the application port"
+    : `the CNI judges TCP on the HBONE port ${mesh.hbonePort}`;
+  return `; "(HBONE)" = meshed-to-meshed: ${cni}, and the TCP ports listed are those ztunnel authorization at the destination allows (every TCP port where no AuthorizationPolicy applies).`;
 }
 
 export function escapeMd(text: string): string {
@@ -45,24 +125,23 @@ export function externalLabel(peer: ConnectivityPeer): string {
 
 /**
  * Namespace × namespace table (rows = source, columns = destination) of allowed ports, union
- * over pods; "(HBONE)" marks cells carried meshed-to-meshed, whose TCP ports were judged on the
- * HBONE port. Then external egress and ingress per namespace.
+ * over pods; "(HBONE)" marks cells carried meshed-to-meshed (see `hboneNote`). Then external
+ * egress and ingress per namespace.
  */
 export function renderMatrixMarkdown(
   model: ClusterModel,
   connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
 ): string {
-  const connections = connectionsOf(model, connectivity);
+  const connections = connectionsOf(model, connectivity, options);
   const names = [...model.namespaces.keys()].sort();
-  const cell = new Map<string, Connection>();
+  const cell = new Map<string, NamedConnection>();
   for (const c of connections) cell.set(`${peerName(c.from)}\u0000${peerName(c.to)}`, c);
   const lines: string[] = ["# Connectivity matrix", ""];
   lines.push(
     `Rows are sources, columns destinations; a cell lists what at least one pod pair may open. ` +
       `ipBlockMatchesPods=${model.options.ipBlockMatchesPods}` +
-      (model.options.mesh
-        ? `; "(HBONE)" = meshed-to-meshed, TCP judged on port ${model.options.mesh.hbonePort}.`
-        : "."),
+      hboneNote(model),
     "",
   );
   lines.push(`| from \\ to | ${names.map(escapeMd).join(" | ")} |`);
@@ -74,7 +153,7 @@ export function renderMatrixMarkdown(
     });
     lines.push(`| **${escapeMd(from)}** | ${row.join(" | ")} |`);
   }
-  const section = (title: string, items: Connection[], external: "to" | "from"): void => {
+  const section = (title: string, items: NamedConnection[], external: "to" | "from"): void => {
     lines.push("", `## ${title}`, "");
     if (items.length === 0) {
       lines.push("(none)");
@@ -111,12 +190,12 @@ function mermaidId(name: string): string {
   return "n_" + name.replace(/[^A-Za-z0-9_]/g, "_");
 }
 
-function shortConnections(c: Connection, model: ClusterModel): string {
+function shortConnections(c: NamedConnection, model: ClusterModel): string {
   const text = cellText(c, model);
   return text.length > 60 ? text.slice(0, 57) + "..." : text;
 }
 
-function mermaidFlowchart(connections: readonly Connection[], model: ClusterModel): string {
+function mermaidFlowchart(connections: readonly NamedConnection[], model: ClusterModel): string {
   const edges = connections.filter((c) => peerName(c.from) !== peerName(c.to));
   const nodes = new Map<string, string>();
   for (const c of edges) {
@@ -148,13 +227,16 @@ export function renderMermaidMarkdown(
   connectivity?: ClassConnectivity,
   options: DiagramOptions = {},
 ): string {
-  const connections = connectionsOf(model, connectivity);
+  const connections = connectionsOf(model, connectivity, options);
   const parts = ["# Connectivity diagram", ""];
   if (options.focus) {
     parts.push(`## ${options.focusTitle ?? "Focus"}`, "");
     if (options.focusNote) parts.push(options.focusNote, "");
     parts.push(
-      mermaidFlowchart(connections.filter(options.focus), model),
+      mermaidFlowchart(
+        connections.filter((c) => options.focus!(c)),
+        model,
+      ),
       "",
       "## Every allowed connection",
       "",
@@ -164,173 +246,375 @@ export function renderMermaidMarkdown(
   return `${parts.join("\n")}\n`;
 }
 
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
+/** The page asks for this viewport width (a laptop screen); pictures are laid out to fit it. */
+export const PAGE_WIDTH = 1280;
+const PAGE_MARGIN = 24;
+export const MAX_PICTURE_WIDTH = PAGE_WIDTH - 2 * PAGE_MARGIN;
+/** Above this many namespaces the full picture shows groups, each drilled into below. */
+export const AGGREGATE_ABOVE_NAMESPACES = 40;
+/** Buckets for namespaces without groups, in an aggregated picture. */
+const BUCKET_SIZE = 20;
+
+/**
+ * Left to right when that fits the page, otherwise top to bottom, then with a bound on the nodes
+ * per layer; the narrowest result when nothing fits.
+ */
+const FIT_VARIANTS: readonly LayoutVariant[] = [
+  { direction: "RIGHT" },
+  { direction: "DOWN" },
+  { direction: "DOWN", layerBound: 6 },
+  { direction: "DOWN", layerBound: 4 },
+  { direction: "RIGHT", layerBound: 4 },
+];
+
+export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> {
+  let best: LaidOutPicture | undefined;
+  for (const variant of FIT_VARIANTS) {
+    const laid = await layoutPicture(graph, variant);
+    if (laid.width <= MAX_PICTURE_WIDTH) return laid;
+    if (!best || laid.width < best.width) best = laid;
+  }
+  return best!;
 }
 
-interface LaidOutNode {
-  readonly name: string;
-  readonly external: boolean;
-  readonly x: number;
-  readonly y: number;
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
+  const body = rows
+    .map((r) => `<tr>${r.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`)
+    .join("\n");
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** One picture of a page, with its layout (for the geometric checks). */
+export interface PagePicture {
+  readonly id: string;
+  readonly graph: PictureGraph;
+  readonly laid: LaidOutPicture;
+}
+
+/** Lays out and draws pictures, remembering each one. */
+class PictureCollector {
+  readonly pictures: PagePicture[] = [];
+
+  /** A picture that cannot fit the page even laid out narrowest is left to the tables. */
+  async block(graph: PictureGraph, id: string): Promise<string> {
+    const laid = drawable(graph) ? await layoutToFit(graph) : undefined;
+    if (!laid || laid.width > MAX_PICTURE_WIDTH) {
+      this.tooWide.push(id);
+      return `<p class="too-dense">Too dense to draw within ${MAX_PICTURE_WIDTH} px (${graph.nodes.length} ends, ${graph.edges.length} edges): the tables list every edge.</p>`;
+    }
+    this.pictures.push({ id, graph, laid });
+    return `<div class="picture">${renderPictureSvg(laid, id)}</div>`;
+  }
+
+  readonly tooWide: string[] = [];
+}
+
+const DEFAULT_LAYERS: readonly LayerSpec[] = [
+  { id: DEFAULT_LAYER, label: "connections", hiddenByDefault: false },
+];
+const UNDECLARED_DEFAULT_LAYERS: readonly LayerSpec[] = [
+  ...DEFAULT_LAYERS,
+  {
+    id: SHARED_LAYER,
+    label: "shared services (reached by or reaching most namespaces)",
+    hiddenByDefault: true,
+  },
+];
+
+/** Checkboxes that show and hide layers of the pictures after them (CSS only, no script). */
+function layerToggles(section: string, layers: readonly LayerSpec[]): string {
+  return layers
+    .map((l) => {
+      const id = `${section}-${layerClass(l.id)}`;
+      return `<input type="checkbox" id="${id}" class="toggle-${layerClass(l.id)}"${l.hiddenByDefault ? "" : " checked"}><label for="${id}">${escapeHtml(l.label)}</label>`;
+    })
+    .join("\n");
+}
+
+function layerCss(layers: readonly LayerSpec[]): string {
+  return layers
+    .map((l) => {
+      const toggle = `.layered input.toggle-${layerClass(l.id)}`;
+      return (
+        `${toggle}:not(:checked) ~ .picture .${layerClass(l.id)}{display:none}\n` +
+        `${toggle}:not(:checked) ~ .layer-picture.${layerClass(l.id)}{display:none}`
+      );
+    })
+    .join("\n");
+}
+
+function reasonText(c: NamedConnection, options: DiagramOptions): string {
+  const reasons = options.explainConnection?.(c).reasons ?? [];
+  return reasons.length > 0 ? reasons.join("; ") : options.explainConnection ? "UNDECLARED" : "";
 }
 
 /**
- * Layered layout: layer = length of the longest path from a node without incoming edges,
- * computed on the graph with back edges ignored (DFS order), so cycles still terminate.
+ * A standalone HTML page (inline SVG and CSS, no script, nothing fetched): the caller's declared
+ * picture, the full picture with toggleable layers (aggregated above
+ * `AGGREGATE_ABOVE_NAMESPACES` namespaces, with one picture per group), one section per namespace
+ * with the reason for every edge, and the table of every allowed connection.
  */
-function layout(
-  nodes: string[],
-  edges: [string, string][],
-  externals: Set<string>,
-): { placed: Map<string, LaidOutNode>; width: number; height: number } {
-  const outgoing = new Map<string, string[]>(nodes.map((n) => [n, []]));
-  for (const [a, b] of edges) if (a !== b) outgoing.get(a)!.push(b);
-  const state = new Map<string, number>();
-  const order: string[] = [];
-  const forward: [string, string][] = [];
-  const visit = (n: string): void => {
-    state.set(n, 1);
-    for (const m of outgoing.get(n)!) {
-      if (state.get(m) === 1) continue; // back edge
-      forward.push([n, m]);
-      if (!state.has(m)) visit(m);
-    }
-    state.set(n, 2);
-    order.push(n);
-  };
-  for (const n of nodes) if (!state.has(n)) visit(n);
-  const layer = new Map<string, number>(nodes.map((n) => [n, 0]));
-  for (const n of order.reverse())
-    for (const [a, b] of forward)
-      if (a === n) layer.set(b, Math.max(layer.get(b)!, layer.get(a)! + 1));
-  const columns = new Map<number, string[]>();
-  for (const n of nodes) {
-    const l = layer.get(n)!;
-    columns.set(l, [...(columns.get(l) ?? []), n]);
-  }
-  const placed = new Map<string, LaidOutNode>();
-  const colWidth = 260;
-  const rowHeight = 70;
-  let maxRows = 0;
-  for (const [l, members] of [...columns.entries()].sort((a, b) => a[0] - b[0])) {
-    members.sort();
-    maxRows = Math.max(maxRows, members.length);
-    members.forEach((n, i) =>
-      placed.set(n, {
-        name: n,
-        external: externals.has(n),
-        x: 40 + l * colWidth,
-        y: 40 + i * rowHeight,
-      }),
-    );
-  }
-  return {
-    placed,
-    width: 80 + Math.max(1, columns.size) * colWidth,
-    height: 80 + Math.max(1, maxRows) * rowHeight,
-  };
-}
-
-function renderSvg(
-  connections: readonly Connection[],
-  model: ClusterModel,
-  includeAllNamespaces: boolean,
-): string {
-  const label = (p: ConnectivityPeer): string =>
-    p.kind === "external" ? externalLabel(p) : peerName(p);
-  const edges = connections.filter((c) => label(c.from) !== label(c.to));
-  const externals = new Set<string>();
-  const nodeSet = new Set<string>(includeAllNamespaces ? model.namespaces.keys() : []);
-  for (const c of edges)
-    for (const p of [c.from, c.to]) {
-      nodeSet.add(label(p));
-      if (p.kind === "external") externals.add(label(p));
-    }
-  const nodes = [...nodeSet].sort();
-  const { placed, width, height } = layout(
-    nodes,
-    edges.map((c) => [label(c.from), label(c.to)]),
-    externals,
-  );
-  const edgeLabels: string[] = [];
-  const boxW = 180;
-  const boxH = 34;
-  const svg: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>`,
-  ];
-  for (const c of edges) {
-    const a = placed.get(label(c.from))!;
-    const b = placed.get(label(c.to))!;
-    const x1 = a.x + boxW;
-    const y1 = a.y + boxH / 2;
-    const x2 = b.x;
-    const y2 = b.y + boxH / 2;
-    const backwards = x2 <= a.x;
-    const path = backwards
-      ? `M${a.x + boxW / 2},${a.y + boxH} C${a.x + boxW / 2},${a.y + boxH + 60} ${b.x + boxW / 2},${b.y + boxH + 60} ${b.x + boxW / 2},${b.y + boxH}`
-      : `M${x1},${y1} C${(x1 + x2) / 2},${y1} ${(x1 + x2) / 2},${y2} ${x2},${y2}`;
-    const colour = c.viaHbone && model.options.mesh ? "#7b3fb5" : "#555";
-    const title = `${label(c.from)} -> ${label(c.to)}: ${cellText(c, model)}`;
-    svg.push(
-      `<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.4" marker-end="url(#arrow)"><title>${escapeHtml(title)}</title></path>`,
-    );
-    // Small pictures carry their ports on the edges; large ones keep them in the tooltips.
-    if (edges.length <= EDGE_LABEL_LIMIT && !backwards) {
-      edgeLabels.push(
-        `<text x="${(x1 + x2) / 2}" y="${(y1 + y2) / 2 - 5}" text-anchor="middle" font-size="10" fill="${colour}" stroke="white" stroke-width="3" paint-order="stroke">${escapeHtml(shortConnections(c, model))}</text>`,
-      );
-    }
-  }
-  svg.push(...edgeLabels);
-  for (const n of placed.values()) {
-    const fill = n.external ? "#fde2e2" : "#e3effd";
-    svg.push(
-      `<g><rect x="${n.x}" y="${n.y}" width="${boxW}" height="${boxH}" rx="${n.external ? 14 : 4}" fill="${fill}" stroke="#333"/>` +
-        `<text x="${n.x + boxW / 2}" y="${n.y + boxH / 2 + 4}" text-anchor="middle">${escapeHtml(n.name.length > 28 ? n.name.slice(0, 27) + "…" : n.name)}</text>` +
-        `<title>${escapeHtml(n.name)}</title></g>`,
-    );
-  }
-  svg.push("</svg>");
-  return svg.join("\n");
-}
-
-/** A standalone HTML page: SVG diagram(s) plus the table of allowed connections. */
-export function renderHtml(
+export async function renderHtml(
   model: ClusterModel,
   connectivity?: ClassConnectivity,
   options: DiagramOptions = {},
-): string {
-  const connections = connectionsOf(model, connectivity);
-  const label = (p: ConnectivityPeer): string =>
-    p.kind === "external" ? externalLabel(p) : peerName(p);
-  const focus = options.focus
-    ? `<h2>${escapeHtml(options.focusTitle ?? "Focus")}</h2>\n${options.focusNote ? `<p>${escapeHtml(options.focusNote)}</p>\n` : ""}${renderSvg(connections.filter(options.focus), model, false)}\n<h2>Every allowed connection</h2>\n`
-    : "";
-  const svg = [focus + renderSvg(connections, model, true)];
-  const rows = connections
-    .map(
-      (c) =>
-        `<tr><td>${escapeHtml(label(c.from))}</td><td>${escapeHtml(label(c.to))}</td><td>${escapeHtml(cellText(c, model))}</td></tr>`,
-    )
-    .join("\n");
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Connectivity</title>
-<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px}th{background:#eee}.legend span{display:inline-block;margin-right:1.5em}</style>
+): Promise<string> {
+  return (await renderConnectivityPage(model, connectivity, options)).html;
+}
+
+/** `renderHtml`, with every picture of the page and its layout. */
+export async function renderConnectivityPage(
+  model: ClusterModel,
+  connectivity?: ClassConnectivity,
+  options: DiagramOptions = {},
+): Promise<{ html: string; pictures: PagePicture[] }> {
+  const collector = new PictureCollector();
+  const pictureBlock = (graph: PictureGraph, id: string): Promise<string> =>
+    collector.block(graph, id);
+  const connections = connectionsOf(model, connectivity, options);
+  const namespaces = [...model.namespaces.keys()].sort();
+  const meshed = model.options.mesh !== undefined;
+  const pictureOptions: PictureOptions = {
+    meshed,
+    ...(options.namespaceGroups ? { namespaceGroups: options.namespaceGroups } : {}),
+    ...(options.explainConnection
+      ? { explainConnection: options.explainConnection }
+      : { layerOf: sharedServiceLayer(connections, namespaces.length) }),
+  };
+  const layers = [
+    ...(options.layers ?? (options.explainConnection ? DEFAULT_LAYERS : UNDECLARED_DEFAULT_LAYERS)),
+    ...(options.explainConnection
+      ? [{ id: UNDECLARED_LAYER, label: "undeclared (red)", hiddenByDefault: false }]
+      : []),
+  ];
+  const parts: string[] = [];
+  const declared = options.declaredPicture;
+  if (declared) {
+    parts.push(`<section id="declared"><h2>${escapeHtml(declared.title)}</h2>`);
+    if (declared.note) parts.push(`<p>${escapeHtml(declared.note)}</p>`);
+    parts.push(await pictureBlock(declared.graph, "declared-svg"));
+    if (declared.table) parts.push(table(declared.table.header, declared.table.rows));
+    parts.push("</section>");
+  }
+  parts.push(
+    `<section id="full" class="layered"><h2>Every allowed connection</h2>`,
+    `<p>Tick a layer to show it. Click a namespace for everything in and out of it, with reasons. Hover an edge for its reason.</p>`,
+    layerToggles("full", layers),
+  );
+  const aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
+  const hidden = new Set(layers.filter((l) => l.hiddenByDefault).map((l) => l.id));
+  const primary = (c: NamedConnection): string =>
+    options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
+      ? UNDECLARED_LAYER
+      : reasonOf(c, pictureOptions).layer;
+  const visible = (c: NamedConnection): boolean => !hidden.has(primary(c));
+  if (!aggregated) {
+    // Visible layers share one picture; each hidden layer is a picture of its own, shown by its
+    // box: drawn into one layout, a hub layer (DNS: every namespace to one) buries the rest.
+    const inCluster = (c: NamedConnection): boolean =>
+      c.from.kind === "namespace" && c.to.kind === "namespace";
+    // Inside the cluster and to/from outside are drawn apart: together they are twice as wide.
+    parts.push(
+      "<h3>Inside the cluster</h3>",
+      await pictureBlock(
+        fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
+        "inside-svg",
+      ),
+      "<h3>To and from outside the cluster</h3>",
+      await pictureBlock(
+        fullPicture(connections, [], pictureOptions, (c) => visible(c) && !inCluster(c)),
+        "outside-svg",
+      ),
+    );
+    const drawn = new Set(
+      connections
+        .filter(visible)
+        .flatMap((c) => [c.from, c.to])
+        .filter((p) => p.kind === "namespace")
+        .map(endName),
+    );
+    const onlyHidden = namespaces.filter((n) => !drawn.has(n));
+    if (onlyHidden.length > 0)
+      parts.push(
+        `<p>Only in the hidden layers: ${onlyHidden.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(", ")}.</p>`,
+      );
+    for (const layer of layers.filter((l) => l.hiddenByDefault)) {
+      const inLayer = (c: NamedConnection): boolean => {
+        const reason = reasonOf(c, pictureOptions);
+        return (reason.layers ?? [reason.layer]).includes(layer.id);
+      };
+      // Hub pictures (everyone to DNS) read best flat: groups would stack them side by side.
+      const flat = { ...pictureOptions, namespaceGroups: () => [] };
+      const graph = fullPicture(connections, [], flat, inLayer);
+      parts.push(
+        `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
+        graph.edges.length > 0
+          ? await pictureBlock(
+              // Inside a layer picture its edges are shown whatever their primary layer.
+              { ...graph, edges: graph.edges.map((e) => ({ ...e, layer: layer.id })) },
+              `layer-svg-${layerClass(layer.id)}`,
+            )
+          : "<p>Nothing in this layer.</p>",
+        "</div>",
+      );
+    }
+  } else {
+    const firstGroup = (name: string): string | undefined => options.namespaceGroups?.(name)[0];
+    const buckets = alphabeticalBuckets(
+      namespaces.filter((n) => !firstGroup(n)),
+      BUCKET_SIZE,
+    );
+    const groupOf = (peer: ConnectivityPeer): string =>
+      peer.kind === "namespace"
+        ? (firstGroup(peer.name) ?? buckets.get(peer.name) ?? peer.name)
+        : endName(peer);
+    const groups = [...new Set(namespaces.map((n) => groupOf({ kind: "namespace", name: n })))];
+    const aggregate = aggregatePicture(connections, namespaces, groupOf, pictureOptions);
+    parts.push(
+      `<p>${namespaces.length} namespaces in ${groups.length} groups. The table counts the connections between groups; click a group for its namespaces, a namespace for everything in and out of it.</p>`,
+      groupMatrix(connections.filter(visible), groups, groupOf),
+      await pictureBlock(aggregate, "aggregate-svg"),
+    );
+    for (const [i, group] of groups.entries()) {
+      const inGroup = namespaces.filter((n) => groupOf({ kind: "namespace", name: n }) === group);
+      const members = new Set(inGroup);
+      // Inside the group namespaces are drawn one by one; everything else stays aggregated.
+      const outside = (peer: ConnectivityPeer): ConnectivityPeer =>
+        peer.kind === "namespace" && !members.has(peer.name)
+          ? { kind: "namespace", name: `group: ${groupOf(peer)}` }
+          : peer;
+      // Hidden layers stay out of group pictures (the tables below list them).
+      const touching = connections
+        .filter(
+          (c) =>
+            visible(c) &&
+            ((c.from.kind === "namespace" && members.has(c.from.name)) ||
+              (c.to.kind === "namespace" && members.has(c.to.name))),
+        )
+        .map((c) => ({ ...c, from: outside(c.from), to: outside(c.to) }));
+      const graph = fullPicture(dedupe(touching), inGroup, {
+        ...pictureOptions,
+        namespaceGroups: () => [],
+      });
+      parts.push(
+        `<h3 id="${groupAnchor(group)}">${escapeHtml(group)} (${inGroup.length} namespaces)</h3>`,
+        await pictureBlock(graph, `group-svg-${i}`),
+        `<p>${inGroup.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
+      );
+    }
+  }
+  parts.push(legend(meshed), "</section>");
+  parts.push(
+    `<section id="namespaces"><h2>Per namespace</h2><p>${namespaces
+      .map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`)
+      .join(" · ")}</p>`,
+  );
+  for (const [i, ns] of namespaces.entries()) {
+    const { graph, connections: mine } = namespacePicture(connections, ns, pictureOptions);
+    parts.push(`<h3 id="${namespaceAnchor(ns)}">${escapeHtml(ns)}</h3>`);
+    // Large clusters keep the per-namespace tables and the group pictures above.
+    if (!aggregated && mine.length > 0) parts.push(await pictureBlock(graph, `ns-svg-${i}`));
+    parts.push(
+      mine.length === 0
+        ? "<p>Nothing in or out.</p>"
+        : table(
+            ["from", "to", "allowed", "why"],
+            mine.map((c) => [
+              endName(c.from),
+              endName(c.to),
+              connectionLabel(c, meshed),
+              reasonText(c, options),
+            ]),
+          ),
+    );
+  }
+  parts.push("</section>");
+  parts.push(
+    `<section id="table"><h2>Allowed connections</h2>`,
+    table(
+      ["from", "to", "allowed", "why"],
+      connections.map((c) => [
+        endName(c.from),
+        endName(c.to),
+        cellText(c, model),
+        reasonText(c, options),
+      ]),
+    ),
+    "</section>",
+  );
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=${PAGE_WIDTH}">
+<title>Connectivity</title>
+<style>
+body{font-family:"DejaVu Sans",Arial,sans-serif;margin:${PAGE_MARGIN}px;max-width:${MAX_PICTURE_WIDTH}px;color:#222}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #bbb;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}th{background:#eee}
+.picture{margin:8px 0 16px}.picture-svg{display:block}
+.layered label{margin-right:1.2em}.legend span{display:inline-block;margin-right:1.5em}
+.picture a:hover rect{stroke-width:2.5}
+${layerCss(layers)}
+</style>
 </head><body>
 <h1>Connectivity</h1>
-<p class="legend"><span>Blue: namespace</span><span>Red: external block</span><span>Purple edge: meshed-to-meshed (HBONE)</span><span>ipBlockMatchesPods=${model.options.ipBlockMatchesPods}</span></p>
-<p>Hover an edge for its ports.</p>
-${svg.join("\n")}
-<h2>Allowed connections</h2>
-<table><thead><tr><th>from</th><th>to</th><th>allowed</th></tr></thead><tbody>
-${rows}
-</tbody></table>
+<p>ipBlockMatchesPods=${model.options.ipBlockMatchesPods}</p>
+${parts.join("\n")}
 </body></html>
 `;
+  return { html, pictures: collector.pictures };
+}
+
+/**
+ * Whether a picture is worth laying out: ELK routes anything, but beyond about three edges per
+ * node (all groups talking to all) boxes and labels never fit the page, and the layout is slow.
+ */
+function drawable(graph: PictureGraph): boolean {
+  return graph.edges.length <= Math.max(12, 3 * graph.nodes.length);
+}
+
+/** Group × group counts of connections, each group linking to its section. */
+function groupMatrix(
+  connections: readonly NamedConnection[],
+  groups: readonly string[],
+  groupOf: (peer: ConnectivityPeer) => string,
+): string {
+  const counts = new Map<string, number>();
+  for (const c of connections) {
+    if (c.from.kind !== "namespace" || c.to.kind !== "namespace") continue;
+    const key = `${groupOf(c.from)}\u0000${groupOf(c.to)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const link = (g: string): string => `<a href="#${groupAnchor(g)}">${escapeHtml(g)}</a>`;
+  const head = `<tr><th>from \\ to</th>${groups.map((g) => `<th>${link(g)}</th>`).join("")}</tr>`;
+  const rows = groups.map(
+    (from) =>
+      `<tr><th>${link(from)}</th>${groups.map((to) => `<td>${counts.get(`${from}\u0000${to}`) ?? ""}</td>`).join("")}</tr>`,
+  );
+  return `<table class="group-matrix"><thead>${head}</thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
+}
+
+/** Connections whose ends were merged (into a group) are united per ordered pair. */
+function dedupe(connections: readonly NamedConnection[]): NamedConnection[] {
+  const byPair = new Map<string, NamedConnection>();
+  for (const c of connections) {
+    const key = `${peerName(c.from)}\u0000${peerName(c.to)}`;
+    const seen = byPair.get(key);
+    if (!seen) byPair.set(key, c);
+    else {
+      const connections = conn.unionConnections(seen.connections, c.connections);
+      byPair.set(key, {
+        ...seen,
+        connections,
+        ports: conn.connectionsToList(connections),
+        viaHbone: seen.viaHbone || c.viaHbone,
+        partial: [...seen.partial, ...c.partial],
+      });
+    }
+  }
+  return [...byPair.values()];
+}
+
+function legend(meshed: boolean): string {
+  const swatch = (colour: string, text: string): string =>
+    `<span><svg width="28" height="10"><line x1="0" y1="5" x2="28" y2="5" stroke="${colour}" stroke-width="2"/></svg> ${escapeHtml(text)}</span>`;
+  return `<p class="legend"><span>Square box: namespace</span><span>Round box: external</span>${swatch(TONE_COLOURS.plain, "allowed")}${meshed ? swatch(TONE_COLOURS.hbone, "meshed to meshed (HBONE: TCP ports as ztunnel authorization allows them)") : ""}${swatch(TONE_COLOURS.undeclared, "allowed but declared by nothing")}</p>`;
 }

@@ -18,7 +18,7 @@ import {
   type ModelProtocol,
   type QueryEndpoint,
 } from "../../engine";
-import { buildStackModel } from "../../plan/connectivity";
+import { buildStackModel } from "../../components/stackModel";
 
 export interface IntentFinding {
   readonly message: string;

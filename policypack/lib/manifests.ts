@@ -10,6 +10,7 @@ import {
   K8S_NETWORK_POLICY_TYPE,
 } from "./reading";
 import { isObject } from "./read";
+import { stagedPulumiTypeOf } from "./staged";
 import type { CapturedResource } from "../run";
 import type { SourcedObject } from "../../engine/load/parse";
 
@@ -27,6 +28,8 @@ export function pulumiTypeOf(apiVersion: unknown, kind: unknown): string | undef
   if (group === "projectcalico.org" || group === "crd.projectcalico.org") {
     if (kind === "NetworkPolicy") return CALICO_NETWORK_POLICY_TYPE;
     if (kind === "GlobalNetworkPolicy") return CALICO_GLOBAL_NETWORK_POLICY_TYPE;
+    const staged = stagedPulumiTypeOf(kind);
+    if (staged) return staged;
   }
   if (kind === "Namespace" && apiVersion === "v1") return K8S_NAMESPACE_TYPE;
   if (

@@ -27,6 +27,7 @@ import {
   MissingFactError,
   PASS_FACTS_FIX,
 } from "./facts";
+import { asEnforcedSubject, judgedTypeOf } from "./staged";
 
 /** What a check found wrong with one object. */
 export interface Finding {
@@ -179,6 +180,8 @@ export function renderFinding(finding: Finding): string {
 export interface PackPolicyMeta {
   readonly prevents: string;
   readonly kind: "resource" | "stack";
+  /** Resource policies: the resource types the policy reads (stack policies read the stack). */
+  readonly types?: readonly string[];
 }
 
 export type PackPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {
@@ -193,14 +196,15 @@ export function resourcePolicy(
     description: def.description,
     enforcementLevel: def.enforcementLevel,
     configSchema: schemaFor(def),
-    meta: { prevents: def.prevents, kind: "resource" },
+    meta: { prevents: def.prevents, kind: "resource", types: def.types },
     validateResource: (args, reportViolation: ReportViolation) => {
-      if (!def.types.includes(args.type)) return;
+      // Staged objects are filtered and judged as the enforced objects they stage.
+      if (!def.types.includes(judgedTypeOf(args.type))) return;
       const context = contextFor(def, args.getConfig<Record<string, unknown>>());
       let findings: Finding[];
       try {
         findings = def.check(
-          { type: args.type, name: args.name, urn: args.urn, props: args.props },
+          asEnforcedSubject({ type: args.type, name: args.name, urn: args.urn, props: args.props }),
           context,
         );
       } catch (error) {
@@ -235,7 +239,7 @@ export function stackPolicy(
       }));
       let findings: Finding[];
       try {
-        findings = def.check(subjects, context);
+        findings = def.check(subjects.map(asEnforcedSubject), context);
       } catch (error) {
         const finding = cannotVerify(def.name, "the stack", error);
         if (!finding) throw error;

@@ -25,13 +25,26 @@ export const CALICO_GLOBAL_NETWORK_POLICY_TYPE =
 export const CALICO_POLICY_TYPES = [CALICO_NETWORK_POLICY_TYPE, CALICO_GLOBAL_NETWORK_POLICY_TYPE];
 export const POLICY_TYPES = [K8S_NETWORK_POLICY_TYPE, ...CALICO_POLICY_TYPES];
 
+/** Calico's staged kinds (Calico Open Source 3.30+): read by the engine, judged as promoted. */
+export const STAGED_K8S_NETWORK_POLICY_TYPE =
+  "kubernetes:projectcalico.org/v3:StagedKubernetesNetworkPolicy";
+export const STAGED_CALICO_NETWORK_POLICY_TYPE =
+  "kubernetes:projectcalico.org/v3:StagedNetworkPolicy";
+export const STAGED_CALICO_GLOBAL_NETWORK_POLICY_TYPE =
+  "kubernetes:projectcalico.org/v3:StagedGlobalNetworkPolicy";
+
 /** apiVersion and kind of each Pulumi type, for props that leave them implicit. */
 const API_OF_TYPE: Readonly<Record<string, readonly [string, string]>> = {
   [K8S_NETWORK_POLICY_TYPE]: ["networking.k8s.io/v1", "NetworkPolicy"],
   [CALICO_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "NetworkPolicy"],
   [CALICO_GLOBAL_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "GlobalNetworkPolicy"],
   [K8S_NAMESPACE_TYPE]: ["v1", "Namespace"],
+  [STAGED_K8S_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedKubernetesNetworkPolicy"],
+  [STAGED_CALICO_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedNetworkPolicy"],
+  [STAGED_CALICO_GLOBAL_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedGlobalNetworkPolicy"],
 };
+
+const CLUSTER_SCOPED_KINDS = new Set(["GlobalNetworkPolicy", "StagedGlobalNetworkPolicy"]);
 
 /** The plain object the engine reads: the props, with apiVersion/kind from the type if absent. */
 export function manifestOf(type: string, props: Record<string, unknown>): Record<string, unknown> {
@@ -46,7 +59,8 @@ export function manifestOf(type: string, props: Record<string, unknown>): Record
 const readings = new WeakMap<object, NormalPolicy>();
 
 /**
- * The engine's reading of one policy object.
+ * The engine's reading of one policy object; a staged kind's reading carries its `staged`
+ * marker (engine/normalise/staged.ts).
  * @throws ManifestError (located problems), MalformedError (no namespace), or @pulumi/policy's
  *   UnknownValueError when a field is unknown at preview.
  */
@@ -57,15 +71,23 @@ export function readPolicy(type: string, props: Record<string, unknown>): Normal
   const metadata = isObject(object.metadata) ? object.metadata : {};
   // An object without a namespace lands wherever the client's context points: refuse to guess
   // (the engine alone would read it as "default", like kubectl).
-  if (object.kind !== "GlobalNetworkPolicy") {
+  if (!CLUSTER_SCOPED_KINDS.has(String(object.kind))) {
     if (typeof metadata.namespace !== "string" || metadata.namespace === "")
       throw new MalformedError("metadata.namespace", "expected the namespace the object lives in");
   }
   const model = buildModel([object], { ipBlockMatchesPods: false });
-  const policy = model.policies[0];
+  const policy = model.policies[0] ?? model.stagedPolicies?.[0];
   if (!policy) throw new Error(`internal: the engine did not read ${type} as a policy`);
   readings.set(props, policy);
   return policy;
+}
+
+/**
+ * Records the reading of derived props (a staged object's promoted form, policypack/lib/staged.ts)
+ * so that reading them again returns it instead of reading a second time.
+ */
+export function rememberReading(props: Record<string, unknown>, policy: NormalPolicy): void {
+  readings.set(props, policy);
 }
 
 /** `namespace/name` (or `name` for a GlobalNetworkPolicy). */

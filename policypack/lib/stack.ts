@@ -187,8 +187,21 @@ export function readStack(
   };
 }
 
+const netpolsByNamespace = new WeakMap<StackView, Map<string | undefined, NetpolEntry[]>>();
+
+/** The view's policies in `namespace`, in view order (indexed once per view: policies ask per namespace). */
 export function netpolsIn(view: StackView, namespace: string): NetpolEntry[] {
-  return view.netpols.filter((e) => e.policy.namespace === namespace);
+  let index = netpolsByNamespace.get(view);
+  if (!index) {
+    index = new Map();
+    for (const entry of view.netpols) {
+      const list = index.get(entry.policy.namespace);
+      if (list) list.push(entry);
+      else index.set(entry.policy.namespace, [entry]);
+    }
+    netpolsByNamespace.set(view, index);
+  }
+  return [...(index.get(namespace) ?? [])];
 }
 
 /** Why a policy that should be a baseline is not one, as short clauses. */

@@ -43,8 +43,9 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
     );
   });
 
-  it("warns about kinds that can only narrow traffic, and lists what it ignored", () => {
-    // AuthorizationPolicy is modelled now (gate 3, tests/engine/ambient-authorization.test.ts).
+  it("models staged kinds apart (never enforcing, not ignored) and lists what it ignored", () => {
+    // AuthorizationPolicy is modelled (gate 3, tests/engine/ambient-authorization.test.ts); the
+    // staged kinds are too, in stagedPolicies (tests/engine/staged.test.ts).
     const staged = {
       apiVersion: "projectcalico.org/v3",
       kind: "StagedNetworkPolicy",
@@ -53,11 +54,19 @@ describe("engine inputs: nothing that decides traffic is skipped silently", () =
     };
     const config = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x", namespace: "a" } };
     const model = buildModel([pod("a", "web"), staged, config]);
+    assert.equal(model.policies.length, 0);
+    assert.deepEqual(
+      (model.stagedPolicies ?? []).map((p) => p.ref.kind),
+      ["projectcalico.org/StagedNetworkPolicy"],
+    );
     assert.ok(
-      model.warnings.some((w) => /StagedNetworkPolicy.*may deny traffic/.test(w)),
+      !model.warnings.some((w) => /StagedNetworkPolicy/.test(w)),
       model.warnings.join("\n"),
     );
-    assert.deepEqual(model.ignored.map((o) => o.kind).sort(), ["ConfigMap", "StagedNetworkPolicy"]);
+    assert.deepEqual(
+      model.ignored.map((o) => o.kind),
+      ["ConfigMap"],
+    );
   });
 
   it("explain exits 2 on an input without any policy rather than calling everything allowed", () => {

@@ -124,7 +124,7 @@ describe("reports", () => {
     );
   });
 
-  it("renders the matrix, Mermaid and a self-contained HTML page", () => {
+  it("renders the matrix, Mermaid and a self-contained HTML page", async () => {
     const m = buildModel(loadManifestPaths([fixture]), { mesh });
     const md = renderMatrixMarkdown(m);
     assert.match(md, /\| \*\*shop\*\* \| All Connections \| TCP 1-65535 \(HBONE\) \| - \|/);
@@ -132,7 +132,7 @@ describe("reports", () => {
     const mermaid = renderMermaidMarkdown(m);
     assert.match(mermaid, /```mermaid\nflowchart LR/);
     assert.match(mermaid, /n_shop ==>\|"TCP 1-65535 \(HBONE\)"\| n_payments/);
-    const html = renderHtml(m);
+    const html = await renderHtml(m);
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/);

@@ -52,14 +52,19 @@ describe("npm run check", function () {
         path.join(FIXTURES, "mesh-hbone-required/pass-meshed-localstack.yaml"),
         "utf8",
       ),
+      // A meshed namespace also needs its ztunnel authorization (meshed-namespace-authorization).
+      "localstack-istio.yaml": fs.readFileSync(
+        path.join(FIXTURES, "meshed-namespace-authorization/pass-localstack-rendered.yaml"),
+        "utf8",
+      ),
       "kustomization.yaml":
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [localstack.yaml]\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [localstack.yaml, localstack-istio.yaml]\n",
       "notes.txt": "not a manifest",
     });
     const { status, out } = homelab(dir, "--partial");
     assert.equal(status, 0, out);
     assert.match(out, /skipped .*notes\.txt: not listed in any kustomization's resources/);
-    assert.match(out, /Checked \d+ objects in 2 file\(s\).*; skipped 1 file\(s\): 0 mandatory/);
+    assert.match(out, /Checked \d+ objects in 3 file\(s\).*; skipped 1 file\(s\): 0 mandatory/);
   });
 
   it("judges a .json file in a directory: an allow-all policy in JSON does not pass", () => {

@@ -2,8 +2,14 @@
 import { strict as assert } from "assert";
 import { FACT_SCHEMAS } from "../../policypack/lib/facts";
 import { policies } from "../../policypack/policies";
-import { evaluateResources, PackConfigError, reconcilePackConfig } from "../../policypack/run";
-import { netpolResource } from "./helpers";
+import {
+  evaluateResources,
+  type PackConfig,
+  PackConfigError,
+  packConfigFromFacts,
+  reconcilePackConfig,
+} from "../../policypack/run";
+import { homelabFacts, netpolResource } from "./helpers";
 
 const openIngress = netpolResource("argocd", "argocd-network-policy", {
   podSelector: {},
@@ -53,25 +59,15 @@ describe("policy pack config", () => {
 
   it("lowers, disables and reconfigures policies as configured", () => {
     const name = "ingress-from-anywhere-edge-only";
-    assert.equal(
-      evaluateResources([openIngress]).find((v) => v.policyName === name)?.enforcementLevel,
-      "mandatory",
-    );
-    assert.equal(
-      evaluateResources([openIngress], { [name]: "advisory" }).find((v) => v.policyName === name)
-        ?.enforcementLevel,
-      "advisory",
-    );
-    assert.equal(
-      evaluateResources([openIngress], { [name]: "disabled" }).filter((v) => v.policyName === name)
-        .length,
-      0,
-    );
+    const judged = (config: PackConfig = {}) =>
+      evaluateResources([openIngress], packConfigFromFacts(homelabFacts(), config)).filter(
+        (v) => v.policyName === name,
+      );
+    assert.equal(judged()[0]?.enforcementLevel, "mandatory");
+    assert.equal(judged({ [name]: "advisory" })[0]?.enforcementLevel, "advisory");
+    assert.equal(judged({ [name]: "disabled" }).length, 0);
     const asEdge = { [name]: { edge: { namespaces: ["argocd"], ports: [8080] } } };
-    assert.equal(
-      evaluateResources([openIngress], asEdge).filter((v) => v.policyName === name).length,
-      0,
-    );
+    assert.equal(judged(asEdge).length, 0);
   });
 
   it("rejects config the schema rejects, and policy names the pack does not have", () => {

@@ -13,8 +13,7 @@ const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const mandatoryResourcePolicies = policies
   .filter((p) => p.meta.kind === "resource" && p.enforcementLevel === "mandatory")
-  // These read Calico or Istio objects only (tests/policypack/ambient-authorization.test.ts covers the Istio one).
-  .filter((p) => p.name !== "calico-policy-specific" && p.name !== "ztunnel-l4-only")
+  .filter((p) => p.meta.types?.includes("kubernetes:networking.k8s.io/v1:NetworkPolicy"))
   .map((p) => p.name);
 
 describe("policy pack fails closed", () => {

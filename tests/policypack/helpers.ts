@@ -64,13 +64,18 @@ function clusterProtectionOf(stack: string): CapturedResource {
   };
 }
 
-/** Violations of one policy only. */
+/**
+ * Violations of one policy only, judged with the homelab's cluster facts under `config` (which
+ * wins). Tests of missing facts call evaluateResources directly.
+ */
 export function violationsOf(
   policyName: string,
   resources: CapturedResource[],
   config?: PackConfig,
 ): Violation[] {
-  return evaluateResources(resources, config).filter((v) => v.policyName === policyName);
+  return evaluateResources(resources, packConfigFromFacts(homelabFacts(), config)).filter(
+    (v) => v.policyName === policyName,
+  );
 }
 
 /** A minimal Kubernetes NetworkPolicy resource as the program registers it. */

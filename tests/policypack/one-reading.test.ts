@@ -46,7 +46,7 @@ describe("the pack judges the engine's reading", () => {
     });
     assert.match(
       messages[0],
-      /spec\.ingress\[0\]\.ports\[0\]\.port: "8085" is neither a port number/,
+      /spec\.ingress\[0\]\.ports\[0\]\.port: "8085" is a string, which the API server reads as a port name/,
     );
   });
 
@@ -57,7 +57,7 @@ describe("the pack judges the engine's reading", () => {
         { to: [{ ipBlock: { cidr: "10.0.1.204" } }], ports: [{ protocol: "TCP", port: 5000 }] },
       ],
     });
-    assert.match(bare[0], /ipBlock\.cidr: invalid CIDR "10\.0\.1\.204"/);
+    assert.match(bare[0], /ipBlock\.cidr: "10\.0\.1\.204" has no prefix length/);
     const v6 = rejectedBy({
       ...base,
       ingress: [
@@ -90,7 +90,7 @@ describe("the pack judges the engine's reading", () => {
     }
   });
 
-  it("is what npm run check reports on such a file (exit 1, located)", function () {
+  it("is what npm run check reports on such a file (exit 2: invalid input, located)", function () {
     this.timeout(60_000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "one-reading-"));
     try {
@@ -112,11 +112,11 @@ describe("the pack judges the engine's reading", () => {
       );
       const result = spawnSync(
         process.execPath,
-        [require.resolve("tsx/cli"), "cli/check.ts", file, "--partial"],
+        [require.resolve("tsx/cli"), "cli/check.ts", file, "--partial", "--stack", "homelab"],
         { cwd: ROOT, encoding: "utf8" },
       );
       const out = `${result.stdout}${result.stderr}`;
-      assert.equal(result.status, 1, out);
+      assert.equal(result.status, 2, out);
       assert.match(out, /spec\.ingress\[0\]\.ports\[0\]\.port: "8085"/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

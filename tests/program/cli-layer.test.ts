@@ -14,7 +14,17 @@ import { exitCodesHelp } from "../../cli/lib/program";
 
 const ROOT = path.join(__dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
-const CLIS = ["plan", "check", "explain", "diff", "conformance", "bench", "matrix"];
+const CLIS = [
+  "plan",
+  "check",
+  "explain",
+  "diff",
+  "conformance",
+  "bench",
+  "matrix",
+  "observe",
+  "learn",
+];
 const STACK_TRACE = /\n\s+at [^\n]*[(:]\d+/;
 
 function cli(name: string, args: string[]) {
@@ -56,6 +66,16 @@ describe("the command-line layer (every CLI)", function () {
   it("an unknown flag is one line and exit 2, for every CLI", () => {
     for (const name of ["plan", "check", "diff", "bench"])
       assertUserError(cli(name, ["--stak", "homelab"]), name, /unknown option '--stak'/);
+  });
+
+  it("observe and learn: an unreadable flow log is a located user error; diff --promote needs an input", () => {
+    for (const name of ["observe", "learn"])
+      assertUserError(
+        cli(name, ["/nonexistent/flows.csv", "--stack", "homelab"]),
+        name,
+        /\/nonexistent\/flows\.csv: cannot read \(ENOENT\)/,
+      );
+    assertUserError(cli("diff", ["--promote"]), "diff", /--promote needs a PATH or --stack NAME/);
   });
 
   it("conformance without its sample, and bench abc, are user errors, not traces or null rows", () => {
@@ -128,6 +148,23 @@ describe("the command-line layer (every CLI)", function () {
     assert.match(
       run.stdout,
       /^Closed:\n {2}a -> internet\n {4}- All Connections +was allowed by egress: a\/web is not isolated$/m,
+    );
+    // --html draws the same changes; a path that cannot be written is an error at the flag.
+    const html = path.join(dir, "diff.html");
+    const drawn = spawnSync(TSX, ["cli/diff.ts", "-", dir, "--html", html], {
+      cwd: ROOT,
+      encoding: "utf8",
+      input: JSON.stringify(objects.slice(0, 2)),
+      timeout: 90_000,
+    });
+    assert.equal(drawn.status, 0, drawn.stderr);
+    // The same text on stdout (the picture draws the namespace-level changes).
+    assert.equal(drawn.stdout, run.stdout);
+    assert.match(fs.readFileSync(html, "utf8"), /<svg [^>]*class="picture-svg"/);
+    assertUserError(
+      cli("diff", [dir, dir, "--html", path.join(dir, "missing", "diff.html")]),
+      "diff",
+      /--html [^\n]*missing\/diff\.html: ENOENT/,
     );
   });
 

@@ -193,6 +193,16 @@ describe("stack config validation", () => {
     );
   });
 
+  it("reads a namespace's picture tier and rejects an unknown one", () => {
+    const config = loadStackConfig("homelab");
+    assert.equal(config.namespaces.find((n) => n.name === "ingress-nginx")?.tier, "edge");
+    expectProblem(
+      (raw) => (ns(raw, "velero").tier = "backend"),
+      `namespaces[${nsIndex("velero")}].tier`,
+      /must be one of edge, apps, platform; got "backend"/,
+    );
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf((raw) => {
       raw.flows[0].ports = [99999];

@@ -29,7 +29,7 @@ import {
   type ModelProtocol,
 } from "../../engine";
 import { stackEngineOptions } from "../../plan/connectivity";
-import { stackInventory } from "../../plan/inventory";
+import { stackInventory } from "../../components/inventory";
 
 const PROTOCOLS: readonly ModelProtocol[] = ["TCP", "UDP", "SCTP", "ICMP"];
 const UNIVERSE: Record<ModelProtocol, IntervalSet> = {

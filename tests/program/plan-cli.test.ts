@@ -46,7 +46,10 @@ describe("npm run plan (the CLI)", function () {
     assert.doesNotMatch(focus, /n_velero -->[^\n]*n_kube_system/);
     assert.match(diagram.slice(everything), /n_velero -->[^\n]*n_kube_system/);
     const html = fs.readFileSync(path.join(out, "connectivity.html"), "utf8");
-    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+    // Declared flows, the cluster inside and outside, hidden layers, one picture per namespace.
+    for (const id of ["declared-svg", "inside-svg", "outside-svg", "layer-svg-layer-dns"])
+      assert.match(html, new RegExp(`<svg [^>]*id="${id}"`));
+    assert.equal((html.match(/<svg [^>]*class="picture-svg"/g) ?? []).length >= 20, true);
     // The stack's facts for `pulumi preview --policy-pack-config`: valid pack config, and the
     // resource policies get what they read (the pack has no defaults of its own).
     const packConfig = JSON.parse(

@@ -8,6 +8,7 @@
  * Anything else (a crash, an unlocated message, an accepted config or a passing plan that allows
  * more than declared) fails the property. The tallies are printed at the end.
  */
+import { renderNamespaceAuthorization } from "../../components/authorization";
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import { renderCalicoPolicy } from "../../components/calico";
@@ -59,10 +60,18 @@ function tally(map: Map<string, number>, key: string): void {
 
 function renderManifests(config: StackConfig): Record<string, unknown>[] {
   const connections = expandConnections(config);
-  return config.namespaces.flatMap((ns) => [
-    ...renderNamespacePolicies(ns.name, connections, config.cluster),
-    ...ns.calicoPolicies.map((policy) => renderCalicoPolicy(ns.name, policy)),
-  ]) as unknown as Record<string, unknown>[];
+  return config.namespaces.flatMap((ns) => {
+    // What ClusterProtection renders for a meshed namespace too: its ztunnel authorization.
+    const authorization =
+      ns.meshed && config.cluster.mesh
+        ? renderNamespaceAuthorization(config, ns.name, connections)
+        : undefined;
+    return [
+      ...renderNamespacePolicies(ns.name, connections, config.cluster),
+      ...ns.calicoPolicies.map((policy) => renderCalicoPolicy(ns.name, policy)),
+      ...(authorization ? [authorization.peerAuthentication, ...authorization.policies] : []),
+    ];
+  }) as unknown as Record<string, unknown>[];
 }
 
 /**
@@ -531,7 +540,10 @@ describe("property: mutations end in a located error, a declared allowed set, or
     );
     const accepted =
       (configOutcomes.get("accepted, allowed set inside the declared set") ?? 0) - before;
-    assert.ok(accepted > WELL_FORMED_RUNS / 2, `only ${accepted} well-formed edits were accepted`);
+    assert.ok(
+      accepted > WELL_FORMED_RUNS / 2,
+      `only ${accepted} well-formed edits were accepted: ${JSON.stringify([...configOutcomes])}`,
+    );
   });
 
   it("of the config namespace", () => {

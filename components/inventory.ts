@@ -3,9 +3,10 @@
  * every protected namespace (labelled as the API server and istio would label it) and, in each,
  * one pod with no labels plus one pod per label set that a declared connection names.
  */
-import type { Connection } from "../components/connections";
+import { createHash } from "crypto";
+import type { Connection } from "./connections";
 import type { StackConfig } from "../config/types";
-import { NAMESPACE_NAME_LABEL } from "../components/rules";
+import { NAMESPACE_NAME_LABEL } from "./rules";
 import { parseCalicoSelector } from "../engine";
 
 export const AMBIENT_LABEL = "istio.io/dataplane-mode";
@@ -14,12 +15,29 @@ function labelsKey(labels: Readonly<Record<string, string>>): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function podName(labels: Readonly<Record<string, string>>): string {
-  const values = Object.values(labels)
-    .join("-")
+/** Hex digits of the label-set hash in a pod name: 40 bits, and collisions are refused below. */
+const POD_NAME_HASH_LENGTH = 10;
+
+/**
+ * A readable name (the label values) made unique by a hash of the exact label set, so that
+ * `{app: ""}` is not the unlabelled pod and `{app: "a-b"}` is not `{app: "a", tier: "b"}`.
+ * 52 readable characters + "-" + 10 hex digits stay within the 63 of a DNS label.
+ */
+export function podName(labels: Readonly<Record<string, string>>): string {
+  if (Object.keys(labels).length === 0) return "pod";
+  const values = Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, value]) => value);
+  const readable = `pod-${values.join("-")}`
     .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-");
-  return values ? `pod-${values}`.slice(0, 63).replace(/-+$/, "") : "pod";
+    .replace(/[^a-z0-9-]+/g, "-")
+    .slice(0, 63 - POD_NAME_HASH_LENGTH - 1)
+    .replace(/-+$/, "");
+  const hash = createHash("sha256")
+    .update(labelsKey(labels))
+    .digest("hex")
+    .slice(0, POD_NAME_HASH_LENGTH);
+  return `${readable}-${hash}`;
 }
 
 /**
@@ -76,11 +94,19 @@ export function stackInventory(
       ...(meshed ? { [AMBIENT_LABEL]: "ambient" } : {}),
     };
     objects.push({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } });
+    const named = new Map<string, string>();
     for (const pod of podLabels.get(ns)?.values() ?? []) {
+      const name = podName(pod);
+      const earlier = named.get(name);
+      if (earlier !== undefined && earlier !== labelsKey(pod))
+        throw new Error(
+          `inventory: pods ${earlier} and ${labelsKey(pod)} in ${ns} share the name ${name}`,
+        );
+      named.set(name, labelsKey(pod));
       objects.push({
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: podName(pod), namespace: ns, labels: { ...pod } },
+        metadata: { name, namespace: ns, labels: { ...pod } },
         spec: { containers: [{ name: "app", image: "app" }] },
       });
     }

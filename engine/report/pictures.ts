@@ -1,0 +1,300 @@
+/**
+ * From namespace-level connections to pictures: the full picture (every allowed connection, one
+ * edge per ordered pair, each in a layer that the page can hide), one picture per namespace (what
+ * goes in and out, with reasons), and, for large clusters, an aggregate picture of groups that
+ * links to one picture per group.
+ */
+import * as conn from "../model/connections";
+import type { Connection, ConnectivityPeer } from "./connectivity";
+import { namedConnectionText, type NamedConnection } from "./external-names";
+import type { EdgeTone, PictureEdge, PictureGraph, PictureNode } from "./layout";
+
+/** Why a connection exists: its layer and the declarations behind it. */
+export interface ConnectionReason {
+  /** The layer the edge is drawn in: that of its most application-like reason. */
+  readonly layer: string;
+  /** Every layer some reason belongs to (the edge also appears in those layers' pictures). */
+  readonly layers?: readonly string[];
+  /** Flow names or patterns with their reasons; empty = nothing declared it. */
+  readonly reasons: readonly string[];
+}
+
+export interface LayerSpec {
+  readonly id: string;
+  readonly label: string;
+  readonly hiddenByDefault: boolean;
+}
+
+export const UNDECLARED_LAYER = "undeclared";
+export const DEFAULT_LAYER = "connections";
+
+export interface PictureOptions {
+  /** Group path of a namespace (tier, then mesh), outermost first. */
+  readonly namespaceGroups?: (namespace: string) => readonly string[];
+  readonly explainConnection?: (connection: NamedConnection) => ConnectionReason;
+  /** Without declarations: the layer of a connection (see `sharedServiceLayer`). */
+  readonly layerOf?: (connection: NamedConnection) => string;
+  /** Meshed-to-meshed edges are drawn in the HBONE tone; all-TCP ones say "HBONE (all TCP)". */
+  readonly meshed?: boolean;
+}
+
+export function endName(peer: ConnectivityPeer): string {
+  return peer.kind === "namespace" ? peer.name : peer.kind === "external" ? peer.text : peer.name;
+}
+
+/**
+ * External ends are drawn twice when they are both a source and a destination (the internet
+ * sends to the edge and receives from the apps): one node on each side reads left to right.
+ */
+export function nodeId(peer: ConnectivityPeer, side: "from" | "to"): string {
+  if (peer.kind === "namespace") return `ns:${peer.name}`;
+  return `${side === "from" ? "in" : "out"}:${endName(peer)}`;
+}
+
+export function namespaceAnchor(namespace: string): string {
+  return `ns-${namespace.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
+/**
+ * Edge text: the allowed ports. Between meshed pods these are the TCP ports ztunnel authorization
+ * allows (the CNI sees only HBONE there); where no AuthorizationPolicy narrows them the pair gets
+ * every TCP port, shown as "HBONE (all TCP)" (docs/engine.md, Istio ambient authorization).
+ */
+export function connectionLabel(c: NamedConnection, meshed: boolean): string {
+  if (!(c.viaHbone && meshed)) return namedConnectionText(c);
+  if (!conn.everyPortProtocols(c.connections).includes("TCP")) return namedConnectionText(c);
+  const rest = conn.subtractConnections(c.connections, conn.wholeProtocol("TCP"));
+  const restText = conn.isEmptyConnections(rest) ? "" : `, ${conn.formatConnections(rest)}`;
+  return `HBONE (all TCP)${restText}`;
+}
+
+export function reasonOf(c: NamedConnection, options: PictureOptions): ConnectionReason {
+  return (
+    options.explainConnection?.(c) ?? { layer: options.layerOf?.(c) ?? DEFAULT_LAYER, reasons: [] }
+  );
+}
+
+function toneOf(c: NamedConnection, reason: ConnectionReason, options: PictureOptions): EdgeTone {
+  if (options.explainConnection && reason.reasons.length === 0) return "undeclared";
+  return c.viaHbone && options.meshed ? "hbone" : "plain";
+}
+
+function peerNode(
+  peer: ConnectivityPeer,
+  side: "from" | "to",
+  options: PictureOptions,
+  link: boolean,
+): PictureNode {
+  if (peer.kind === "namespace")
+    return {
+      id: nodeId(peer, side),
+      label: peer.name,
+      kind: "namespace",
+      groups: options.namespaceGroups?.(peer.name) ?? [],
+      ...(link ? { href: `#${namespaceAnchor(peer.name)}` } : {}),
+    };
+  return {
+    id: nodeId(peer, side),
+    label: endName(peer),
+    kind: "external",
+    title: `${endName(peer)} (${side === "from" ? "as a source" : "as a destination"})`,
+  };
+}
+
+export function connectionEdge(
+  c: NamedConnection,
+  index: number,
+  options: PictureOptions,
+): PictureEdge {
+  const reason = reasonOf(c, options);
+  const label = connectionLabel(c, options.meshed ?? false);
+  const why = reason.reasons.length > 0 ? reason.reasons.join("; ") : "declared by nothing";
+  return {
+    id: `c${index}`,
+    from: nodeId(c.from, "from"),
+    to: nodeId(c.to, "to"),
+    label,
+    title: `${endName(c.from)} -> ${endName(c.to)}: ${label}. Why: ${why}`,
+    layer:
+      reason.reasons.length === 0 && options.explainConnection ? UNDECLARED_LAYER : reason.layer,
+    tone: toneOf(c, reason, options),
+  };
+}
+
+/**
+ * Every connection `include` accepts as one edge (a namespace's traffic to itself included, drawn
+ * as a loop); every namespace of `namespaces` appears even when nothing connects it.
+ */
+export function fullPicture(
+  connections: readonly NamedConnection[],
+  namespaces: readonly string[],
+  options: PictureOptions,
+  include: (connection: NamedConnection) => boolean = () => true,
+): PictureGraph {
+  const nodes = new Map<string, PictureNode>();
+  for (const name of namespaces) {
+    const node = peerNode({ kind: "namespace", name }, "from", options, true);
+    nodes.set(node.id, node);
+  }
+  const edges: PictureEdge[] = [];
+  connections.forEach((c, i) => {
+    if (!include(c)) return;
+    for (const [peer, side] of [
+      [c.from, "from"],
+      [c.to, "to"],
+    ] as const) {
+      const node = peerNode(peer, side, options, true);
+      if (!nodes.has(node.id)) nodes.set(node.id, node);
+    }
+    edges.push(connectionEdge(c, i, options));
+  });
+  return { nodes: [...nodes.values()], edges };
+}
+
+/** What goes in and out of one namespace, its own pods talking to each other included. */
+export function namespacePicture(
+  connections: readonly NamedConnection[],
+  namespace: string,
+  options: PictureOptions,
+): { graph: PictureGraph; connections: NamedConnection[] } {
+  const mine = connections.filter(
+    (c) =>
+      (c.from.kind === "namespace" && c.from.name === namespace) ||
+      (c.to.kind === "namespace" && c.to.name === namespace),
+  );
+  const flat: PictureOptions = { ...options, namespaceGroups: () => [] };
+  const nodes = new Map<string, PictureNode>();
+  const self = peerNode({ kind: "namespace", name: namespace }, "from", flat, false);
+  nodes.set(self.id, self);
+  for (const c of mine)
+    for (const [peer, side] of [
+      [c.from, "from"],
+      [c.to, "to"],
+    ] as const) {
+      const link = peer.kind === "namespace" && peer.name !== namespace;
+      const node = peerNode(peer, side, flat, link);
+      if (!nodes.has(node.id)) nodes.set(node.id, node);
+    }
+  return {
+    graph: {
+      nodes: [...nodes.values()],
+      edges: mine.map((c) => connectionEdge(c, connections.indexOf(c), options)),
+    },
+    connections: mine,
+  };
+}
+
+/**
+ * For large clusters: one node per group (the first level of `namespaceGroups`, or alphabetical
+ * buckets of `bucketSize` when namespaces have no groups), one edge per ordered group pair with
+ * the number of connections and the layers they belong to. Nodes link to `#group-<n>` sections.
+ */
+export function aggregatePicture(
+  connections: readonly NamedConnection[],
+  namespaces: readonly string[],
+  groupOf: (peer: ConnectivityPeer) => string,
+  options: PictureOptions,
+): PictureGraph {
+  const members = new Map<string, number>();
+  for (const name of namespaces) {
+    const g = groupOf({ kind: "namespace", name });
+    members.set(g, (members.get(g) ?? 0) + 1);
+  }
+  const nodes = new Map<string, PictureNode>();
+  const groupNode = (peer: ConnectivityPeer, side: "from" | "to"): PictureNode => {
+    const group = groupOf(peer);
+    const count = members.get(group);
+    return peer.kind === "namespace"
+      ? {
+          id: `group:${group}`,
+          label: group,
+          kind: "aggregate",
+          detail: `${count} namespace${count === 1 ? "" : "s"}`,
+          href: `#${groupAnchor(group)}`,
+        }
+      : { id: nodeId(peer, side), label: endName(peer), kind: "external" };
+  };
+  for (const name of namespaces) {
+    const node = groupNode({ kind: "namespace", name }, "from");
+    nodes.set(node.id, node);
+  }
+  const pairs = new Map<
+    string,
+    { from: string; to: string; count: number; layers: Set<string>; undeclared: number }
+  >();
+  for (const c of connections) {
+    const from = groupNode(c.from, "from");
+    const to = groupNode(c.to, "to");
+    for (const n of [from, to]) if (!nodes.has(n.id)) nodes.set(n.id, n);
+    if (from.id === to.id) continue;
+    const key = `${from.id}\u0000${to.id}`;
+    if (!pairs.has(key))
+      pairs.set(key, { from: from.id, to: to.id, count: 0, layers: new Set(), undeclared: 0 });
+    const pair = pairs.get(key)!;
+    const reason = reasonOf(c, options);
+    pair.count++;
+    pair.layers.add(reason.layer);
+    if (options.explainConnection && reason.reasons.length === 0) pair.undeclared++;
+  }
+  const edges = [...pairs.values()].map((p, i): PictureEdge => {
+    const layers = [...p.layers].sort();
+    const label = `${p.count} connection${p.count === 1 ? "" : "s"}`;
+    // An aggregate edge is hidden only when every connection it stands for is hidden.
+    const layer = layers.length === 1 ? layers[0] : DEFAULT_LAYER;
+    return {
+      id: `a${i}`,
+      from: p.from,
+      to: p.to,
+      label: p.undeclared > 0 ? `${label} (${p.undeclared} undeclared)` : label,
+      title: `${label}: ${layers.join(", ")}`,
+      layer: p.undeclared > 0 ? UNDECLARED_LAYER : layer,
+      tone: p.undeclared > 0 ? "undeclared" : "plain",
+    };
+  });
+  return { nodes: [...nodes.values()], edges };
+}
+
+export const SHARED_LAYER = "shared";
+
+/**
+ * Without declarations, the universal patterns still show: an end that more than half of the
+ * namespaces reach (DNS, the API) or that reaches more than half of them (a scraper) is a shared
+ * service, and its connections form a layer of their own.
+ */
+export function sharedServiceLayer(
+  connections: readonly NamedConnection[],
+  namespaceCount: number,
+): (connection: NamedConnection) => string {
+  const reachedBy = new Map<string, Set<string>>();
+  const reaches = new Map<string, Set<string>>();
+  for (const c of connections) {
+    const [from, to] = [nodeId(c.from, "from"), nodeId(c.to, "to")];
+    if (from === to) continue;
+    reachedBy.set(to, (reachedBy.get(to) ?? new Set()).add(from));
+    reaches.set(from, (reaches.get(from) ?? new Set()).add(to));
+  }
+  const threshold = Math.max(3, namespaceCount / 2);
+  return (c) =>
+    (reachedBy.get(nodeId(c.to, "to"))?.size ?? 0) > threshold ||
+    (reaches.get(nodeId(c.from, "from"))?.size ?? 0) > threshold
+      ? SHARED_LAYER
+      : DEFAULT_LAYER;
+}
+
+export function groupAnchor(group: string): string {
+  return `group-${group.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
+/** Alphabetical buckets of at most `size` names, labelled by their first and last name. */
+export function alphabeticalBuckets(names: readonly string[], size: number): Map<string, string> {
+  const sorted = [...names].sort();
+  const bucketOf = new Map<string, string>();
+  for (let start = 0; start < sorted.length; start += size) {
+    const slice = sorted.slice(start, start + size);
+    const label = slice.length === 1 ? slice[0] : `${slice[0]} … ${slice[slice.length - 1]}`;
+    for (const name of slice) bucketOf.set(name, label);
+  }
+  return bucketOf;
+}
+
+export type { Connection };
