@@ -18,7 +18,10 @@ export function contextFromManifests(
   return {
     config,
     connections,
-    model: buildModel([...namespaces, ...manifests], stackEngineOptions(config)),
+    model: buildModel([...namespaces, ...manifests], {
+      ...stackEngineOptions(config),
+      representativePods: false,
+    }),
   };
 }
 
