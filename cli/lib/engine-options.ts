@@ -131,8 +131,10 @@ export function engineOptionsFrom(
           hbonePort: factsMesh.hbonePort,
           probeSource: factsMesh.probeSource.replace(/\/32$/, ""),
           meshedNamespaces: [...(facts?.meshedNamespaces ?? [])],
-          trustDomain: factsMesh.trustDomain,
-          portPreserving: factsMesh.portPreserving,
+          ...(factsMesh.trustDomain !== undefined ? { trustDomain: factsMesh.trustDomain } : {}),
+          ...(factsMesh.portPreserving !== undefined
+            ? { portPreserving: factsMesh.portPreserving }
+            : {}),
         },
       },
       notes,
