@@ -29,12 +29,11 @@
  * expressed namespace-wide, which a PeerAuthentication can only do with a pod selector.
  */
 import type { ClusterConfig, Endpoint, PortSpec, StackConfig } from "../config/types";
+import { MAX_AUTHORIZATION_PORTS } from "../config/validate";
 import type { Connection } from "./connections";
 import { MANAGED_BY_LABELS } from "./rules";
 
 export const ISTIO_SECURITY_API_VERSION = "security.istio.io/v1";
-/** Istio ports are single numbers: a declared range wider than this is refused. */
-const MAX_EXPANDED_PORTS = 256;
 
 export interface IstioSource {
   principals?: string[];
@@ -100,14 +99,17 @@ export function principalOf(cluster: ClusterConfig, namespace: string, serviceAc
   return `${cluster.mesh?.trustDomain ?? "cluster.local"}/ns/${namespace}/sa/${serviceAccount}`;
 }
 
-/** TCP ports as Istio writes them (strings, one per port). */
+/**
+ * TCP ports as Istio writes them (strings, one per port). Validation refuses wider ranges into a
+ * meshed namespace with their key path; this guard only catches a config that skipped it.
+ */
 export function tcpPorts(connection: Connection): string[] {
   const out: string[] = [];
   for (const p of connection.ports.filter((x: PortSpec) => x.protocol === "TCP")) {
     const last = p.endPort ?? p.port;
-    if (last - p.port + 1 > MAX_EXPANDED_PORTS)
+    if (last - p.port + 1 > MAX_AUTHORIZATION_PORTS)
       throw new Error(
-        `flow "${connection.name}": TCP ${p.port}-${last} is wider than ${MAX_EXPANDED_PORTS} ports, which Istio AuthorizationPolicy would list one by one`,
+        `${connection.kind} "${connection.name}": TCP ${p.port}-${last} is wider than ${MAX_AUTHORIZATION_PORTS} ports, which Istio AuthorizationPolicy would list one by one (validateStackConfig refuses it)`,
       );
     for (let port = p.port; port <= last; port++) out.push(String(port));
   }

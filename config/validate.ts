@@ -33,6 +33,15 @@ import { EXTERNAL_NAMES, TIERS } from "./types";
 
 export const CONFIG_NAMESPACE = "zt-netpol";
 
+/**
+ * ztunnel enforces a meshed namespace's TCP ports through an Istio AuthorizationPolicy, whose
+ * `operation.ports` are single ports written as strings, with no range form
+ * (https://istio.io/latest/docs/reference/config/security/authorization-policy/#Operation). A
+ * declared range is therefore listed port by port; wider than this, the policy would grow to
+ * thousands of entries, so the config is refused instead.
+ */
+export const MAX_AUTHORIZATION_PORTS = 256;
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`Invalid stack config (${problems.length} problem(s)):\n  - ${problems.join("\n  - ")}`);
@@ -1116,6 +1125,7 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
     ...(raw.rollout !== undefined ? { rollout: effectiveRollout(undefined, raw.rollout) } : {}),
   };
   checkReferences(problems, config);
+  checkAuthorizationPortWidths(problems, config);
   if (certManager?.enabled && !namespaces.some((n) => n.name === certManager.namespace)) {
     problems.add(
       "certManager.namespace",
@@ -1140,6 +1150,35 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   }
   if (problems.list.length > 0) throw new ConfigError(problems.list);
   return config;
+}
+
+/**
+ * TCP ranges that reach a meshed namespace become ztunnel authorization ports, one by one (see
+ * MAX_AUTHORIZATION_PORTS): flows into a meshed namespace and the namespace's own port lists.
+ */
+function checkAuthorizationPortWidths(problems: Problems, config: StackConfig): void {
+  if (config.cluster.mesh === undefined) return;
+  const meshed = new Set(config.namespaces.filter((ns) => ns.meshed).map((ns) => ns.name));
+  const check = (path: string, ports: readonly PortSpec[]) => {
+    for (const p of ports) {
+      const last = p.endPort ?? p.port;
+      if (p.protocol !== "TCP" || last - p.port + 1 <= MAX_AUTHORIZATION_PORTS) continue;
+      problems.add(
+        path,
+        `TCP ${p.port}-${last} reaches a meshed namespace and is ${last - p.port + 1} ports wide: ztunnel's AuthorizationPolicy lists ports one by one (Istio has no port ranges), at most ${MAX_AUTHORIZATION_PORTS}; name the ports the service listens on`,
+      );
+    }
+  };
+  config.flows.forEach((flow, i) => {
+    if (flow.to.kind === "workload" && meshed.has(flow.to.namespace))
+      check(`flows[${i}].ports`, flow.ports);
+  });
+  config.namespaces.forEach((ns, i) => {
+    if (!ns.meshed) return;
+    check(`namespaces[${i}].metricsPorts`, ns.metricsPorts);
+    check(`namespaces[${i}].intraNamespace`, ns.intraNamespace);
+    check(`namespaces[${i}].webhookPorts`, ns.webhookPorts);
+  });
 }
 
 function endpointKey(endpoint: Endpoint): string {

@@ -1,17 +1,21 @@
 /**
- * The intent check: the rendered policies allow every declared connection end to end, and no
- * namespace-to-namespace connection the config does not declare. "Declared" is the stack config
+ * The intent check: the rendered policies allow every declared connection end to end, no
+ * namespace-to-namespace connection the config does not declare, and no traffic between a
+ * namespace and external addresses outside the declared external ends (flows to or from a CIDR,
+ * host or the internet, LAN and internet egress, the Kubernetes API, DNS upstreams, webhooks, the
+ * mesh probe source, the config's Calico Allow rules). "Declared" is the stack config
  * expanded by components/connections.ts (flows plus universal patterns); "allowed" is what the
  * connectivity engine computes from the rendered objects, so a rendering bug or a hand edit shows.
  */
 import { ztunnelSees } from "../../components/authorization";
-import { cornerPorts } from "../../components/rules";
+import { cornerPorts, ipBlockPeer } from "../../components/rules";
 import type { Connection as Declared } from "../../components/connections";
 import { expandConnections } from "../../components/connections";
 import { formatIpv4, parseStrictCidr } from "../../config/net";
-import type { Endpoint, StackConfig } from "../../config/types";
+import type { CalicoRuleConfig, Endpoint, StackConfig } from "../../config/types";
 import {
   explainFlow,
+  formatRangeAsCidr,
   intervals,
   namespaceConnectivity,
   type ClusterModel,
@@ -183,6 +187,200 @@ function undeclaredConnections(
   return findings;
 }
 
+type Direction = "egress" | "ingress";
+
+/** What the config admits between one namespace and a set of external addresses. */
+interface ExternalGrant {
+  readonly namespace: string;
+  readonly direction: Direction;
+  readonly addresses: intervals.IntervalSet;
+  readonly ranges: Ranges;
+}
+
+const ENGINE_PROTOCOLS: readonly ModelProtocol[] = ["TCP", "UDP", "SCTP", "ICMP"];
+
+/** Every port of every protocol (the engine keeps ICMP as the single "port" 0). */
+function everyPort(): Ranges {
+  const ranges: Ranges = new Map();
+  for (const protocol of ENGINE_PROTOCOLS)
+    addRange(ranges, protocol, protocol === "ICMP" ? 0 : 1, protocol === "ICMP" ? 0 : 65535);
+  return ranges;
+}
+
+/**
+ * The addresses an external end stands for. Egress uses the renderer's own ipBlock (the CIDR
+ * minus the private ranges it excepts): "the internet" is declared without the LAN.
+ */
+function declaredAddresses(
+  cidr: string,
+  direction: Direction,
+  privateRanges: readonly string[],
+): intervals.IntervalSet {
+  const peer = ipBlockPeer(cidr, direction === "egress" ? "Egress" : "Ingress", privateRanges);
+  const range = (text: string): intervals.IntervalSet => {
+    const block = parseStrictCidr(text);
+    return block ? [block.lo, block.hi] : [];
+  };
+  const excepted = intervals.fromRanges(
+    (peer.ipBlock?.except ?? []).flatMap((e) => intervals.toPairs(range(e))),
+  );
+  return intervals.subtract(range(peer.ipBlock?.cidr ?? cidr), excepted);
+}
+
+/** The declared connections with one workload end and one external end, as grants. */
+function connectionGrants(connections: readonly Declared[], config: StackConfig): ExternalGrant[] {
+  const grants: ExternalGrant[] = [];
+  for (const c of connections) {
+    const egress = c.from.kind === "workload" && c.to.kind === "external";
+    const ingress = c.from.kind === "external" && c.to.kind === "workload";
+    if (!egress && !ingress) continue;
+    const [local, remote] = egress ? [c.from, c.to] : [c.to, c.from];
+    if (local.kind !== "workload" || remote.kind !== "external") continue;
+    const direction: Direction = egress ? "egress" : "ingress";
+    // An empty port list (the probe source) admits every port.
+    const ranges: Ranges = c.ports.length === 0 ? everyPort() : new Map();
+    for (const p of c.ports) addRange(ranges, p.protocol, p.port, p.endPort ?? p.port);
+    grants.push({
+      namespace: local.namespace,
+      direction,
+      addresses: declaredAddresses(remote.cidr, direction, config.cluster.privateRanges),
+      ranges,
+    });
+  }
+  return grants;
+}
+
+/** The config's Calico Allow rules toward external nets (validation resolved host names). */
+function calicoGrants(config: StackConfig): ExternalGrant[] {
+  const grants: ExternalGrant[] = [];
+  const grant = (namespace: string, direction: Direction, rule: CalicoRuleConfig): void => {
+    if (rule.action !== "Allow") return;
+    const ranges: Ranges = new Map();
+    const protocols = rule.protocol
+      ? ENGINE_PROTOCOLS.filter((p) => p === rule.protocol)
+      : ENGINE_PROTOCOLS;
+    for (const protocol of protocols) {
+      if (protocol === "ICMP" || !rule.ports?.length) {
+        for (const [a, b] of everyPort().get(protocol) ?? []) addRange(ranges, protocol, a, b);
+      } else for (const port of rule.ports) addRange(ranges, protocol, port, port);
+    }
+    const addresses = intervals.fromRanges(
+      rule.nets.flatMap((net) => {
+        const block = parseStrictCidr(net);
+        return block ? [[block.lo, block.hi] as const] : [];
+      }),
+    );
+    grants.push({ namespace, direction, addresses, ranges });
+  };
+  for (const ns of config.namespaces)
+    for (const policy of ns.calicoPolicies) {
+      for (const rule of policy.egress) grant(ns.name, "egress", rule);
+      for (const rule of policy.ingress) grant(ns.name, "ingress", rule);
+    }
+  return grants;
+}
+
+/**
+ * Splits `block` where the grants' address sets start or end, so each piece is either wholly
+ * inside or wholly outside every grant.
+ */
+function pieces(
+  block: readonly [number, number],
+  grants: readonly ExternalGrant[],
+): [number, number][] {
+  const [lo, hi] = block;
+  const cuts = new Set<number>([lo, hi + 1]);
+  for (const g of grants)
+    for (const [a, b] of intervals.toPairs(g.addresses)) {
+      if (a > lo && a <= hi) cuts.add(a);
+      if (b >= lo && b < hi) cuts.add(b + 1);
+    }
+  const sorted = [...cuts].sort((x, y) => x - y);
+  return sorted.slice(0, -1).map((start, i) => [start, sorted[i + 1] - 1]);
+}
+
+interface UndeclaredPiece {
+  readonly namespace: string;
+  readonly direction: Direction;
+  readonly lo: number;
+  hi: number;
+  readonly ports: string;
+}
+
+/** The parts of one engine block, namespace and direction that no grant declares. */
+function undeclaredPieces(
+  namespace: string,
+  direction: Direction,
+  range: { readonly lo: number; readonly hi: number },
+  allowedPorts: ReturnType<typeof namespaceConnectivity>[number]["ports"],
+  grants: readonly ExternalGrant[],
+): UndeclaredPiece[] {
+  const relevant = grants.filter(
+    (g) =>
+      g.namespace === namespace &&
+      g.direction === direction &&
+      !intervals.isEmpty(intervals.intersect(g.addresses, [range.lo, range.hi])),
+  );
+  const out: UndeclaredPiece[] = [];
+  for (const [lo, hi] of pieces([range.lo, range.hi], relevant)) {
+    const declared: Ranges = new Map();
+    for (const g of relevant)
+      if (intervals.isEmpty(intervals.subtract([lo, hi], g.addresses)))
+        for (const [protocol, ranges] of g.ranges)
+          for (const [x, y] of ranges) addRange(declared, protocol, x, y);
+    const extra: string[] = [];
+    for (const { protocol, ranges } of allowedPorts)
+      for (const [from, to] of ranges)
+        for (const [x, y] of uncovered(declared, protocol, from, to))
+          extra.push(protocol === "ICMP" ? "ICMP" : `${protocol} ${x === y ? x : `${x}-${y}`}`);
+    if (extra.length > 0) out.push({ namespace, direction, lo, hi, ports: extra.join(", ") });
+  }
+  return out;
+}
+
+/**
+ * Everything the engine allows between a namespace and external addresses must lie inside the
+ * declared external ends, address by address and port by port. The engine cuts the address
+ * space into blocks at every CIDR the policies name; neighbouring blocks with the same undeclared
+ * ports are reported as one range.
+ */
+function undeclaredExternal(
+  model: ClusterModel,
+  connections: readonly Declared[],
+  config: StackConfig,
+): IntentFinding[] {
+  const grants = [...connectionGrants(connections, config), ...calicoGrants(config)];
+  const found: UndeclaredPiece[] = [];
+  for (const allowed of namespaceConnectivity(model)) {
+    const { from, to } = allowed;
+    if (from.kind === "namespace" && to.kind === "external")
+      found.push(...undeclaredPieces(from.name, "egress", to.range, allowed.ports, grants));
+    else if (from.kind === "external" && to.kind === "namespace")
+      found.push(...undeclaredPieces(to.name, "ingress", from.range, allowed.ports, grants));
+  }
+  const key = (p: UndeclaredPiece) => `${p.namespace}\u0000${p.direction}`;
+  found.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.lo - b.lo));
+  const merged: UndeclaredPiece[] = [];
+  for (const piece of found) {
+    const last = merged[merged.length - 1];
+    if (last && key(last) === key(piece) && last.hi + 1 === piece.lo && last.ports === piece.ports)
+      last.hi = piece.hi;
+    else merged.push({ ...piece });
+  }
+  return merged.map(({ namespace, direction, lo, hi, ports }) => {
+    const block = formatRangeAsCidr({ lo, hi });
+    const toOrFrom = direction === "egress" ? "to" : "from";
+    return {
+      message: `${namespace} ${direction} ${toOrFrom} ${block} is allowed on ${ports} but the config declares no such connection`,
+      fix:
+        direction === "egress"
+          ? `declare a flow from ${namespace} to {cidr: ...} inside ${block} (or lanEgress/externalEgress) under zt-netpol:flows, or remove the rule that opens it`
+          : `declare a flow from {cidr: ...} inside ${block} to ${namespace} under zt-netpol:flows, or remove the rule that opens it`,
+      namespace,
+    };
+  });
+}
+
 /**
  * Checks rendered `manifests` against the intent in `config`. Throws the engine's ManifestError
  * when the manifests cannot be modelled (the caller reports that as a violation: fail closed).
@@ -196,5 +394,6 @@ export function checkIntent(
   return [
     ...connections.flatMap((c) => missingCorners(model, c, config)),
     ...undeclaredConnections(model, connections, config),
+    ...undeclaredExternal(model, connections, config),
   ];
 }

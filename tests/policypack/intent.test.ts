@@ -1,6 +1,6 @@
 /**
  * The intent check (issue #4): declared connections allowed end to end, nothing undeclared
- * between namespaces. Mutations of the homelab plan, judged through the in-process runner.
+ * between namespaces, nor between a namespace and external addresses (issue #8). Mutations of the homelab plan, judged through the in-process runner.
  */
 import { strict as assert } from "assert";
 import { loadStackConfig } from "../../config/load";
@@ -111,6 +111,67 @@ describe("declared-connectivity (intent check)", () => {
       ),
       messages.join("\n"),
     );
+  });
+
+  it("reports undeclared ingress from external addresses into a namespace", () => {
+    const everyPort = edited("loki", "loki-network-policy", (spec) => {
+      spec.ingress.push({ from: [{ ipBlock: { cidr: "0.0.0.0/1" } }] });
+    });
+    // loki is meshed: its ztunnel authorization still refuses TCP without a mesh identity, so
+    // what reaches loki from half the internet is everything else.
+    assert.deepEqual(
+      checkIntent(config, everyPort).map((f) => [f.namespace, f.message]),
+      [
+        [
+          "loki",
+          "loki ingress from 0.0.0.0/1 is allowed on UDP 1-65535, SCTP 1-65535, ICMP but the config declares no such connection",
+        ],
+      ],
+    );
+    const lan = edited("loki", "loki-network-policy", (spec) => {
+      spec.ingress.push({
+        from: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+        ports: [{ protocol: "UDP", port: 7946 }],
+      });
+    });
+    assert.deepEqual(
+      checkIntent(config, lan).map((f) => f.message),
+      [
+        "loki ingress from 10.0.0.0/8 is allowed on UDP 7946 but the config declares no such connection",
+      ],
+    );
+  });
+
+  it("reports undeclared egress to external addresses, the LAN excepted from the internet", () => {
+    // argo-workflows declares internet egress on 443 and the Kubernetes API: the internet is
+    // declared without the private ranges, so 10.0.0.0/8 on 443 is undeclared except the API.
+    const broken = edited("argo-workflows", "argo-workflows-network-policy", (spec) => {
+      spec.egress.push({
+        to: [{ ipBlock: { cidr: "10.0.0.0/8" } }],
+        ports: [
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 5432 },
+        ],
+      });
+    });
+    const external = checkIntent(config, broken)
+      .map((f) => f.message)
+      .filter((m) => m.startsWith("argo-workflows egress"));
+    assert.deepEqual(external, [
+      "argo-workflows egress to 10.0.0.0-10.96.0.0 is allowed on TCP 443, TCP 5432 but the config declares no such connection",
+      "argo-workflows egress to 10.96.0.1/32 is allowed on TCP 5432 but the config declares no such connection",
+      "argo-workflows egress to 10.96.0.2-10.255.255.255 is allowed on TCP 443, TCP 5432 but the config declares no such connection",
+    ]);
+  });
+
+  it("accepts an external peer the config declares (internet egress on its port)", () => {
+    const narrowed = edited("argo-workflows", "argo-workflows-network-policy", (spec) => {
+      spec.egress.push({
+        to: [{ ipBlock: { cidr: "8.8.8.0/24" } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      });
+    });
+    assert.deepEqual(checkIntent(config, narrowed), []);
   });
 
   it("runs as a mandatory stack policy of the pack, in plan and preview", () => {

@@ -4,6 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { loadStackConfig, readStackFile, rawConfigFromFlat } from "../../config/load";
+import { renderNamespaceAuthorization } from "../../components/authorization";
+import { expandConnections } from "../../components/connections";
 import { ConfigError, validateStackConfig } from "../../config/validate";
 import { installMockEngine, waitForRegistrations } from "../../plan/mockRuntime";
 import { PROJECT_NAME } from "../../plan/render";
@@ -244,5 +246,57 @@ describe("stack config validation", () => {
       loadStackConfig("copy", dir).flows.length,
       loadStackConfig("homelab").flows.length,
     );
+  });
+});
+
+describe("stack config validation: ztunnel authorization ports (Istio lists them one by one)", () => {
+  const addFlow = (to: string, ports: string[]) => (raw: RawConfig) =>
+    raw.flows.push({ name: "wide", from: "velero", to, ports, reason: "test" });
+  const flowIndex = () => homelabRaw().flows.length;
+
+  it("refuses a TCP range wider than 256 ports into a meshed namespace, at the flow's ports", () => {
+    expectProblem(
+      addFlow("loki", ["1-32767"]),
+      `flows[${flowIndex()}].ports`,
+      /TCP 1-32767 reaches a meshed namespace and is 32767 ports wide: ztunnel's AuthorizationPolicy lists ports one by one \(Istio has no port ranges\), at most 256/,
+    );
+    expectProblem(addFlow("loki", ["1000-1256"]), `flows[${flowIndex()}].ports`, /257 ports/);
+  });
+
+  it("refuses it in a meshed namespace's own port lists", () => {
+    expectProblem(
+      (raw) => (ns(raw, "loki").intraNamespace = ["1-1000"]),
+      `namespaces[${nsIndex("loki")}].intraNamespace`,
+      /TCP 1-1000 reaches a meshed namespace/,
+    );
+  });
+
+  it("accepts 256 ports, UDP ranges, and any range into a namespace outside the mesh", () => {
+    for (const mutate of [
+      addFlow("loki", ["1000-1255"]),
+      addFlow("loki", ["1-32767/UDP"]),
+      addFlow("localstack", ["1-32767/UDP"]),
+      (raw: RawConfig) =>
+        raw.flows.push({
+          name: "wide",
+          from: "loki",
+          to: "velero",
+          ports: ["1-32767"],
+          reason: "test",
+        }),
+    ]) {
+      const raw = homelabRaw();
+      mutate(raw);
+      assert.doesNotThrow(() => validateStackConfig(raw));
+    }
+  });
+
+  it("renders the widest accepted range port by port", () => {
+    const raw = homelabRaw();
+    addFlow("loki", ["1000-1255"])(raw);
+    const config = validateStackConfig(raw);
+    const [wide] = renderNamespaceAuthorization(config, "loki", expandConnections(config)).policies;
+    const ports = wide.spec.rules?.flatMap((r) => r.to?.[0].operation.ports ?? []) ?? [];
+    for (let port = 1000; port <= 1255; port++) assert.ok(ports.includes(String(port)), `${port}`);
   });
 });

@@ -3,7 +3,7 @@
  * config declares (its flows plus the universal patterns, the Calico policies it configures)?
  *
  * Written from the README's statement of what each declaration means, not from the renderer, at
- * pod level and for external blocks too (the pack's intent check looks at namespace pairs only):
+ * pod level and for external blocks (the pack's intent check works per namespace, coarser):
  * - a connection admits its ports between pods matching its ends (labels are a subset match);
  * - an empty port list (the probe source) admits everything;
  * - both ends meshed: every TCP port, because TCP between ambient pods travels as HBONE;

@@ -41,18 +41,18 @@ const CONFIG_RUNS = 100 * SCALE;
 const WELL_FORMED_RUNS = 30 * SCALE;
 const MANIFEST_RUNS = 40 * SCALE;
 
-/**
- * A gap this property found in the pack, owned by the pack's side of issue 8 (item 2, judging what
- * a policy admits as a whole): an undeclared ipBlock peer added to a rendered rule (ingress from
- * 0.0.0.0/1 or 10.0.0.0/8 into loki, say) passes every policy, because `declared-connectivity`
- * compares namespace pairs only. Until that lands, such a result is tallied as "known gap" and
- * printed, not passed silently; only an excess whose every entry has an external end qualifies.
- * `ZT_PROPERTY_STRICT=1` fails on it, to check the pack's fix.
- */
-const TOLERATE_UNDECLARED_EXTERNAL_IN_PACK = process.env.ZT_PROPERTY_STRICT !== "1";
-
 /** A config problem is located when it starts with its key path, or its key for namespace typos. */
 const LOCATED = /^(zt-netpol:[A-Za-z]+(\[\d+\]|\.[^\n]+?)*|[^\s:]+:[^\s:]+): \S/;
+
+/** How the intent check names an excess: a namespace pair, or a namespace and a direction. */
+function namedAs(excess: { from: string; to: string; external: boolean }): string {
+  const namespace = (end: string) => end.split("/")[0];
+  if (!excess.external) return `${namespace(excess.from)} -> ${namespace(excess.to)}`;
+  const address = /^\d+\.\d+\.\d+\.\d+/;
+  return address.test(excess.from)
+    ? `${namespace(excess.to)} ingress from `
+    : `${namespace(excess.from)} egress to `;
+}
 
 function tally(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
@@ -463,7 +463,6 @@ describe("property: mutations end in a located error, a declared allowed set, or
   this.timeout(240_000);
   const configOutcomes = new Map<string, number>();
   const manifestOutcomes = new Map<string, number>();
-  const knownGaps: string[] = [];
 
   after(() => {
     const line = (m: Map<string, number>) =>
@@ -475,7 +474,6 @@ describe("property: mutations end in a located error, a declared allowed set, or
       `      config mutations (${CONFIG_RUNS} random + ${WELL_FORMED_RUNS} well-formed + 4 namespace typos): ${line(configOutcomes)}`,
     );
     console.log(`      manifest mutations (${MANIFEST_RUNS}): ${line(manifestOutcomes)}`);
-    for (const gap of knownGaps) console.log(`      known gap (issue 8 item 2): ${gap}`);
   });
 
   /** Applies `mutations` to the homelab config and checks the outcome is one of the two allowed. */
@@ -501,7 +499,7 @@ describe("property: mutations end in a located error, a declared allowed set, or
       const text = findings.map((f) => f.message).join("\n");
       for (const e of excess)
         assert.ok(
-          !e.external && text.includes(`${e.from.split("/")[0]} -> ${e.to.split("/")[0]}`),
+          text.includes(namedAs(e)),
           `the intent check does not name ${e.from} -> ${e.to}:\n${text}`,
         );
       tally(configOutcomes, "accepted, the pack's intent check names the difference");
@@ -596,14 +594,6 @@ describe("property: mutations end in a located error, a declared allowed set, or
         }
         const manifests = copy.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.props);
         const excess = undeclaredAllows(rendered.config, manifests);
-        const onlyExternal = excess.every((e) => e.external);
-        if (excess.length > 0 && onlyExternal && TOLERATE_UNDECLARED_EXTERNAL_IN_PACK) {
-          knownGaps.push(
-            `${mutation.kind === "edit" ? mutation.edit.what : "remove"} on ${metadata.namespace}/${metadata.name}: ${describeExcess(excess.slice(0, 1))}`,
-          );
-          tally(manifestOutcomes, "known gap: passes the pack, undeclared external peer");
-          return;
-        }
         assert.equal(
           excess.length,
           0,
