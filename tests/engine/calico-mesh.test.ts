@@ -186,7 +186,10 @@ describe("Istio ambient mesh", () => {
       port: 8080,
     }).text;
     assert.match(text, /15008/);
-    assert.match(text, /the application port 8080 is invisible to L4 policy at the CNI and is judged by ztunnel at the destination/);
+    assert.match(
+      text,
+      /the application port 8080 is invisible to L4 policy at the CNI and is judged by ztunnel at the destination/,
+    );
   });
 
   it("uses the app port from a non-meshed source, and leaves UDP uncaptured", () => {
