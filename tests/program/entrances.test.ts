@@ -251,7 +251,9 @@ describe("port lists that mean every port", () => {
   }
 
   it("accepts a wide range that leaves a port out", () => {
-    accepted((raw) => (raw.flows[1].ports = ["2-65535"]));
+    // UDP: into a meshed namespace a wide TCP range is refused for another reason (ztunnel's
+    // AuthorizationPolicy lists TCP ports one by one; tests/program/config.test.ts).
+    accepted((raw) => (raw.flows[1].ports = ["2-65535/UDP"]));
   });
 });
 
