@@ -5,11 +5,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { editDistance } from "../engine";
 import type { StackConfig } from "./types";
 import {
   CONFIG_NAMESPACE,
   ConfigError,
-  editDistance,
   validateStackConfig,
   type RawStackConfig,
 } from "./validate";

@@ -4,6 +4,7 @@
  */
 import { parseCalicoSelector } from "../engine/calico/selector";
 import {
+  editDistance,
   intervalPairs,
   intervalsFromRanges,
   rangeToCidrs,
@@ -111,21 +112,6 @@ class Problems {
 
 function isObject(value: unknown): value is Raw {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Levenshtein distance, to suggest the key a typo meant. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
 }
 
 function unknownKeyMessage(key: string, allowed: readonly string[]): string {

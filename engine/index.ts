@@ -25,7 +25,7 @@ export { parseManifestText, ManifestParseError } from "./load/parse";
 export type { SourcedObject, SourceLocation } from "./load/parse";
 export { InputError, loadInputs, loadManifestPaths, STDIN } from "./load/files";
 export type { InputProblem, LoadedInput, LoadOptions, SkippedInput } from "./load/files";
-export { closestName, didYouMean } from "./load/suggest";
+export { closestName, didYouMean, editDistance } from "./load/suggest";
 export { buildModel, DEFAULT_POD_CIDR } from "./model/build";
 export { ManifestError, formatProblem, formatRef } from "./model/problems";
 export {
