@@ -33,15 +33,8 @@ export class UnjudgeableError extends Error {
 }
 
 /** Records of one distinct flow (same ends, labels, protocol and port). */
-export interface FlowGroup {
+export interface FlowGroup extends Omit<ObservedFlow, "where" | "reporter" | "action" | "pending"> {
   readonly key: string;
-  readonly source: ObservedEnd;
-  readonly destination: ObservedEnd;
-  readonly protocol: FlowProtocol;
-  readonly port: number;
-  readonly count: number;
-  readonly first?: string;
-  readonly last?: string;
   readonly records: readonly ObservedFlow[];
 }
 
