@@ -19,6 +19,7 @@ import {
   hasMandatory,
   type PackConfig,
   packConfigFromFacts,
+  type Violation,
 } from "../policypack/run";
 import { givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
@@ -33,7 +34,7 @@ import {
   UsageError,
 } from "./lib/program";
 
-interface CheckOptions {
+export interface CheckOptions {
   readonly stack?: string;
   readonly stackDir?: string;
   readonly facts?: string;
@@ -50,7 +51,21 @@ function readPackConfig(file: string): PackConfig {
   }
 }
 
-function check(paths: readonly string[], options: CheckOptions): number {
+/** What `check` found: the pack's violations and what it could not judge, before printing. */
+export interface CheckResult {
+  readonly violations: readonly Violation[];
+  /** Objects of kinds the pack does not judge, named so none passes unnoticed. */
+  readonly skipped: readonly string[];
+  readonly summary: string;
+  readonly exitCode: number;
+}
+
+/**
+ * Judges PATH… as `npm run check` does and returns the findings; the CLI prints them. The
+ * corpus test (tests/policypack/corpus.test.ts) calls this directly.
+ * @throws UsageError for input that cannot be judged (located), as the CLI reports it.
+ */
+export function checkPaths(paths: readonly string[], options: CheckOptions): CheckResult {
   const given = givenFacts(options);
   if (!given)
     throw new UsageError(
@@ -86,17 +101,26 @@ function check(paths: readonly string[], options: CheckOptions): number {
     }
   }
   const violations = evaluateResources(resources, packConfigFromFacts(given.facts, base));
-  if (violations.length > 0) console.log(formatViolations(violations));
-  // Name what was not judged, so a policy of an unexpected kind cannot pass unnoticed.
-  for (const item of skipped) console.log(`skipped (not a kind the pack judges): ${item}`);
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
-  console.log(
+  const summary =
     `Checked ${resources.length} objects in ${input.files.length} file(s) with cluster facts from ${given.from}` +
-      (skipped.length > 0 ? `; skipped ${skipped.length} of other kinds` : "") +
-      (input.skipped.length > 0 ? `; skipped ${input.skipped.length} file(s)` : "") +
-      `: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`,
-  );
-  return hasMandatory(violations) ? EXIT_NEGATIVE : EXIT_OK;
+    (skipped.length > 0 ? `; skipped ${skipped.length} of other kinds` : "") +
+    (input.skipped.length > 0 ? `; skipped ${input.skipped.length} file(s)` : "") +
+    `: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`;
+  return {
+    violations,
+    skipped,
+    summary,
+    exitCode: hasMandatory(violations) ? EXIT_NEGATIVE : EXIT_OK,
+  };
+}
+
+function check(paths: readonly string[], options: CheckOptions): number {
+  const result = checkPaths(paths, options);
+  if (result.violations.length > 0) console.log(formatViolations([...result.violations]));
+  for (const item of result.skipped) console.log(`skipped (not a kind the pack judges): ${item}`);
+  console.log(result.summary);
+  return result.exitCode;
 }
 
 export function run(argv: readonly string[]): Promise<number> {
