@@ -26,13 +26,17 @@
  * - `k != 'v'` and `k not in {…}` are true when the label `k` is absent.
  * - `==`, `in`, `contains`, `starts with`, `ends with` are false when the label is absent.
  * - An empty (or blank) selector means `all()`.
- * - `global()` is rejected here: it only means something in a namespaceSelector of a
- *   GlobalNetworkPolicy (it selects non-namespaced endpoints such as host endpoints and
- *   GlobalNetworkSets), which this engine does not model. Failing closed beats guessing.
+ * - `global()` is accepted only where Calico gives it a meaning: in a rule entity's
+ *   `namespaceSelector` (parse option `allowGlobal`), which libcalico-go rewrites to
+ *   `!has(projectcalico.org/namespace)`, i.e. "non-namespaced endpoints": GlobalNetworkSets here
+ *   (host endpoints are not modelled). Anywhere else it is rejected, as the CRD's validation
+ *   ("global() can only be used in an EntityRule namespaceSelector") does.
  */
 
 export type SelectorNode =
   | { readonly op: "all" }
+  /** `global()` in a namespaceSelector: true only for non-namespaced entities (evaluateScope). */
+  | { readonly op: "global" }
   | { readonly op: "has"; readonly key: string }
   | {
       readonly op: "eq" | "ne" | "contains" | "startsWith" | "endsWith";
@@ -237,6 +241,7 @@ class Parser {
   constructor(
     private readonly text: string,
     private readonly tokens: readonly Token[],
+    private readonly allowGlobal = false,
   ) {}
 
   parse(): SelectorNode {
@@ -295,10 +300,8 @@ class Parser {
       case "all":
         return { op: "all" };
       case "global":
-        return this.fail(
-          "global() selects non-namespaced endpoints, which this engine does not model",
-          token,
-        );
+        if (this.allowGlobal) return { op: "global" };
+        return this.fail("global() can only be used in a rule's namespaceSelector", token);
       case "has":
         return { op: "has", key: token.value };
       case "lparen": {
@@ -355,8 +358,39 @@ function describe(token: Token): string {
   return `'${token.kind}'`;
 }
 
-export function parseSelectorAst(text: string): SelectorNode {
-  return new Parser(text, tokenize(text)).parse();
+export function parseSelectorAst(
+  text: string,
+  options: { readonly allowGlobal?: boolean } = {},
+): SelectorNode {
+  return new Parser(text, tokenize(text), options.allowGlobal).parse();
+}
+
+/**
+ * A rule entity's namespaceSelector against one entity, as Felix evaluates the rewritten form
+ * (libcalico-go updateprocessors/rules.go getEndpointSelector: keys prefixed `pcns.`, `all()` →
+ * `has(projectcalico.org/namespace)`, `global()` → `!has(projectcalico.org/namespace)`).
+ * `namespaceLabels` are the labels of the entity's namespace, or `undefined` for a
+ * non-namespaced entity (a GlobalNetworkSet), which carries no `pcns.` label at all: there
+ * `all()` is false, `global()` true and every comparison sees no label.
+ */
+export function evaluateScope(
+  node: SelectorNode,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  switch (node.op) {
+    case "all":
+      return namespaceLabels !== undefined;
+    case "global":
+      return namespaceLabels === undefined;
+    case "not":
+      return !evaluateScope(node.operand, namespaceLabels);
+    case "and":
+      return node.operands.every((operand) => evaluateScope(operand, namespaceLabels));
+    case "or":
+      return node.operands.some((operand) => evaluateScope(operand, namespaceLabels));
+    default:
+      return evaluateSelector(node, namespaceLabels ?? {});
+  }
 }
 
 export function evaluateSelector(
@@ -366,6 +400,9 @@ export function evaluateSelector(
   switch (node.op) {
     case "all":
       return true;
+    case "global":
+      // Labels passed here belong to a namespaced endpoint (see evaluateScope).
+      return false;
     case "has":
       return Object.prototype.hasOwnProperty.call(labels, node.key);
     case "not":
@@ -402,6 +439,7 @@ export function evaluateSelector(
 export function selectorLabelKeys(node: SelectorNode, into: Set<string> = new Set()): Set<string> {
   switch (node.op) {
     case "all":
+    case "global":
       break;
     case "not":
       selectorLabelKeys(node.operand, into);
@@ -434,6 +472,8 @@ export function selectorToString(node: SelectorNode): string {
   switch (node.op) {
     case "all":
       return "all()";
+    case "global":
+      return "global()";
     case "has":
       return `has(${node.key})`;
     case "not":
@@ -467,6 +507,7 @@ export function selectorToString(node: SelectorNode): string {
 export function prefixSelectorKeys(node: SelectorNode, prefix: string): SelectorNode {
   switch (node.op) {
     case "all":
+    case "global":
       return node;
     case "not":
       return { op: "not", operand: prefixSelectorKeys(node.operand, prefix) };

@@ -30,10 +30,13 @@ import type {
 } from "../model/types";
 
 export function describeEndpoint(endpoint: Endpoint): string {
-  if (endpoint.kind === "external")
-    return endpoint.range.lo === endpoint.range.hi
-      ? `external ${formatIpv4(endpoint.range.lo)}`
-      : `external ${formatRange(endpoint.range)}`;
+  if (endpoint.kind === "external") {
+    const address =
+      endpoint.range.lo === endpoint.range.hi
+        ? `external ${formatIpv4(endpoint.range.lo)}`
+        : `external ${formatRange(endpoint.range)}`;
+    return endpoint.name ? `${address} (${endpoint.name})` : address;
+  }
   const pod = endpoint.pod;
   const base = `${pod.namespace}/${pod.name}`;
   return pod.hypothetical ? `${base} (hypothetical pod)` : base;

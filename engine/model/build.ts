@@ -12,6 +12,8 @@ import {
   type NormalPeerAuthentication,
 } from "../normalise/istio-authorization";
 import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
+import { NetworkSetScope } from "../normalise/matchers";
+import { NETWORK_SET_KINDS, normaliseNetworkSet } from "../normalise/network-set";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
@@ -28,6 +30,7 @@ import type {
   IgnoredObject,
   NamedPort,
   NamespaceInfo,
+  NetworkSetInfo,
   NormalPolicy,
   PodInfo,
   ResolvedOptions,
@@ -337,15 +340,14 @@ export function comparePolicies(a: NormalPolicy, b: NormalPolicy): number {
 /**
  * Kinds that grant or deny traffic beside NetworkPolicy and that this engine does not model:
  * an input holding one fails, rather than yield verdicts that ignore it. AdminNetworkPolicy and
- * BaselineAdminNetworkPolicy are enforced by Calico 3.30+ in tiers of their own; NetworkSets and
- * HostEndpoints change what Calico selectors match.
+ * BaselineAdminNetworkPolicy are enforced by Calico 3.30+ in tiers of their own; HostEndpoints
+ * change what Calico selectors match. (NetworkSets and GlobalNetworkSets are read: see
+ * engine/normalise/network-set.ts.)
  */
 const UNMODELLED_POLICY_KINDS = new Set([
   "AdminNetworkPolicy",
   "BaselineAdminNetworkPolicy",
   "ClusterNetworkPolicy",
-  "NetworkSet",
-  "GlobalNetworkSet",
   "HostEndpoint",
 ]);
 
@@ -400,6 +402,15 @@ export function buildModel(
   const peerAuthentications: NormalPeerAuthentication[] = [];
   const seen = new Set<string>();
   const serviceAccounts = new Map<string, Labels>();
+  // Bound once every object is read: a policy may come before the sets its selectors match.
+  const networkSetScope = new NetworkSetScope();
+  const pendingSets: {
+    obj: Raw;
+    ref: ObjectRef;
+    labels: Labels;
+    namespace?: string;
+    source?: string;
+  }[] = [];
 
   for (const item of input) {
     const obj = isSourced(item) ? item.object : item;
@@ -415,6 +426,7 @@ export function buildModel(
     const clusterScoped =
       kind === "Namespace" ||
       kind === "GlobalNetworkPolicy" ||
+      kind === "GlobalNetworkSet" ||
       kind === "StagedGlobalNetworkPolicy";
     // netpol-analyzer and kubectl both put objects without a namespace into "default".
     const namespace = clusterScoped ? undefined : (rawNamespace ?? "default");
@@ -435,6 +447,7 @@ export function buildModel(
       kind in WORKLOAD_TEMPLATE_PATHS ||
       kind === "NetworkPolicy" ||
       kind === "GlobalNetworkPolicy" ||
+      (NETWORK_SET_KINDS.has(kind) && isCalicoApiVersion(apiVersion)) ||
       (isStagedKind(kind) && isCalicoApiVersion(apiVersion));
     if (!modelled) {
       if (UNMODELLED_POLICY_KINDS.has(kind)) {
@@ -459,6 +472,18 @@ export function buildModel(
       continue;
     }
     seen.add(identity);
+    if (NETWORK_SET_KINDS.has(kind)) {
+      // Its namespace's labels are known only once every Namespace is read. A set alone does
+      // not make its namespace one the inventory invents pods for.
+      pendingSets.push({
+        obj,
+        ref,
+        labels: readLabels(metadata.labels, ref, "metadata.labels", sink, source),
+        namespace,
+        source,
+      });
+      continue;
+    }
     if (namespace !== undefined) referencedNamespaces.add(namespace);
 
     if (istio) {
@@ -566,13 +591,21 @@ export function buildModel(
         options.ipBlockMatchesPods,
         sink,
         source,
+        networkSetScope,
       );
       if (policy) policies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     if (isStagedKind(kind)) {
       // Read by the normaliser of the kind it stages; kept apart so nothing counts it as enforcing.
-      const policy = normaliseStagedPolicy(obj, ref, options.ipBlockMatchesPods, sink, source);
+      const policy = normaliseStagedPolicy(
+        obj,
+        ref,
+        options.ipBlockMatchesPods,
+        sink,
+        source,
+        networkSetScope,
+      );
       if (policy) stagedPolicies.push(policy);
       continue;
     }
@@ -592,6 +625,31 @@ export function buildModel(
       ),
     );
   }
+
+  const networkSets: NetworkSetInfo[] = [];
+  for (const pendingSet of pendingSets) {
+    const setNamespace =
+      pendingSet.namespace === undefined
+        ? undefined
+        : (namespaces.get(pendingSet.namespace) ??
+          makeNamespace(
+            pendingSet.namespace,
+            declaredNamespaces.get(pendingSet.namespace) ?? {},
+            declaredNamespaces.has(pendingSet.namespace),
+            options,
+          ));
+    const set = normaliseNetworkSet(
+      pendingSet.obj,
+      pendingSet.ref,
+      pendingSet.labels,
+      setNamespace,
+      sink,
+      pendingSet.source,
+    );
+    if (set) networkSets.push(set);
+  }
+  networkSets.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  networkSetScope.sets = networkSets;
 
   // Deterministic synthetic IPs: pods sorted by namespace/name get consecutive addresses.
   pending.sort((a, b) =>
@@ -645,6 +703,7 @@ export function buildModel(
     pods,
     policies,
     ...(stagedPolicies.length > 0 ? { stagedPolicies } : {}),
+    ...(networkSets.length > 0 ? { networkSets } : {}),
     ignored,
     warnings: sink.warnings,
     authorizationPolicies: authorizationPolicies.sort(byRef),

@@ -63,6 +63,7 @@ function selectorWitnesses(node: SelectorNode): Labels[] {
   const expand = (n: SelectorNode): Record<string, string>[] => {
     switch (n.op) {
       case "all":
+      case "global":
       case "ne":
       case "notIn":
       case "not":

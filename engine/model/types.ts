@@ -99,7 +99,34 @@ export interface PodInfo {
 
 export type Endpoint =
   | { readonly kind: "pod"; readonly pod: PodInfo }
-  | { readonly kind: "external"; readonly range: Ipv4Range };
+  | {
+      readonly kind: "external";
+      readonly range: Ipv4Range;
+      /** The network sets holding the range, when a report named it (`networkset ns/name`). */
+      readonly name?: string;
+    };
+
+/**
+ * A Calico NetworkSet (namespaced) or GlobalNetworkSet: named address ranges that rule selectors
+ * match by label, as they match workload endpoints (engine/normalise/network-set.ts).
+ */
+export interface NetworkSetInfo {
+  readonly ref: ObjectRef & { readonly kind: "NetworkSet" | "GlobalNetworkSet" };
+  /** Undefined for a GlobalNetworkSet. */
+  readonly namespace?: string;
+  readonly name: string;
+  /** Labels as rule selectors see them: `metadata.labels`, plus for a NetworkSet
+   * `projectcalico.org/namespace` and its namespace's labels under the `pcns.` prefix. */
+  readonly calicoLabels: Labels;
+  /** Labels of its namespace as a namespaceSelector sees them; undefined for a GlobalNetworkSet. */
+  readonly namespaceLabels?: Labels;
+  /** `spec.nets` (IPv4; IPv6 nets are warned about and left out of the IPv4 model). */
+  readonly nets: readonly Ipv4Range[];
+  /** How reports name it: `networkset default/trusted-lan (10.0.0.0/16)`. */
+  readonly label: string;
+  /** File and document it came from, when loaded from files. */
+  readonly source?: string;
+}
 
 /** How to find the pods a matcher may match without scanning every pod. */
 export type PodHint =
@@ -150,6 +177,12 @@ export interface EndpointMatcher {
   matchExternal(range: Ipv4Range): boolean;
   /** Label keys of pods the matcher reads (for equivalence classes). */
   readonly podLabelKeys: readonly string[];
+  /**
+   * Calico Enterprise `destination.domains`: the peer is whatever addresses DNS gives for these
+   * names at run time, which no static analysis knows; such a matcher matches no pod and no
+   * address block, and reports name it as its own peer.
+   */
+  readonly domains?: readonly string[];
 }
 
 export type RuleAction = "Allow" | "Deny" | "Log" | "Pass";
@@ -246,6 +279,8 @@ export interface WrittenCalicoEntity {
   readonly nets: readonly WrittenNet[];
   readonly notNets: readonly WrittenNet[];
   readonly hasPorts: boolean;
+  /** `destination.domains` (Calico Enterprise), as written; absent when not given. */
+  readonly domains?: readonly string[];
 }
 
 export interface WrittenNet {
@@ -351,6 +386,8 @@ export interface ClusterModel {
   readonly stagedPolicies?: readonly NormalPolicy[];
   readonly ignored: readonly IgnoredObject[];
   readonly warnings: readonly string[];
+  /** Calico NetworkSets and GlobalNetworkSets, sorted by namespace and name (absent = none). */
+  readonly networkSets?: readonly NetworkSetInfo[];
   /** Istio AuthorizationPolicies as ztunnel enforces them (absent = none). */
   readonly authorizationPolicies?: readonly NormalAuthorizationPolicy[];
   /** Istio PeerAuthentications (absent = none: PERMISSIVE). */

@@ -26,8 +26,8 @@ import type {
   WrittenNet,
 } from "../model/types";
 import { evaluateSelector } from "../calico/selector-ast";
-import type { CalicoEntityCriteria, CalicoSelectorField } from "./matchers";
-import { calicoEntity } from "./matchers";
+import type { CalicoEntityCriteria, CalicoSelectorField, NetworkSetScope } from "./matchers";
+import { calicoEntity, domainsPeer } from "./matchers";
 import type { PortEntry } from "./k8s-policy";
 import {
   describePorts,
@@ -178,6 +178,7 @@ function parseSelectorField(
   raw: unknown,
   at: string,
   fail: (path: string, message: string) => void,
+  allowGlobal = false,
 ): CalicoSelectorField | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== "string") {
@@ -185,7 +186,7 @@ function parseSelectorField(
     return undefined;
   }
   try {
-    return { node: parseSelectorAst(raw), text: raw };
+    return { node: parseSelectorAst(raw, { allowGlobal }), text: raw };
   } catch (error) {
     if (error instanceof CalicoSelectorError)
       fail(at, `${error.message.replace(/^invalid Calico selector /, "invalid selector ")}`);
@@ -202,8 +203,75 @@ function parseEntitySelector(
   raw: unknown,
   at: string,
   fail: (path: string, message: string) => void,
+  allowGlobal = false,
 ): CalicoSelectorField | undefined {
-  return raw === "" ? undefined : parseSelectorField(raw, at, fail);
+  return raw === "" ? undefined : parseSelectorField(raw, at, fail, allowGlobal);
+}
+
+/**
+ * A domain name of `destination.domains`: DNS labels, where a label may be `*` (Calico
+ * Enterprise matches one or more labels at that position).
+ */
+const DOMAIN_NAME =
+  /^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?))*\.?$/i;
+
+/** Where the rule a `domains` field sits in stands, for the checks Calico Enterprise makes. */
+interface RuleContext {
+  readonly direction: "ingress" | "egress";
+  readonly action: unknown;
+}
+
+/**
+ * `destination.domains`, which only Calico Enterprise and Calico Cloud serve (Calico Open Source
+ * 3.30-3.32 has no such field in EntityRule, projectcalico/calico
+ * api/pkg/apis/projectcalico/v3/policy_common.go). Domain names are for egress Allow rules only
+ * (https://docs.tigera.io/calico-enterprise/latest/network-policy/domain-based-policy). With
+ * other destination criteria the addresses the rule matches would be the intersection of a
+ * DNS answer with them, which cannot be judged here: refused with the field's location.
+ */
+function parseDomains(
+  raw: Raw,
+  at: string,
+  side: "source" | "destination",
+  rule: RuleContext,
+  fail: (path: string, message: string) => void,
+): string[] | undefined {
+  if (raw.domains === undefined || raw.domains === null) return undefined;
+  const path = `${at}.domains`;
+  if (side !== "destination") {
+    fail(path, "domains can only name a destination (Calico Enterprise egress rules)");
+    return undefined;
+  }
+  if (rule.direction !== "egress" || rule.action !== "Allow") {
+    fail(path, "domains are only valid in egress Allow rules (Calico Enterprise)");
+    return undefined;
+  }
+  if (!Array.isArray(raw.domains) || raw.domains.length === 0) {
+    fail(path, "must be a non-empty list of domain names");
+    return undefined;
+  }
+  const others = [
+    "selector",
+    "notSelector",
+    "namespaceSelector",
+    "serviceAccounts",
+    "nets",
+    "notNets",
+  ].filter((key) => raw[key] !== undefined && raw[key] !== null && raw[key] !== "");
+  if (others.length > 0) {
+    fail(
+      path,
+      `cannot be judged together with ${others.map((k) => `${at}.${k}`).join(", ")}: which of the addresses DNS returns also match them is unknown statically; give the domains a rule of their own`,
+    );
+    return undefined;
+  }
+  const domains: string[] = [];
+  raw.domains.forEach((item: unknown, i) => {
+    if (typeof item === "string" && item.length <= 253 && DOMAIN_NAME.test(item))
+      domains.push(item);
+    else fail(`${path}[${i}]`, `invalid domain name ${JSON.stringify(item)}`);
+  });
+  return domains.length === raw.domains.length ? domains : undefined;
 }
 
 /** Kubernetes object names (DNS subdomain), as a ServiceAccount name must be. */
@@ -250,6 +318,8 @@ function parseEntity(
   protocol: CalicoProtocol | undefined,
   policyNamespace: string | undefined,
   ipBlockMatchesPods: boolean,
+  rule: RuleContext,
+  networkSets: NetworkSetScope | undefined,
   fail: (path: string, message: string) => void,
   warn: (path: string, message: string) => void,
 ): ParsedEntity {
@@ -268,19 +338,23 @@ function parseEntity(
     "notNets",
     "ports",
     "notPorts",
+    "domains",
   ];
   for (const key of Object.keys(raw)) {
     if (!supported.includes(key))
       fail(`${at}.${key}`, "not supported by this engine (cannot be evaluated offline)");
   }
+  const domains = parseDomains(raw, at, side, rule, fail);
   if (side === "source" && (raw.ports !== undefined || raw.notPorts !== undefined))
     fail(`${at}.ports`, "source ports are not modelled");
   const selector = parseEntitySelector(raw.selector, `${at}.selector`, fail);
   const notSelector = parseEntitySelector(raw.notSelector, `${at}.notSelector`, fail);
+  // `global()` means "non-namespaced entities" in a rule's namespaceSelector, and only there.
   const namespaceSelector = parseEntitySelector(
     raw.namespaceSelector,
     `${at}.namespaceSelector`,
     fail,
+    true,
   );
   const serviceAccounts = parseServiceAccounts(raw.serviceAccounts, `${at}.serviceAccounts`, fail);
   const writtenNets: WrittenNet[] = [];
@@ -295,8 +369,11 @@ function parseEntity(
     notNets: parseNets(raw.notNets, `${at}.notNets`, writtenNotNets, fail, warn),
   };
   return {
-    matcher: calicoEntity(criteria, policyNamespace, ipBlockMatchesPods),
+    matcher: domains
+      ? domainsPeer(domains)
+      : calicoEntity(criteria, policyNamespace, ipBlockMatchesPods, networkSets),
     written: {
+      ...(domains ? { domains } : {}),
       path: at,
       selector: selector?.text,
       notSelector: notSelector?.text,
@@ -376,6 +453,7 @@ export function normaliseCalicoPolicy(
   ipBlockMatchesPods: boolean,
   sink: ProblemSink,
   source?: string,
+  networkSets?: NetworkSetScope,
 ): NormalPolicy | undefined {
   const { fail, warn, failed, spec } = startObject(obj, ref, sink, source);
   if (!spec) return undefined;
@@ -479,6 +557,8 @@ export function normaliseCalicoPolicy(
         protocol,
         policyNamespace,
         ipBlockMatchesPods,
+        { direction, action },
+        networkSets,
         fail,
         warn,
       );
@@ -489,6 +569,8 @@ export function normaliseCalicoPolicy(
         protocol,
         policyNamespace,
         ipBlockMatchesPods,
+        { direction, action },
+        networkSets,
         fail,
         warn,
       );

@@ -1,11 +1,28 @@
 /** Peer matchers shared by the Kubernetes and Calico normalisers. */
 import type { SelectorNode } from "../calico/selector-ast";
-import { evaluateSelector, prefixSelectorKeys, selectorLabelKeys } from "../calico/selector-ast";
+import {
+  evaluateScope,
+  evaluateSelector,
+  prefixSelectorKeys,
+  selectorLabelKeys,
+} from "../calico/selector-ast";
 import * as iv from "../model/intervals";
 import type { Ipv4Range } from "../model/ipv4";
 import { formatRangeAsCidr } from "../model/ipv4";
 import type { LabelSelectorMatcher } from "../model/label-selector";
-import type { EndpointMatcher, PodHint, PodInfo } from "../model/types";
+import type { EndpointMatcher, NetworkSetInfo, PodHint, PodInfo } from "../model/types";
+
+/**
+ * The network sets rule selectors may match, bound by buildModel once every object is read
+ * (a policy may come before the sets it selects). Matchers resolve against it on first use,
+ * which is after the model is built; a policy read on its own (the pack's per-object reading)
+ * sees no set.
+ */
+export class NetworkSetScope {
+  sets: readonly NetworkSetInfo[] = [];
+}
+
+const NO_NETWORK_SETS = new NetworkSetScope();
 
 function intervalsToRanges(set: iv.IntervalSet): Ipv4Range[] {
   return iv.toPairs(set).map(([lo, hi]) => ({ lo, hi }));
@@ -156,6 +173,7 @@ export function calicoEntity(
   criteria: CalicoEntityCriteria,
   policyNamespace: string | undefined,
   ipBlockMatchesPods: boolean,
+  networkSets: NetworkSetScope = NO_NETWORK_SETS,
 ): EndpointMatcher | "any" {
   const { selector, notSelector, namespaceSelector, serviceAccountSelector, nets, notNets } =
     criteria;
@@ -178,39 +196,89 @@ export function calicoEntity(
     namespaceSelector
       ? evaluateSelector(namespaceSelector.node, pod.calicoNamespaceLabels)
       : scopeNamespace === undefined || pod.namespace === scopeNamespace;
-  const serviceAccountOf = (pod: PodInfo): string | undefined =>
-    pod.calicoLabels[CALICO_SERVICE_ACCOUNT_LABEL];
-  const positive = (pod: PodInfo): boolean =>
-    inScope(pod) &&
-    (names === undefined || names.has(serviceAccountOf(pod) ?? "")) &&
-    (saSelector === undefined || evaluateSelector(saSelector, pod.calicoLabels)) &&
-    (selector === undefined || evaluateSelector(selector.node, pod.calicoLabels));
+  const serviceAccountOf = (labels: Readonly<Record<string, string>>): string | undefined =>
+    labels[CALICO_SERVICE_ACCOUNT_LABEL];
+  // The selector proper (without the scope), over the labels Calico gives an endpoint or set.
+  const selected = (labels: Readonly<Record<string, string>>): boolean =>
+    (names === undefined || names.has(serviceAccountOf(labels) ?? "")) &&
+    (saSelector === undefined || evaluateSelector(saSelector, labels)) &&
+    (selector === undefined || evaluateSelector(selector.node, labels));
+  const positive = (pod: PodInfo): boolean => inScope(pod) && selected(pod.calicoLabels);
   const inNets = (ip: number, list: readonly Ipv4Range[]): boolean =>
     list.some((r) => inRange(ip, r));
 
-  const quotedText = (field: CalicoSelectorField): string => JSON.stringify(field.text);
-  const conditions: string[] = [];
-  if (endpointsOnly) {
-    let pods = "pods";
-    if (selector) pods += ` matching ${quotedText(selector)}`;
-    if (names) pods += ` with service account ${[...names].join(" or ")}`;
-    if (serviceAccountSelector)
-      pods += ` whose service account matches ${quotedText(serviceAccountSelector)}`;
-    if (namespaceSelector) pods += ` in namespaces matching ${quotedText(namespaceSelector)}`;
-    else if (scopeNamespace !== undefined) pods += ` in namespace ${scopeNamespace}`;
-    else pods += " in any namespace";
-    if (notSelector) pods += ` not matching ${quotedText(notSelector)}`;
-    conditions.push(pods);
-  } else if (notSelector) {
-    conditions.push(`anything but pods matching ${quotedText(notSelector)}`);
+  /**
+   * The sets the positive selector and the notSelector match. Felix turns a rule selector into
+   * an IP set holding the addresses of matching workload endpoints and the nets of matching
+   * network sets; the scope selects sets as it selects pods: a NetworkSet carries its
+   * namespace's label and `pcns.` labels, a GlobalNetworkSet neither (only an unscoped selector
+   * of a GlobalNetworkPolicy, or a namespaceSelector true for non-namespaced entities such as
+   * `global()`, reaches it). The notSelector is not scoped.
+   */
+  interface SetMatch {
+    readonly positive: readonly NetworkSetInfo[];
+    readonly negative: readonly NetworkSetInfo[];
+    readonly positiveRanges: readonly Ipv4Range[];
+    readonly negativeRanges: readonly Ipv4Range[];
   }
-  if (nets) conditions.push(`nets ${nets.map(formatRangeAsCidr).join(", ")}`);
-  if (notNets) conditions.push(`notNets ${notNets.map(formatRangeAsCidr).join(", ")}`);
+  let setMatch: SetMatch | undefined;
+  const sets = (): SetMatch => {
+    if (setMatch) return setMatch;
+    const setInScope = (set: NetworkSetInfo): boolean =>
+      namespaceSelector
+        ? evaluateScope(namespaceSelector.node, set.namespaceLabels)
+        : scopeNamespace === undefined || set.namespace === scopeNamespace;
+    const positiveSets = endpointsOnly
+      ? networkSets.sets.filter((set) => setInScope(set) && selected(set.calicoLabels))
+      : [];
+    const negativeSets = notSelector
+      ? networkSets.sets.filter((set) => evaluateSelector(notSelector.node, set.calicoLabels))
+      : [];
+    const merged = (list: readonly NetworkSetInfo[]): Ipv4Range[] =>
+      intervalsToRanges(iv.fromRanges(list.flatMap((set) => set.nets.map((r) => [r.lo, r.hi]))));
+    return (setMatch = {
+      positive: positiveSets,
+      negative: negativeSets,
+      positiveRanges: merged(positiveSets),
+      negativeRanges: merged(negativeSets),
+    });
+  };
+  const setNames = (list: readonly NetworkSetInfo[]): string =>
+    list.map((set) => set.label).join(", ");
 
-  let podHint: PodHint = { kind: "all" };
-  if (scopeNamespace !== undefined) podHint = { kind: "namespaces", names: [scopeNamespace] };
+  const quotedText = (field: CalicoSelectorField): string => JSON.stringify(field.text);
+  const describe = (): string => {
+    const conditions: string[] = [];
+    const { positive: positiveSets, negative: negativeSets } = sets();
+    if (endpointsOnly) {
+      let pods = "pods";
+      if (selector) pods += ` matching ${quotedText(selector)}`;
+      if (names) pods += ` with service account ${[...names].join(" or ")}`;
+      if (serviceAccountSelector)
+        pods += ` whose service account matches ${quotedText(serviceAccountSelector)}`;
+      if (namespaceSelector) pods += ` in namespaces matching ${quotedText(namespaceSelector)}`;
+      else if (scopeNamespace !== undefined) pods += ` in namespace ${scopeNamespace}`;
+      else pods += " in any namespace";
+      if (positiveSets.length > 0) pods = `(${pods}, or ${setNames(positiveSets)})`;
+      if (notSelector) pods += ` not matching ${quotedText(notSelector)}`;
+      conditions.push(pods);
+    } else if (notSelector) {
+      conditions.push(`anything but pods matching ${quotedText(notSelector)}`);
+    }
+    if (notSelector && negativeSets.length > 0)
+      conditions.push(`outside ${setNames(negativeSets)}`);
+    if (nets) conditions.push(`nets ${nets.map(formatRangeAsCidr).join(", ")}`);
+    if (notNets) conditions.push(`notNets ${notNets.map(formatRangeAsCidr).join(", ")}`);
+    return conditions.join(" and ");
+  };
+
+  let writtenHint: PodHint = { kind: "all" };
+  if (scopeNamespace !== undefined) writtenHint = { kind: "namespaces", names: [scopeNamespace] };
   else if (!endpointsOnly && nets)
-    podHint = ipBlockMatchesPods ? { kind: "ipRanges", ranges: nets } : { kind: "none" };
+    writtenHint = ipBlockMatchesPods ? { kind: "ipRanges", ranges: nets } : { kind: "none" };
+  // A pod whose address lies in a matched set's nets is in the selector's IP set too.
+  const podHint = (): PodHint =>
+    ipBlockMatchesPods && sets().positive.length > 0 ? { kind: "all" } : writtenHint;
   const labelKeys = new Set<string>();
   for (const node of [selector?.node, notSelector?.node, saSelector])
     if (node) selectorLabelKeys(node, labelKeys);
@@ -226,26 +294,74 @@ export function calicoEntity(
       notNets,
       ipBlockMatchesPods,
     ])}`,
-    description: conditions.join(" and "),
-    byIp: nets !== undefined || notNets !== undefined,
-    ranges: [...(nets ?? []), ...(notNets ?? [])].flatMap((r) =>
-      intervalsToRanges(iv.fromRanges([[r.lo, r.hi]])),
-    ),
-    podHint,
+    get description() {
+      return describe();
+    },
+    get byIp() {
+      const { positive: positiveSets, negative: negativeSets } = sets();
+      return (
+        nets !== undefined ||
+        notNets !== undefined ||
+        positiveSets.length > 0 ||
+        negativeSets.length > 0
+      );
+    },
+    get ranges() {
+      return [
+        ...[...(nets ?? []), ...(notNets ?? [])].flatMap((r) =>
+          intervalsToRanges(iv.fromRanges([[r.lo, r.hi]])),
+        ),
+        ...sets().positiveRanges,
+        ...sets().negativeRanges,
+      ];
+    },
+    get podHint() {
+      return podHint();
+    },
     podLabelKeys: [...labelKeys],
     matchPod: (pod) => {
-      if (endpointsOnly && !positive(pod)) return false;
-      if (notSelector && evaluateSelector(notSelector.node, pod.calicoLabels)) return false;
       const ipVisible = ipBlockMatchesPods;
+      const { positiveRanges, negativeRanges } = sets();
+      if (endpointsOnly && !positive(pod) && !(ipVisible && inNets(pod.ip, positiveRanges)))
+        return false;
+      if (
+        notSelector &&
+        (evaluateSelector(notSelector.node, pod.calicoLabels) ||
+          (ipVisible && inNets(pod.ip, negativeRanges)))
+      )
+        return false;
       if (nets && !(ipVisible && inNets(pod.ip, nets))) return false;
       if (notNets && ipVisible && inNets(pod.ip, notNets)) return false;
       return true;
     },
     matchExternal: (range) => {
-      if (endpointsOnly) return false;
+      const { positiveRanges, negativeRanges } = sets();
+      if (endpointsOnly && !inNets(range.lo, positiveRanges)) return false;
+      if (notSelector && inNets(range.lo, negativeRanges)) return false;
       if (nets && !inNets(range.lo, nets)) return false;
       if (notNets && inNets(range.lo, notNets)) return false;
       return true;
     },
+  };
+}
+
+/**
+ * Calico Enterprise's `destination.domains` (egress Allow rules only): the destination is any
+ * address DNS answered for one of the names, learned at run time
+ * (https://docs.tigera.io/calico-enterprise/latest/network-policy/domain-based-policy). No static
+ * analysis knows those addresses, so the peer matches no pod and no address block: verdicts on
+ * addresses never count it, and reports name it as a peer of its own.
+ */
+export function domainsPeer(domains: readonly string[]): EndpointMatcher {
+  return {
+    key: `domains|${JSON.stringify(domains)}`,
+    description: `domains ${domains.join(", ")}`,
+    byIp: false,
+    ranges: [],
+    podHint: { kind: "none" },
+    podLabelKeys: [],
+    matchPod: () => false,
+    matchExternal: () => false,
+    domains,
   };
 }

@@ -15,6 +15,7 @@
 import type { ObjectRef, ProblemSink } from "../model/problems";
 import type { EnforcedPolicyKind, NormalPolicy, StagedAction, StagedKind } from "../model/types";
 import { normaliseCalicoPolicy } from "./calico-policy";
+import type { NetworkSetScope } from "./matchers";
 import { normaliseKubernetesPolicy } from "./k8s-policy";
 import { isObject, type Raw } from "./raw";
 
@@ -52,6 +53,7 @@ export function normaliseStagedPolicy(
   ipBlockMatchesPods: boolean,
   sink: ProblemSink,
   source?: string,
+  networkSets?: NetworkSetScope,
 ): NormalPolicy | undefined {
   const entry = STAGED_KINDS[ref.kind];
   if (entry === undefined) throw new Error(`internal: ${ref.kind} is not a staged kind`);
@@ -125,6 +127,7 @@ export function normaliseStagedPolicy(
           ipBlockMatchesPods,
           sink,
           source,
+          networkSets,
         );
   if (!policy) return undefined;
   return {

@@ -8,7 +8,14 @@ import type { Labels } from "../model/label-selector";
 import { formatRef } from "../model/problems";
 import type { ClusterModel, Direction, Endpoint, EndpointMatcher, PodInfo } from "../model/types";
 import type { CornerDecision } from "../evaluate/evaluator";
-import { describeEndpoint, isHbonePair, sharedEvaluator } from "../evaluate/evaluator";
+import type { Evaluator } from "../evaluate/evaluator";
+import {
+  describeEndpoint,
+  isHbonePair,
+  matcherMatches,
+  sharedEvaluator,
+} from "../evaluate/evaluator";
+import { allowsConnection } from "../model/connections";
 import { podsIn, podWithIp } from "../model/lookup";
 import type { ZtunnelDecision } from "../evaluate/ztunnel";
 import { ztunnelLine } from "./ztunnel-explain";
@@ -55,6 +62,33 @@ export interface FlowExplanation {
   readonly text: string;
 }
 
+/**
+ * Egress rules of the source that allow the port towards Calico Enterprise `domains`: the
+ * addresses behind those names come from DNS at run time, so no verdict on an address counts
+ * them; explain says so instead of staying silent.
+ */
+function domainRuleLines(
+  evaluator: Evaluator,
+  source: Endpoint,
+  destination: Endpoint,
+  protocol: ModelProtocol,
+  port: number,
+): string[] {
+  if (source.kind !== "pod" || destination.kind !== "external") return [];
+  const lines: string[] = [];
+  for (const policy of evaluator.applicablePolicies(source.pod, "egress"))
+    for (const rule of policy.egress) {
+      if (rule.action !== "Allow" || rule.destinations === "any") continue;
+      const domains = rule.destinations.flatMap((m) => m.domains ?? []);
+      if (domains.length === 0 || matcherMatches(rule.sources, source) === undefined) continue;
+      if (!allowsConnection(rule.connections(destination), protocol, port)) continue;
+      lines.push(
+        `${formatRef(policy.ref)} ${rule.path} allows ${rule.portsDescription} to domains ${domains.join(", ")} (Calico Enterprise): which addresses those names have is learned from DNS at run time, outside static analysis, so this verdict does not count the rule; if ${describeEndpoint(destination).replace(/^external /, "")} is an address of one of them, the flow may be allowed.`,
+      );
+    }
+  return lines;
+}
+
 /** A corner no policy can decide (own node, traffic to itself): always allowed. */
 function notEvaluated(direction: CornerDecision["direction"], local: string): CornerDecision {
   return {
@@ -82,7 +116,12 @@ function resolveEndpoints(model: ClusterModel, q: QueryEndpoint, notes: string[]
     // An address that belongs to a known pod is that pod.
     const pod = podWithIp(model, ip);
     if (pod) return [{ kind: "pod", pod }];
-    return [{ kind: "external", range: { lo: ip, hi: ip } }];
+    const sets = (model.networkSets ?? []).filter((set) =>
+      set.nets.some((r) => r.lo <= ip && ip <= r.hi),
+    );
+    const name =
+      sets.length > 0 ? `in ${sets.map((set) => set.label.replace(/ \(.*$/, "")).join(", ")}` : "";
+    return [{ kind: "external", range: { lo: ip, hi: ip }, ...(name ? { name } : {}) }];
   }
   if ("kubelet" in q) throw new Error("kubelet can only be a source");
   const pods = podsIn(model, q.namespace).filter(
@@ -355,6 +394,8 @@ export function explainFlow(
         : evaluator.cornerDecision("egress", source, destination, protocol, port);
       const ingress = evaluator.cornerDecision("ingress", source, destination, protocol, port);
       lines.push(cornerLine(model, egress, destination, protocol, port));
+      if (!fromKubelet && !egress.allowed)
+        lines.push(...domainRuleLines(evaluator, source, destination, protocol, port));
       lines.push(cornerLine(model, ingress, source, protocol, port));
       const gate =
         protocol === "TCP" && evaluator.ztunnel.applies(source, destination)
