@@ -28,6 +28,18 @@ export interface ExternalPair {
   readonly result: PairResult;
 }
 
+/**
+ * What a class may open towards a Calico Enterprise `domains` peer: the union of its egress
+ * Allow rules naming those domains, minus what earlier rules decided for every destination.
+ * An upper bound: an earlier rule on addresses may catch some of the names' addresses, which
+ * are known only at run time.
+ */
+export interface DomainsPair {
+  readonly pod: PodClass;
+  readonly domains: readonly string[];
+  readonly connections: conn.ConnectionSet;
+}
+
 export interface ClassConnectivity {
   readonly model: ClusterModel;
   readonly classes: readonly PodClass[];
@@ -39,6 +51,40 @@ export interface ClassConnectivity {
   readonly podPairs: readonly ClassPair[];
   readonly egressToExternal: readonly ExternalPair[];
   readonly ingressFromExternal: readonly ExternalPair[];
+  /** Egress towards `destination.domains` peers (absent when no rule names domains). */
+  readonly egressToDomains?: readonly DomainsPair[];
+}
+
+/** An address no rule names, to resolve a rule's ports for a destination outside the cluster. */
+const ANY_EXTERNAL: Endpoint = { kind: "external", range: { lo: 0, hi: 0 } };
+
+/** See DomainsPair: the walk of one class's egress rules in evaluation order. */
+function domainsPairs(evaluator: Evaluator, c: PodClass): DomainsPair[] {
+  const local = podEndpoint(c.representative);
+  const policies = evaluator.applicablePolicies(c.representative, "egress");
+  let undecided: conn.ConnectionSet = conn.ALL_CONNECTIONS;
+  const found = new Map<string, DomainsPair>();
+  for (const policy of policies)
+    for (const rule of policy.egress) {
+      if (rule.action === "Log" || matcherMatches(rule.sources, local) === undefined) continue;
+      const hit = conn.intersectConnections(rule.connections(ANY_EXTERNAL), undecided);
+      if (rule.destinations === "any") {
+        undecided = conn.subtractConnections(undecided, hit);
+        continue;
+      }
+      if (rule.action !== "Allow") continue;
+      for (const matcher of rule.destinations) {
+        if (!matcher.domains || conn.isEmptyConnections(hit)) continue;
+        const key = matcher.domains.join(",");
+        const before = found.get(key);
+        found.set(key, {
+          pod: c,
+          domains: matcher.domains,
+          connections: before ? conn.unionConnections(before.connections, hit) : hit,
+        });
+      }
+    }
+  return [...found.values()];
 }
 
 type Candidates = "all" | Set<number>;
@@ -236,6 +282,11 @@ export function computeConnectivity(
         ingressFromExternal.push({ pod: c, block, result });
     }
   }
+  const egressToDomains = model.policies.some((p) =>
+    p.egress.some((r) => r.destinations !== "any" && r.destinations.some((m) => m.domains)),
+  )
+    ? classes.flatMap((c) => domainsPairs(evaluator, c))
+    : [];
   return {
     model,
     classes,
@@ -244,5 +295,6 @@ export function computeConnectivity(
     podPairs,
     egressToExternal,
     ingressFromExternal,
+    ...(egressToDomains.length > 0 ? { egressToDomains } : {}),
   };
 }

@@ -23,6 +23,11 @@ export type ConnectivityPeer =
       readonly text: string;
       /** The CIDR when the block is exactly one, else the range text. */
       readonly cidr: string;
+    }
+  | {
+      /** Calico Enterprise `destination.domains`: addresses from DNS at run time, unknown here. */
+      readonly kind: "domains";
+      readonly domains: readonly string[];
     };
 
 export interface Connection {
@@ -43,7 +48,14 @@ export function peerName(peer: ConnectivityPeer): string {
       return `${peer.namespace}/${peer.name}[${peer.workloadKind}]`;
     case "external":
       return `${peer.text}[External]`;
+    case "domains":
+      return domainsLabel(peer.domains);
   }
+}
+
+/** How reports name a domains peer: `domains: example.com, *.github.com`. */
+export function domainsLabel(domains: readonly string[]): string {
+  return `domains: ${domains.join(", ")}`;
 }
 
 export function externalPeer(range: Ipv4Range): ConnectivityPeer {

@@ -14,6 +14,7 @@ import {
   connectionsOf,
   escapeMd,
   externalLabel,
+  isOutside,
   hboneNote,
   renderMatrixMarkdown as renderMatrixTable,
   type DiagramOptions,
@@ -61,7 +62,7 @@ function summarised(model: ClusterModel, connections: readonly NamedConnection[]
     "|---|---:|---:|---|---|---|",
   );
   const externals = (items: readonly NamedConnection[], side: "to" | "from"): number =>
-    items.filter((c) => c[side].kind === "external").length;
+    items.filter((c) => isOutside(c[side])).length;
   for (const [name, { out, in: incoming }] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const self = out.find((c) => c.to.kind === "namespace" && c.to.name === name);
     lines.push(

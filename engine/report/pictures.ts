@@ -5,7 +5,7 @@
  * links to one picture per group.
  */
 import * as conn from "../model/connections";
-import type { Connection, ConnectivityPeer } from "./connectivity";
+import { peerName, type Connection, type ConnectivityPeer } from "./connectivity";
 import { namedConnectionText, type NamedConnection } from "./external-names";
 import type { EdgeTone, PictureEdge, PictureGraph, PictureNode } from "./layout";
 
@@ -39,7 +39,14 @@ export interface PictureOptions {
 }
 
 export function endName(peer: ConnectivityPeer): string {
-  return peer.kind === "namespace" ? peer.name : peer.kind === "external" ? peer.text : peer.name;
+  switch (peer.kind) {
+    case "external":
+      return peer.text;
+    case "domains":
+      return peerName(peer);
+    default:
+      return peer.name;
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import * as conn from "../model/connections";
 import type { ClusterModel } from "../model/types";
+import { formatRangeAsCidr } from "../model/ipv4";
 import type { ClassConnectivity } from "../evaluate/matrix";
 import { computeConnectivity } from "../evaluate/matrix";
 import type { Connection, ConnectivityPeer } from "./connectivity";
@@ -90,10 +91,46 @@ export function connectionsOf(
   connectivity?: ClassConnectivity,
   options: DiagramOptions = {},
 ): NamedConnection[] {
-  return nameExternalPeers(
-    namespaceConnections(connectivity ?? computeConnectivity(model)),
-    options.externalNames ?? ADDRESS_SPACE_NAMES,
-  );
+  const computed = connectivity ?? computeConnectivity(model);
+  return [
+    ...nameExternalPeers(namespaceConnections(computed), [
+      ...networkSetNames(model),
+      ...(options.externalNames ?? ADDRESS_SPACE_NAMES),
+    ]),
+    ...domainsConnections(computed),
+  ];
+}
+
+/**
+ * Calico network sets name their ranges in every report (`networkset shop/trusted-lan
+ * (192.168.10.0/24)`); as the smallest name holding a block wins, a set inside a stack's LAN
+ * range keeps its own name.
+ */
+export function networkSetNames(model: ClusterModel): ExternalName[] {
+  return (model.networkSets ?? [])
+    .filter((set) => set.nets.length > 0)
+    .map((set) => ({ label: set.label, cidrs: set.nets.map(formatRangeAsCidr) }));
+}
+
+/** Namespace → `domains: …` edges, one per distinct domain list (see DomainsPair). */
+function domainsConnections(connectivity: ClassConnectivity): NamedConnection[] {
+  const merged = new Map<string, NamedConnection>();
+  for (const pair of connectivity.egressToDomains ?? []) {
+    const key = `${pair.pod.namespace}\u0000${pair.domains.join(",")}`;
+    const before = merged.get(key);
+    const connections = before
+      ? conn.unionConnections(before.connections, pair.connections)
+      : pair.connections;
+    merged.set(key, {
+      from: { kind: "namespace", name: pair.pod.namespace },
+      to: { kind: "domains", domains: pair.domains },
+      connections,
+      ports: conn.connectionsToList(connections),
+      viaHbone: false,
+      partial: [],
+    });
+  }
+  return [...merged.values()];
 }
 
 export function cellText(c: NamedConnection, model: ClusterModel): string {
@@ -117,6 +154,11 @@ export function hboneNote(model: ClusterModel): string {
 
 export function escapeMd(text: string): string {
   return text.replace(/\|/g, "\\|");
+}
+
+/** An end outside the cluster: an address block or a Calico Enterprise domains peer. */
+export function isOutside(peer: ConnectivityPeer): boolean {
+  return peer.kind === "external" || peer.kind === "domains";
 }
 
 export function externalLabel(peer: ConnectivityPeer): string {
@@ -175,12 +217,12 @@ export function renderMatrixMarkdown(
   };
   section(
     "External egress",
-    connections.filter((c) => c.to.kind === "external"),
+    connections.filter((c) => isOutside(c.to)),
     "to",
   );
   section(
     "External ingress",
-    connections.filter((c) => c.from.kind === "external"),
+    connections.filter((c) => isOutside(c.from)),
     "from",
   );
   return lines.join("\n") + "\n";
@@ -203,9 +245,7 @@ function mermaidFlowchart(connections: readonly NamedConnection[], model: Cluste
       const label = peer.kind === "external" ? externalLabel(peer) : peerName(peer);
       nodes.set(
         mermaidId(label),
-        peer.kind === "external"
-          ? `${mermaidId(label)}{{"${label}"}}`
-          : `${mermaidId(label)}["${label}"]`,
+        isOutside(peer) ? `${mermaidId(label)}{{"${label}"}}` : `${mermaidId(label)}["${label}"]`,
       );
     }
   }

@@ -306,14 +306,19 @@ describe("Calico entity-rule scoping (getEndpointSelector)", () => {
     assert.equal(inside.verdict, "allowed", inside.text);
   });
 
-  it("refuses global() in a namespaceSelector, with the reason", () => {
+  it("reads global() in a namespaceSelector as non-namespaced entities only (no pod), and refuses it elsewhere", () => {
+    // libcalico-go rewrites global() to !has(projectcalico.org/namespace): no workload endpoint.
     const withGlobal = policy("global", "source", "Allow", { namespaceSelector: "global()" });
+    const m = buildModel([...cluster, withGlobal]);
+    for (const peer of ["a/x", "a/y", "b/x", "b/y"] as const)
+      assert.equal(allowed(m, peer, "a/web", 80), false, peer);
+    const inSelector = policy("global", "source", "Allow", { selector: "global()" });
     assert.throws(
-      () => buildModel([...cluster, withGlobal]),
+      () => buildModel([...cluster, inSelector]),
       (e: unknown) =>
         e instanceof ManifestError &&
-        /spec\.ingress\[0\]\.source\.namespaceSelector: invalid selector/.test(e.message) &&
-        /non-namespaced endpoints/.test(e.message),
+        /spec\.ingress\[0\]\.source\.selector: invalid selector/.test(e.message) &&
+        /only be used in a rule's namespaceSelector/.test(e.message),
     );
   });
 

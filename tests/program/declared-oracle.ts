@@ -195,7 +195,9 @@ export function undeclaredAllows(
       ? peer.text
       : peer.kind === "workload"
         ? `${peer.namespace}/${peer.name}`
-        : peer.name;
+        : peer.kind === "domains"
+          ? `domains: ${peer.domains.join(", ")}`
+          : peer.name;
   const excess: Excess[] = [];
   for (const allowed of workloadConnections(computeConnectivity(model))) {
     const from = peerOf(allowed.from);
