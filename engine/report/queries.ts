@@ -95,7 +95,7 @@ export function externalAdmission(policy: NormalPolicy, direction: Direction): E
  * What `policy` admits from or to IPv6 addresses, from the written form (the model is IPv4):
  * a rule without peers admits all of IPv6, an IPv6 ipBlock its CIDR minus its excepts, a
  * Calico rule without selectors its IPv6 nets unless it is `ipVersion: 4` (notNets ignored,
- * Deny ignored: an upper bound).
+ * Deny ignored: an upper bound), a Calico rule naming domains none.
  */
 export function ipv6Admission(
   policy: NormalPolicy,
@@ -117,6 +117,9 @@ export function ipv6Admission(
       if (rule.calico.ipv6Connections === undefined) continue;
       connections = rule.calico.ipv6Connections;
       const entity = direction === "ingress" ? rule.calico.source : rule.calico.destination;
+      // Domains (Calico Enterprise) stand for the addresses DNS gives them at run time: a peer of
+      // their own, no known address (see domainsPeer).
+      if (entity.domains !== undefined) continue;
       const bySelector =
         entity.selector !== undefined ||
         entity.namespaceSelector !== undefined ||

@@ -16,6 +16,7 @@ import {
   ipv6Admission,
   ManifestError,
   type NormalPolicy,
+  type NormalRule,
   type WrittenCalicoEntity,
 } from "../../engine";
 import { describeExposure, isInternetWide, publicExposure, WIDTH_RULE } from "../lib/exposure";
@@ -30,11 +31,17 @@ const PORTED_PROTOCOLS = new Set(["TCP", "UDP", "SCTP", "UDPLITE", "6", "17", "1
 const SELECTOR_FIX =
   "write a Calico selector expression (app == 'x' && tier in {'a', 'b'}), not a Kubernetes matchLabels map";
 
-function namesRemote(entity: WrittenCalicoEntity): boolean {
+/**
+ * Whether the rule names its remote side: nets, selectors, or (Calico Enterprise) domains, which
+ * the model reads as a peer of their own (whatever addresses DNS gives those names), never as
+ * every destination.
+ */
+function namesRemote(entity: WrittenCalicoEntity, remote: NormalRule["destinations"]): boolean {
   return (
     entity.nets.length > 0 ||
     entity.selector !== undefined ||
-    entity.namespaceSelector !== undefined
+    entity.namespaceSelector !== undefined ||
+    (remote !== "any" && remote.some((peer) => peer.domains !== undefined))
   );
 }
 
@@ -112,6 +119,7 @@ function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[
     }
     if (rule.action !== "Allow") continue;
     const remote = direction === "egress" ? calico.destination : calico.source;
+    const remotePeers = direction === "egress" ? rule.destinations : rule.sources;
     const remoteKey = direction === "egress" ? "destination" : "source";
     if (calico.protocol === undefined) {
       findings.push(
@@ -125,7 +133,7 @@ function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[
     const wholeNet = [...calico.source.nets, ...calico.destination.nets].some(
       (n) => n.prefix === 0,
     );
-    if (namesRemote(remote) && !wholeNet) {
+    if (namesRemote(remote, remotePeers) && !wholeNet) {
       // Judged on what the rule reaches, not how its nets are written (0.0.0.0/1 + 128.0.0.0/1).
       const single = { ...policy, ingress: [], egress: [], [direction]: [rule] };
       const exposure = publicExposure(
@@ -143,7 +151,7 @@ function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[
         );
       }
     }
-    if (!namesRemote(remote)) {
+    if (!namesRemote(remote, remotePeers)) {
       findings.push(
         finding(
           `${rule.path}.${remoteKey}`,
