@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import { Option } from "commander";
 import { buildModel } from "../engine";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
+import { withNetworkSets } from "../policypack/lib/reading";
 import {
   evaluateResources,
   formatViolations,
@@ -100,7 +101,15 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
       };
     }
   }
-  const violations = evaluateResources(resources, packConfigFromFacts(given.facts, base));
+  // Calico rule selectors match the input's network sets: the pack reads each policy with them.
+  const setContext = model.networkSets
+    ? input.objects
+        .map((o) => o.object)
+        .filter((o) => o.kind === "Namespace" || /^(Global)?NetworkSet$/.test(String(o.kind)))
+    : [];
+  const violations = withNetworkSets(setContext, () =>
+    evaluateResources(resources, packConfigFromFacts(given.facts, base)),
+  );
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   const summary =
     `Checked ${resources.length} objects in ${input.files.length} file(s) with cluster facts from ${given.from}` +

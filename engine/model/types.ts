@@ -183,6 +183,8 @@ export interface EndpointMatcher {
    * address block, and reports name it as its own peer.
    */
   readonly domains?: readonly string[];
+  /** Calico: the network sets (their `label`s) whose nets the selector stands for, if any. */
+  readonly networkSets?: readonly string[];
 }
 
 export type RuleAction = "Allow" | "Deny" | "Log" | "Pass";

@@ -318,6 +318,9 @@ export function calicoEntity(
     get podHint() {
       return podHint();
     },
+    get networkSets() {
+      return sets().positive.map((set) => set.label);
+    },
     podLabelKeys: [...labelKeys],
     matchPod: (pod) => {
       const ipVisible = ipBlockMatchesPods;

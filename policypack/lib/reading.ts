@@ -56,7 +56,27 @@ export function manifestOf(type: string, props: Record<string, unknown>): Record
   return object;
 }
 
-const readings = new WeakMap<object, NormalPolicy>();
+let readings = new WeakMap<object, NormalPolicy>();
+
+/**
+ * Calico NetworkSets and GlobalNetworkSets of the input being judged, with its Namespaces (whose
+ * labels a set inherits): rule selectors match the sets' nets (engine/normalise/network-set.ts),
+ * so a policy is read with them. `check` passes the input's sets in for one evaluation; the
+ * Pulumi program creates no set, so a preview reads each policy alone.
+ */
+let networkSetContext: readonly Record<string, unknown>[] = [];
+
+export function withNetworkSets<T>(objects: readonly Record<string, unknown>[], run: () => T): T {
+  const saved = { context: networkSetContext, readings };
+  networkSetContext = objects;
+  readings = new WeakMap();
+  try {
+    return run();
+  } finally {
+    networkSetContext = saved.context;
+    readings = saved.readings;
+  }
+}
 
 /**
  * The engine's reading of one policy object; a staged kind's reading carries its `staged`
@@ -75,7 +95,7 @@ export function readPolicy(type: string, props: Record<string, unknown>): Normal
     if (typeof metadata.namespace !== "string" || metadata.namespace === "")
       throw new MalformedError("metadata.namespace", "expected the namespace the object lives in");
   }
-  const model = buildModel([object], { ipBlockMatchesPods: false });
+  const model = buildModel([...networkSetContext, object], { ipBlockMatchesPods: false });
   const policy = model.policies[0] ?? model.stagedPolicies?.[0];
   if (!policy) throw new Error(`internal: the engine did not read ${type} as a policy`);
   readings.set(props, policy);

@@ -142,12 +142,20 @@ function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[
         privateRanges,
       );
       if (isInternetWide(exposure)) {
+        // Through a network set its selector matches, the set's nets are what to narrow.
+        const sets = remotePeers === "any" ? [] : remotePeers.flatMap((p) => p.networkSets ?? []);
         findings.push(
-          finding(
-            `${rule.path}.${remoteKey}.nets`,
-            `this Allow rule ${direction === "egress" ? "reaches" : "admits"} ${describeExposure(exposure)}: internet-wide`,
-            `list the networks the rule is for, ${WIDTH_RULE} each party, e.g. nets: [10.0.1.1/32, 8.8.8.8/32]`,
-          ),
+          sets.length > 0
+            ? finding(
+                `${rule.path}.${remoteKey}.selector`,
+                `this Allow rule ${direction === "egress" ? "reaches" : "admits"} ${describeExposure(exposure)} through ${sets.join(", ")}: internet-wide`,
+                `list in the set's spec.nets only the networks the rule is for, ${WIDTH_RULE} each party (or select a narrower set)`,
+              )
+            : finding(
+                `${rule.path}.${remoteKey}.nets`,
+                `this Allow rule ${direction === "egress" ? "reaches" : "admits"} ${describeExposure(exposure)}: internet-wide`,
+                `list the networks the rule is for, ${WIDTH_RULE} each party, e.g. nets: [10.0.1.1/32, 8.8.8.8/32]`,
+              ),
         );
       }
     }
