@@ -45,6 +45,7 @@ export type {
   NamespaceInfo,
   PodInfo,
   NormalPolicy,
+  NetworkSetInfo,
   NormalRule,
   IgnoredObject,
   Endpoint,
@@ -150,7 +151,7 @@ export { namespaceConnections, workloadConnections, peerName } from "./report/co
 export type { Connection, ConnectivityPeer } from "./report/connectivity";
 export { CONNLIST_FORMATS, connlist, renderConnlist } from "./report/connlist";
 export type { Connlist, ConnlistFormat, ConnlistOptions, FocusDirection } from "./report/connlist";
-export { renderMermaidMarkdown, renderHtml } from "./report/render";
+export { renderMermaidMarkdown, renderHtml, networkSetNames } from "./report/render";
 export { renderMatrixMarkdown } from "./report/matrix-markdown";
 export type { DiagramOptions, ExtraPicture } from "./report/render";
 export {

@@ -160,8 +160,9 @@ export const CALICO_SERVICE_ACCOUNT_PREFIX = "pcsa.";
  * - the scope is ANDed in as soon as any of `selector`, `serviceAccounts`, `notSelector` or
  *   `namespaceSelector` is used; with none of them the entity has no selector at all;
  * - `notSelector` stays a separate negated match, evaluated over every endpoint;
- * - a positive selector only ever matches endpoints (pods here), never an external address; a
- *   `notSelector` alone does not exclude addresses, as they are in no selector's set;
+ * - a positive selector matches endpoints (pods here) and the nets of the network sets it
+ *   matches (Felix's IP set holds both), never another external address; a `notSelector`
+ *   excludes the nets of the sets it matches and no other address;
  * - `nets` / `notNets` are further ANDed conditions on the address (Felix matches every field of
  *   a rule), following the same ipBlockMatchesPods switch as Kubernetes ipBlocks.
  *
