@@ -126,7 +126,8 @@ function peerWitness(
   policy: NormalPolicy,
 ): PeerWitness | undefined {
   const shape = peerShape(rule, peer);
-  if (shape === undefined || shape.kind === "ipBlock") return undefined;
+  // Addresses (ipBlocks, DNS names) are no pod the inventory could invent.
+  if (shape === undefined || shape.kind === "ipBlock" || shape.kind === "domains") return undefined;
   const own = policy.namespace;
   if (shape.kind === "pods") {
     const witness = requirementsWitness(shape.pods);

@@ -21,6 +21,7 @@ function ipv4Nets(nets: readonly WrittenNet[]): readonly Ipv4Range[] | undefined
 }
 
 function calicoShape(entity: WrittenCalicoEntity): PeerShape {
+  if (entity.domains !== undefined) return { kind: "domains", domains: entity.domains };
   return {
     kind: "calico",
     selector: entity.selectorNode,

@@ -155,7 +155,9 @@ export type PeerShape =
       readonly namespaceSelector?: SelectorNode;
       readonly nets?: readonly Ipv4Range[];
       readonly notNets?: readonly Ipv4Range[];
-    };
+    }
+  /** Calico Enterprise `destination.domains`: names whose addresses DNS gives at run time. */
+  | { readonly kind: "domains"; readonly domains: readonly string[] };
 
 /** What a policy's target selector says, derived from `written` by `targetShape`. */
 export type TargetShape =

@@ -10,6 +10,7 @@ import {
   buildModel,
   explainFlow,
   promotedModel,
+  renderConnectivityPage,
   renderMatrixMarkdown,
   type ClusterModel,
 } from "../../engine";
@@ -271,6 +272,18 @@ describe("Calico Enterprise destination.domains", () => {
   it("appears in the matrix as its own destination", () => {
     const matrix = renderMatrixMarkdown(withPolicies(domainsPolicy));
     assert.match(matrix, /\| shop \| domains: example\.com, \*\.github\.com \| TCP 443 \|/);
+  });
+
+  it("is drawn as its own end in the pictures, beside a network set", async () => {
+    const m = withPolicies(
+      domainsPolicy,
+      cnp("shop", "lan", webEgress({ selector: "role == 'lan'" })),
+    );
+    const page = await renderConnectivityPage(m);
+    const outside = page.pictures.find((p) => p.id === "outside-svg");
+    const labels = outside?.graph.nodes.map((n) => n.label) ?? [];
+    assert.ok(labels.includes("domains: example.com, *.github.com"), labels.join(" | "));
+    assert.ok(labels.includes("networkset shop/trusted-lan (192.168.10.0/24)"), labels.join(" | "));
   });
 
   it("is refused where Calico Enterprise does not give it a meaning, with its location", () => {
