@@ -198,7 +198,15 @@ export function explainedDiff(
   after: ClusterModel,
   options: ExplainedDiffOptions = {},
 ): PairChange[] {
-  const names = [...(options.rangeNames ?? []), { name: "internet", cidr: ANY_RANGE }];
+  // Calico network sets name their nets on either side (the smallest name holding a block wins);
+  // names here hold no blank (see baseName): `networkset/shop/trusted-lan`.
+  const setNames = [...(before.networkSets ?? []), ...(after.networkSets ?? [])].flatMap((set) =>
+    set.nets.map((net) => ({
+      name: `${set.ref.kind.toLowerCase()}/${set.namespace ? `${set.namespace}/` : ""}${set.name}`,
+      cidr: formatRangeAsCidr(net),
+    })),
+  );
+  const names = [...(options.rangeNames ?? []), ...setNames, { name: "internet", cidr: ANY_RANGE }];
   const old = view(before, remoteRanges(after), names);
   const neu = view(after, remoteRanges(before), names);
   const keys = [...new Set([...old.pairs.keys(), ...neu.pairs.keys()])].sort();

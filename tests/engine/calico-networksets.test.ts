@@ -9,6 +9,8 @@ import {
   ManifestError,
   buildModel,
   explainFlow,
+  explainedDiff,
+  renderExplainedDiff,
   promotedModel,
   renderConnectivityPage,
   renderMatrixMarkdown,
@@ -194,6 +196,17 @@ describe("Calico network sets as rule peers", () => {
       matrix,
       /\| shop \| networkset shop\/trusted-lan \(192\.168\.10\.0\/24\) \| TCP 443 \|/,
     );
+  });
+
+  it("names the set in the explained diff when its nets change", () => {
+    const policy = cnp("shop", "out", webEgress({ selector: "role == 'lan'" }));
+    const before = withPolicies(policy);
+    const wider = cluster.map((o) =>
+      o === cluster[4] ? networkSet("shop", "trusted-lan", { role: "lan" }, ["192.168.0.0/16"]) : o,
+    );
+    const after = buildModel([...wider, policy]);
+    const text = renderExplainedDiff(explainedDiff(before, after));
+    assert.match(text, /shop -> networkset\/shop\/trusted-lan \(2 blocks\)/);
   });
 
   it("refuses what Calico refuses on a set, with its location", () => {
