@@ -78,7 +78,13 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
   // takes effect, so judging it as if it did would hide an outage. Problems throw, located.
   const model = buildModel(input.objects);
   for (const warning of model.warnings) process.stderr.write(`warning: ${warning}\n`);
-  const { resources, skipped } = resourcesFromObjects(input.objects);
+  const reading = resourcesFromObjects(input.objects);
+  const { resources } = reading;
+  // Network sets are not judged on their own, but every Calico policy is read with them.
+  const setCount = model.networkSets?.length ?? 0;
+  const skipped = reading.skipped.filter(
+    (item) => !/ (crd\.)?projectcalico\.org\/v\d\/(Global)?NetworkSet$/.test(item),
+  );
   const policies = resources.filter((r) => !r.type.endsWith(":Namespace"));
   if (policies.length === 0)
     throw new UsageError(
@@ -113,6 +119,7 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   const summary =
     `Checked ${resources.length} objects in ${input.files.length} file(s) with cluster facts from ${given.from}` +
+    (setCount > 0 ? `, reading ${setCount} Calico network set(s) as rule peers` : "") +
     (skipped.length > 0 ? `; skipped ${skipped.length} of other kinds` : "") +
     (input.skipped.length > 0 ? `; skipped ${input.skipped.length} file(s)` : "") +
     `: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`;
