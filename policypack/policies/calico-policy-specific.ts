@@ -5,8 +5,10 @@
  *   Kubernetes matchLabels map); an absent selector selects every endpoint of the namespace;
  * - `spec.types` is explicit (Calico defaults it like Kubernetes policyTypes);
  * - no rule names a /0 network: ICMP and every other destination names its nets;
- * - an `Allow` rule names a protocol, its remote side (nets or selectors) and, for TCP/UDP/SCTP,
- *   its destination ports.
+ * - an `Allow` rule names a protocol, its remote side (nets, selectors or, Calico Enterprise,
+ *   `destination.domains`) and, for TCP/UDP/SCTP, its destination ports;
+ * - what a rule reaches includes the nets of the network sets its selector matches (`check`
+ *   reads each policy with the input's sets, see lib/reading.ts).
  *
  * These objects are CustomResources: matched by type string (see lib/reading.ts).
  */
