@@ -10,8 +10,9 @@
  * A case is `{id, selector, labels: [label sets]}`. `compare` requires, per case, the same parse
  * result (both accept or both refuse), the same normalised form, and the same verdict on every
  * label set. The one allowed difference is `global()`, which Calico parses and this engine refuses
- * on purpose (it selects non-namespaced endpoints in a namespaceSelector, which are not modelled):
- * such cases are counted apart, and only when the engine's error names global().
+ * on purpose outside a rule's namespaceSelector (the only place it means something, "non-namespaced
+ * entities"; the oracle parses plain selectors): such cases are counted apart, and only when the
+ * engine's error names global().
  *
  * Generated selectors avoid the two places where the served Calico snapshot (release-v3.28) and
  * Calico 3.31 differ (see selector-ast.ts): newlines only stand at the very start or end or
