@@ -649,7 +649,7 @@ export function buildModel(
     if (set) networkSets.push(set);
   }
   networkSets.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-  networkSetScope.sets = networkSets;
+  networkSetScope.bind(networkSets);
 
   // Deterministic synthetic IPs: pods sorted by namespace/name get consecutive addresses.
   pending.sort((a, b) =>

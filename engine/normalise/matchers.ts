@@ -19,10 +19,26 @@ import type { EndpointMatcher, NetworkSetInfo, PodHint, PodInfo } from "../model
  * sees no set.
  */
 export class NetworkSetScope {
-  sets: readonly NetworkSetInfo[] = [];
+  private list: readonly NetworkSetInfo[] = [];
+  private boundOnce = false;
+
+  get sets(): readonly NetworkSetInfo[] {
+    return this.list;
+  }
+
+  /** Whether the sets are final; a matcher asked earlier does not remember its answer. */
+  get bound(): boolean {
+    return this.boundOnce;
+  }
+
+  bind(sets: readonly NetworkSetInfo[]): void {
+    this.list = sets;
+    this.boundOnce = true;
+  }
 }
 
 const NO_NETWORK_SETS = new NetworkSetScope();
+NO_NETWORK_SETS.bind([]);
 
 function intervalsToRanges(set: iv.IntervalSet): Ipv4Range[] {
   return iv.toPairs(set).map(([lo, hi]) => ({ lo, hi }));
@@ -237,12 +253,14 @@ export function calicoEntity(
       : [];
     const merged = (list: readonly NetworkSetInfo[]): Ipv4Range[] =>
       intervalsToRanges(iv.fromRanges(list.flatMap((set) => set.nets.map((r) => [r.lo, r.hi]))));
-    return (setMatch = {
+    const match: SetMatch = {
       positive: positiveSets,
       negative: negativeSets,
       positiveRanges: merged(positiveSets),
       negativeRanges: merged(negativeSets),
-    });
+    };
+    if (networkSets.bound) setMatch = match;
+    return match;
   };
   const setNames = (list: readonly NetworkSetInfo[]): string =>
     list.map((set) => set.label).join(", ");
