@@ -1,10 +1,14 @@
 /**
- * npm run import -- PATH --stack NAME [--stack-dir DIR] [--report FILE] [--force]
+ * npm run import -- PATH --stack NAME [--stack-dir DIR] [--facts FILE] [--report FILE] [--force]
  *
  * Turns the NetworkPolicy / Calico YAML a cluster already runs into Pulumi.NAME.yaml, through
  * the engine's reading of it, then proves the result: the real program plans the new stack
  * offline and the original is diffed against the plan. Every difference is classified in the
  * report (docs/migration.md explains the classes); an unexplained one makes the import fail.
+ *
+ * Cluster facts are inferred from the tree; `--facts FILE.json` gives any of them instead (the
+ * keys of policypack/lib/facts.ts, as check, diff, explain, list and matrix take them). `--stack`
+ * here names the stack to write, so it cannot also be the source of facts.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -13,6 +17,7 @@ import { stringify } from "yaml";
 import { PROJECT_ROOT, stackFilePath } from "../config/load";
 import { validateStackConfig } from "../config/validate";
 import { buildModel } from "../engine";
+import { factsFromFile } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_NEGATIVE,
@@ -34,6 +39,7 @@ interface ImportFlags {
   readonly report?: string;
   readonly force?: boolean;
   readonly namespace?: string;
+  readonly facts?: string;
 }
 
 /**
@@ -67,7 +73,12 @@ async function importTree(input: string, flags: ImportFlags): Promise<number> {
   const model = buildModel(objects, { representativePods: false, unsupportedProtocols: "drop" });
   if (model.policies.length === 0)
     throw new UsageError(`${input} holds no NetworkPolicy or Calico policy: nothing to import`);
-  const result = importPolicies(model, flags.stack);
+  const given = flags.facts === undefined ? {} : factsFromFile(flags.facts);
+  if (given.protectedNamespaces !== undefined)
+    process.stderr.write(
+      `note: ${flags.facts}: protectedNamespaces is not used: import protects the namespaces the tree has policies in (and the DNS and mesh namespaces)\n`,
+    );
+  const result = importPolicies(model, flags.stack, given);
   validateStackConfig(result.raw);
   fs.mkdirSync(stackDir, { recursive: true });
   fs.writeFileSync(file, stackFileText(result.raw, input));
@@ -102,6 +113,12 @@ export function run(argv: readonly string[]): Promise<number> {
       new Option("--report <file>", "also write the import report (markdown) to this file"),
     )
     .addOption(new Option("--force", "overwrite an existing stack file"))
+    .addOption(
+      new Option(
+        "--facts <file>",
+        "cluster facts in a JSON file (see policypack/lib/facts.ts), used instead of inferring them",
+      ),
+    )
     .addOption(namespaceOption());
   for (const option of stackOptions("the stack to write (Pulumi.NAME.yaml)"))
     command.addOption(option);
