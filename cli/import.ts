@@ -43,14 +43,22 @@ interface ImportFlags {
 }
 
 /**
- * Provider settings for adopting objects that kubectl or ArgoCD applied: server-side apply,
- * create-or-adopt for objects of the same name, forced field-manager takeover (docs/migration.md).
+ * Provider settings for adopting objects that kubectl or ArgoCD applied (docs/migration.md, step
+ * 5): server-side apply (the default of every v4 provider), and, from provider v4.29 on, where a
+ * create no longer takes over an existing object, `upsertExistingObjects` to keep that takeover.
+ * Older providers ignore the key (provider/v4 v4.25.0 pkg/provider/provider.go `CheckConfig`
+ * reads only the keys it knows).
  */
 export const ADOPTION_SETTINGS: Readonly<Record<string, string>> = {
   "kubernetes:enableServerSideApply": "true",
   "kubernetes:upsertExistingObjects": "true",
-  "kubernetes:enablePatchForce": "true",
 };
+
+/**
+ * The program's own adoption setting: `pulumi.com/patchForce` on every object (config/types.ts
+ * `AdoptionConfig`), which forces the field-manager takeover on every provider version.
+ */
+export const ADOPTION_CONFIG = { patchForce: true } as const;
 
 export function stackFileText(raw: Record<string, unknown>, source: string): string {
   const config: Record<string, unknown> = { ...ADOPTION_SETTINGS };
@@ -78,7 +86,8 @@ async function importTree(input: string, flags: ImportFlags): Promise<number> {
     process.stderr.write(
       `note: ${flags.facts}: protectedNamespaces is not used: import protects the namespaces the tree has policies in (and the DNS and mesh namespaces)\n`,
     );
-  const result = importPolicies(model, flags.stack, given);
+  const imported = importPolicies(model, flags.stack, given);
+  const result = { ...imported, raw: { ...imported.raw, adoption: ADOPTION_CONFIG } };
   validateStackConfig(result.raw);
   fs.mkdirSync(stackDir, { recursive: true });
   fs.writeFileSync(file, stackFileText(result.raw, input));

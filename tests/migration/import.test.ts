@@ -80,7 +80,8 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
     ]);
     const text = fs.readFileSync(path.join(dir, "Pulumi.imported.yaml"), "utf8");
     assert.match(text, /kubernetes:enableServerSideApply: "true"/);
-    assert.match(text, /kubernetes:enablePatchForce: "true"/);
+    assert.match(text, /kubernetes:upsertExistingObjects: "true"/);
+    assert.deepStrictEqual(config.adoption, { patchForce: true });
   });
 
   it("names every flow's source location in its reason", () => {
