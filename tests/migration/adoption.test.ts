@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { judgeSamples } from "../../scripts/e2e/adoption";
+import { judgeSamples, oldOnly } from "../../scripts/e2e/adoption";
 import type { KubeObject } from "../../scripts/e2e/compare";
 
 const baseline = (ns: string, port: number): KubeObject => ({
@@ -28,6 +28,55 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
     ]);
     assert.deepStrictEqual(problems, []);
     assert.strictEqual(adopted, 1);
+  });
+
+  const perFlow: KubeObject = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "allow-web", namespace: "a" },
+    spec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] },
+  };
+  const authorization = (name: string, selector?: object): KubeObject => ({
+    apiVersion: "security.istio.io/v1",
+    kind: "AuthorizationPolicy",
+    metadata: { name, namespace: "a" },
+    spec: { action: "ALLOW", ...(selector ? { selector } : {}) },
+  });
+  const wide = authorization("a-wide");
+  const web = authorization("a-web", { matchLabels: { app: "web" } });
+  const meshedPlan = [...plan, web, wide];
+
+  it("accepts an old object of another name deleted after the new objects exist", () => {
+    assert.deepStrictEqual(oldOnly([...tree, perFlow], plan), [perFlow]);
+    const verdict = judgeSamples([...tree, perFlow], plan, [
+      [baseline("a", 1), perFlow],
+      [baseline("a", 2), scoped, perFlow],
+      [baseline("a", 2), scoped],
+    ]);
+    assert.deepStrictEqual(verdict, { problems: [], adopted: 2, retired: 1 });
+  });
+
+  it("finds an old object of another name deleted before the new ones", () => {
+    const { problems, retired } = judgeSamples([...tree, perFlow], plan, [
+      [baseline("a", 1), perFlow],
+      [baseline("a", 1)],
+    ]);
+    assert.deepStrictEqual(problems, [
+      "sample 1: networking.k8s.io/v1/NetworkPolicy/a/allow-web is gone before a has its new baseline and policies",
+    ]);
+    assert.strictEqual(retired, 1);
+  });
+
+  it("finds a namespace-wide ALLOW before the pod-scoped one, and accepts the right order", () => {
+    const early = judgeSamples(tree, meshedPlan, [[baseline("a", 2), scoped, wide]]);
+    assert.deepStrictEqual(early.problems, [
+      "sample 0: security.istio.io/v1/AuthorizationPolicy/a/a-wide is there without security.istio.io/v1/AuthorizationPolicy/a/a-web",
+    ]);
+    const inOrder = judgeSamples(tree, meshedPlan, [
+      [baseline("a", 2), scoped, web],
+      [baseline("a", 2), scoped, web, wide],
+    ]);
+    assert.deepStrictEqual(inOrder.problems, []);
   });
 
   it("finds a namespace that lost its baseline, a third baseline, and a baseline before its allows", () => {
