@@ -67,7 +67,9 @@ const isPeerAuthentication = (o: KubeObject): boolean =>
 /** An AuthorizationPolicy without a selector or targetRefs applies to every workload. */
 const isNamespaceWide = (o: KubeObject): boolean => {
   const spec = (o.spec ?? {}) as { selector?: unknown; targetRefs?: unknown; targetRef?: unknown };
-  return spec.selector === undefined && spec.targetRefs === undefined && spec.targetRef === undefined;
+  return (
+    spec.selector === undefined && spec.targetRefs === undefined && spec.targetRef === undefined
+  );
 };
 
 function byNamespace(objects: readonly KubeObject[]): Map<string, string[]> {
