@@ -26,9 +26,8 @@ import {
 } from "../../engine";
 import { factIfGiven } from "../lib/facts";
 import { ISTIO_GATE_TYPES } from "../lib/istio";
-import { K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
+import { plainInput } from "../lib/plain-input";
 import { type Finding, stackPolicy } from "../lib/policy";
-import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 import { PARTIAL_INPUT_SCHEMA } from "./partial-input";
 
 export const MISSING_CORNERS = "missing-corners";
@@ -195,24 +194,14 @@ export const missingCorners = stackPolicy({
   facts: ["mesh", "meshedNamespaces"],
   check(resources, { config, facts }) {
     // Stacks: declared-connectivity judges the rendered policies against the declared intent.
-    if (resources.some((r) => r.type === CLUSTER_PROTECTION_TYPE)) return [];
-    const policies = resources.filter((r) => POLICY_TYPES.includes(r.type));
-    if (policies.length === 0) return [];
-    // The Namespaces too: a namespace the input declares is known to exist.
-    const read = resources.filter(
-      (r) => POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE,
-    );
-    const sourceOf = (name: string): string => name.slice(name.lastIndexOf(" @ ") + 3);
-    const objects = read.map((r) => ({
-      object: manifestOf(r.type, r.props),
-      source: sourceOf(r.name),
-    }));
+    const input = plainInput(resources);
+    if (!input) return [];
     const meshFacts = factIfGiven(facts, "mesh");
     // The identity layer: the input's Istio objects, judged only when the facts give the mesh.
     const istio = meshFacts
       ? resources
           .filter((r) => ISTIO_GATE_TYPES.includes(r.type))
-          .map((r) => ({ object: r.props, source: sourceOf(r.name) }))
+          .map((r) => ({ object: r.props, source: input.sourceOf(r.name) }))
       : [];
     const mesh: EngineOptions["mesh"] = meshFacts
       ? {
@@ -226,12 +215,11 @@ export const missingCorners = stackPolicy({
             : {}),
         }
       : undefined;
-    const urns = new Map(policies.map((r) => [sourceOf(r.name), r.urn]));
     try {
       return missingCornerFindings(
-        [...objects, ...istio],
+        [...input.objects, ...istio],
         config.partialInput === true,
-        (s) => (s === undefined ? undefined : urns.get(s)),
+        input.urnOf,
         mesh,
       );
     } catch (error) {
