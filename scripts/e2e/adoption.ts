@@ -64,11 +64,24 @@ const isAuthorization = (o: KubeObject): boolean =>
   o.kind === "AuthorizationPolicy" && o.apiVersion.startsWith("security.istio.io/");
 const isPeerAuthentication = (o: KubeObject): boolean =>
   o.kind === "PeerAuthentication" && o.apiVersion.startsWith("security.istio.io/");
-/** An AuthorizationPolicy without a selector or targetRefs applies to every workload. */
-const isNamespaceWide = (o: KubeObject): boolean => {
-  const spec = (o.spec ?? {}) as { selector?: unknown; targetRefs?: unknown; targetRef?: unknown };
+/**
+ * An ALLOW AuthorizationPolicy without a selector or targetRefs: it applies to every workload of
+ * the namespace, and once a workload has an ALLOW policy ztunnel refuses what none admits. (A
+ * DENY policy, such as the plaintext DENY of a PERMISSIVE namespace, refuses only what it names,
+ * none of it planned, so it may come first.)
+ */
+const isNamespaceWideAllow = (o: KubeObject): boolean => {
+  const spec = (o.spec ?? {}) as {
+    action?: string;
+    selector?: unknown;
+    targetRefs?: unknown;
+    targetRef?: unknown;
+  };
   return (
-    spec.selector === undefined && spec.targetRefs === undefined && spec.targetRef === undefined
+    (spec.action ?? "ALLOW") === "ALLOW" &&
+    spec.selector === undefined &&
+    spec.targetRefs === undefined &&
+    spec.targetRef === undefined
   );
 };
 
@@ -99,7 +112,8 @@ export function oldOnly(tree: readonly KubeObject[], plan: readonly KubeObject[]
  * - an old object under another name is gone only once the namespace has its new baseline and
  *   all its planned policies (delete after create);
  * - an Istio ALLOW policy for the whole namespace, or its PeerAuthentication, only appears once
- *   every planned AuthorizationPolicy of the namespace exists (the pod-scoped allows first).
+ *   every planned AuthorizationPolicy of the namespace exists (the pod-scoped allows first;
+ *   components/namespaceProtection.ts `dependsOn`).
  */
 export function judgeSamples(
   tree: readonly KubeObject[],
@@ -145,7 +159,7 @@ export function judgeSamples(
         );
     }
     for (const o of items.filter(
-      (l) => (isAuthorization(l) && isNamespaceWide(l)) || isPeerAuthentication(l),
+      (l) => (isAuthorization(l) && isNamespaceWideAllow(l)) || isPeerAuthentication(l),
     )) {
       const missing = missingOf(authorizations.get(o.metadata.namespace!));
       if (missing.length > 0)

@@ -77,6 +77,20 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
       [baseline("a", 2), scoped, web, wide],
     ]);
     assert.deepStrictEqual(inOrder.problems, []);
+    // A namespace-wide DENY (of plaintext) refuses only what it names: it may come first.
+    const deny: KubeObject = {
+      ...authorization("a-plaintext-ports"),
+      spec: { action: "DENY", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] },
+    };
+    const denyFirst = judgeSamples(
+      tree,
+      [...meshedPlan, deny],
+      [
+        [baseline("a", 2), scoped, deny],
+        [baseline("a", 2), scoped, deny, web, wide],
+      ],
+    );
+    assert.deepStrictEqual(denyFirst.problems, []);
   });
 
   it("finds a namespace that lost its baseline, a third baseline, and a baseline before its allows", () => {
