@@ -46,8 +46,8 @@ interface ImportFlags {
  * Provider settings for adopting objects that kubectl or ArgoCD applied (docs/migration.md, step
  * 5): server-side apply (the default of every v4 provider), and, from provider v4.29 on, where a
  * create no longer takes over an existing object, `upsertExistingObjects` to keep that takeover.
- * Older providers ignore the key (provider/v4 v4.25.0 pkg/provider/provider.go `CheckConfig`
- * reads only the keys it knows).
+ * Older providers ignore the key (provider/v4 v4.25.0 pkg/provider/provider.go `Configure`
+ * looks up only the keys it knows, and an unknown one is no error).
  */
 export const ADOPTION_SETTINGS: Readonly<Record<string, string>> = {
   "kubernetes:enableServerSideApply": "true",
