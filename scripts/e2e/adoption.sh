@@ -10,16 +10,18 @@
 # annotation), and the report's `kubectl delete` lines remove the objects under other names once
 # `up` has finished (delete after create). The API server is sampled throughout
 # (scripts/e2e/adoption.ts `samples`); then the read-back must equal the plan, no old object may
-# be left, and ArgoCD's manager may own no spec field of a planned object.
+# be left, and ArgoCD's manager, which owned every spec before, may own no spec field of a
+# planned object.
 
 adoption_kinds="networkpolicies.networking.k8s.io,networkpolicies.projectcalico.org,$istio_kinds"
 adopt_tsx=("$repo/node_modules/.bin/tsx" "$here/adoption.ts")
 
-# Reads every policy kind into $1-netpol.json, $1-calico.json and $1-istio.json.
+# Reads every policy kind, with their field managers, into $1-netpol.json, $1-calico.json and
+# $1-istio.json.
 adoption_read() {
-  kubectl get networkpolicies.networking.k8s.io -A -o json >"$1-netpol.json" &&
-    kubectl get networkpolicies.projectcalico.org -A -o json >"$1-calico.json" &&
-    kubectl get "$istio_kinds" -A -o json >"$1-istio.json"
+  kubectl get networkpolicies.networking.k8s.io -A -o json --show-managed-fields >"$1-netpol.json" &&
+    kubectl get networkpolicies.projectcalico.org -A -o json --show-managed-fields >"$1-calico.json" &&
+    kubectl get "$istio_kinds" -A -o json --show-managed-fields >"$1-istio.json"
 }
 
 adoption_by_pulumi_up() {
@@ -44,6 +46,9 @@ adoption_by_pulumi_up() {
   fi
   grep -q 'ICMP' "$logs/adopt-argocd-apply.log" || { show "$logs/adopt-argocd-apply.log"; return 1; }
   echo "applied by argocd-controller: $(grep -c 'serverside-applied' "$logs/adopt-argocd-apply.log") objects (unipoller's refused: ICMP)"
+  adoption_read "$a/before" || return 1
+  "${adopt_tsx[@]}" held argocd-controller "$a/tree.yaml" \
+    "$a/before-netpol.json" "$a/before-calico.json" "$a/before-istio.json" || return 1
   # The old objects under other names: the report's delete lines, run once `up` has finished.
   sed -n 's/^    \(kubectl delete .*\)$/\1/p' "$a/report.md" >"$a/retire.sh"
   [ -s "$a/retire.sh" ] || { echo "the report lists no object under another name"; return 1; }
@@ -62,7 +67,7 @@ adoption_by_pulumi_up() {
     --policy-pack-config "$a/plan/policy-pack-config.json" >"$logs/adopt-up.log" 2>&1
   rc=$?
   [ $rc -eq 0 ] && { bash -e "$a/retire.sh" >"$logs/adopt-retire.log" 2>&1 || rc=$?; }
-  sleep 1
+  sleep 2
   touch "$a/stop"
   wait "$sampler"
   if [ $rc -ne 0 ]; then
@@ -77,7 +82,7 @@ adoption_by_pulumi_up() {
     return 1
   "${adopt_tsx[@]}" leftovers "$a/tree.yaml" "$a/plan/manifests.yaml" \
     "$a/live-netpol.json" "$a/live-calico.json" "$a/live-istio.json" || return 1
-  "${adopt_tsx[@]}" takeover argocd-controller "$a/plan/manifests.yaml" \
+  "${adopt_tsx[@]}" released argocd-controller "$a/plan/manifests.yaml" \
     "$a/live-netpol.json" "$a/live-calico.json" "$a/live-istio.json"
 }
 

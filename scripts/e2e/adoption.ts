@@ -9,8 +9,9 @@
  *       judges `kubectl get … -A -o json` samples taken during the takeover (judgeSamples)
  *   tsx scripts/e2e/adoption.ts leftovers <tree.yaml> <manifests.yaml> <live.json>...
  *       the tree's objects under names the plan does not have that are still on the server
- *   tsx scripts/e2e/adoption.ts takeover <manager> <manifests.yaml> <live.json>...
- *       the planned objects on the server of which <manager> (ArgoCD's) still owns a spec field
+ *   tsx scripts/e2e/adoption.ts held|released <manager> <objects.yaml> <live.json>...
+ *       before the takeover every object on the server has spec fields owned by <manager>
+ *       (ArgoCD's); after it every one is there and none of its spec is <manager>'s
  *
  * Exit code 0 means the check holds; the reasons are printed either way.
  */
@@ -192,28 +193,68 @@ interface ManagedFieldsEntry {
   fieldsV1?: { "f:spec"?: unknown };
 }
 
-/** Which planned objects still have spec fields owned by `manager`, and who owns the rest. */
-function takeover(manager: string, plan: KubeObject[], live: KubeObject[]): number {
-  const planned = new Set(plan.map(keyOf));
+/** The provider's field managers: `pulumi-kubernetes-<random>` (provider.go `fieldManagerName`). */
+const PROVIDER_MANAGER = "pulumi-kubernetes";
+
+/** The field managers that own part of an object's spec (from `--show-managed-fields`). */
+function specOwners(o: KubeObject): string[] {
+  const entries = (o.metadata as { managedFields?: ManagedFieldsEntry[] }).managedFields ?? [];
+  return entries.filter((m) => m.fieldsV1?.["f:spec"] !== undefined).map((m) => m.manager ?? "");
+}
+
+/**
+ * `held`: every object of `objects` that is on the server has spec fields owned by `manager`
+ * (before the takeover). `released`: every one is on the server and the provider owns spec
+ * fields of it (after the takeover); `shared` lists those where `manager` still co-owns some
+ * (server-side apply shares a field between managers that applied the same value; a forced
+ * apply only moves the fields whose values conflict). An object without managed fields fails
+ * either way, so a read-back without `--show-managed-fields` cannot pass.
+ */
+export function ownershipVerdict(
+  mode: "held" | "released",
+  manager: string,
+  objects: readonly KubeObject[],
+  live: readonly KubeObject[],
+): {
+  judged: number;
+  missing: number;
+  owners: Map<string, number>;
+  wrong: string[];
+  shared: string[];
+} {
+  const wanted = new Set(objects.map(keyOf));
+  const judged = live.filter((l) => wanted.has(keyOf(l)));
   const owners = new Map<string, number>();
-  const held: string[] = [];
-  let judged = 0;
-  for (const o of live.filter((l) => planned.has(keyOf(l)))) {
-    judged++;
-    const entries = ((o.metadata as { managedFields?: ManagedFieldsEntry[] }).managedFields ??
-      []) as ManagedFieldsEntry[];
-    for (const e of entries.filter((m) => m.fieldsV1?.["f:spec"] !== undefined)) {
-      const name = e.manager ?? "(none)";
-      owners.set(name, (owners.get(name) ?? 0) + 1);
-      if (name === manager) held.push(keyOf(o));
-    }
+  const wrong: string[] = [];
+  const shared: string[] = [];
+  for (const o of judged) {
+    const who = specOwners(o);
+    for (const m of who) owners.set(m, (owners.get(m) ?? 0) + 1);
+    const holds = who.includes(manager);
+    if (who.length === 0) wrong.push(`${keyOf(o)}: no managed fields for its spec`);
+    else if (mode === "held" ? !holds : !who.some((m) => m.startsWith(PROVIDER_MANAGER)))
+      wrong.push(`${keyOf(o)}: spec owned by ${who.join(", ")}`);
+    else if (mode === "released" && holds) shared.push(keyOf(o));
   }
-  const who = [...owners].map(([m, n]) => `${m} ${n}`).join(", ");
+  const missing = mode === "released" ? objects.length - judged.length : 0;
+  return { judged: judged.length, missing, owners, wrong, shared };
+}
+
+function ownership(
+  mode: "held" | "released",
+  manager: string,
+  objects: KubeObject[],
+  live: KubeObject[],
+): number {
+  const { judged, missing, owners, wrong, shared } = ownershipVerdict(mode, manager, objects, live);
   console.log(
-    `${judged} planned objects on the server; spec owned by: ${who || "nobody"}; ${held.length} still held by ${manager}`,
+    `${judged} of ${objects.length} objects on the server; spec owned by: ${[...owners].map(([m, n]) => `${m} ${n}`).join(", ") || "nobody"}; ` +
+      (mode === "held"
+        ? `${wrong.length} not held by ${manager}`
+        : `${wrong.length} not owned by the provider, ${shared.length} with fields ${manager} still co-owns (same values)`),
   );
-  for (const k of held) console.log(`  held: ${k}`);
-  return judged === planned.size && held.length === 0 ? 0 : 1;
+  for (const w of wrong) console.log(`  ${w}`);
+  return judged > 0 && wrong.length === 0 && missing === 0 ? 0 : 1;
 }
 
 function main(argv: string[]): number {
@@ -232,8 +273,10 @@ function main(argv: string[]): number {
           .slice(2)
           .flatMap((f) => (JSON.parse(readFileSync(f, "utf8")) as { items: KubeObject[] }).items),
       );
-    case "takeover":
-      return takeover(
+    case "held":
+    case "released":
+      return ownership(
+        command,
         args[0],
         read(args[1]),
         args
@@ -241,7 +284,7 @@ function main(argv: string[]): number {
           .flatMap((f) => (JSON.parse(readFileSync(f, "utf8")) as { items: KubeObject[] }).items),
       );
     default:
-      console.error("usage: adoption.ts order|samples|leftovers|takeover …");
+      console.error("usage: adoption.ts order|samples|leftovers|held|released …");
       return 2;
   }
 }

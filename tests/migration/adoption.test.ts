@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { judgeSamples, oldOnly } from "../../scripts/e2e/adoption";
+import { judgeSamples, oldOnly, ownershipVerdict } from "../../scripts/e2e/adoption";
 import type { KubeObject } from "../../scripts/e2e/compare";
 
 const baseline = (ns: string, port: number): KubeObject => ({
@@ -105,5 +105,55 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
       "sample 2: a's baseline is neither the old nor the new one",
       "sample 3: a has its new baseline without networking.k8s.io/v1/NetworkPolicy/a/a-web",
     ]);
+  });
+
+  describe("field managers (held before, released after)", () => {
+    const managed = (o: KubeObject, ...managers: string[]): KubeObject => ({
+      ...o,
+      metadata: {
+        ...o.metadata,
+        managedFields: managers.map((manager) => ({ manager, fieldsV1: { "f:spec": {} } })),
+      } as KubeObject["metadata"],
+    });
+    const b = baseline("a", 2);
+
+    it("accepts ArgoCD's ownership before and the provider's after", () => {
+      assert.deepStrictEqual(
+        ownershipVerdict("held", "argocd-controller", [b], [managed(b, "argocd-controller")]).wrong,
+        [],
+      );
+      const after = ownershipVerdict(
+        "released",
+        "argocd-controller",
+        [b],
+        [managed(b, "pulumi-kubernetes-1a2b")],
+      );
+      assert.deepStrictEqual([after.wrong, after.missing], [[], 0]);
+    });
+
+    it("finds a spec only ArgoCD owns, a shared one, a missing object, and a read-back without managed fields", () => {
+      const shared = ownershipVerdict(
+        "released",
+        "argocd-controller",
+        [b],
+        [managed(b, "pulumi-kubernetes-1a2b", "argocd-controller")],
+      );
+      assert.deepStrictEqual(
+        [shared.wrong, shared.shared],
+        [[], ["networking.k8s.io/v1/NetworkPolicy/a/a-network-policy"]],
+      );
+      assert.deepStrictEqual(
+        ownershipVerdict("released", "argocd-controller", [b], [managed(b, "argocd-controller")])
+          .wrong,
+        ["networking.k8s.io/v1/NetworkPolicy/a/a-network-policy: spec owned by argocd-controller"],
+      );
+      assert.strictEqual(
+        ownershipVerdict("released", "argocd-controller", [b, scoped], [managed(b, "x")]).missing,
+        1,
+      );
+      assert.deepStrictEqual(ownershipVerdict("held", "argocd-controller", [b], [b]).wrong, [
+        "networking.k8s.io/v1/NetworkPolicy/a/a-network-policy: no managed fields for its spec",
+      ]);
+    });
   });
 });
