@@ -163,12 +163,17 @@ function ztunnelRefused(
   if (!evaluator.ztunnel.active) return [];
   // HBONE is the tunnel ztunnel receives on, not a port it authorizes: it judges the inner port.
   const hbonePort = evaluator.model.options.mesh?.hbonePort;
+  // Ingress from the mesh namespace is ztunnel's own delivery into the pod, a CNI-level
+  // allowance ztunnel does not judge (components/authorization.ts, `mesh-ztunnel`), as the
+  // stack's intent check treats it.
+  const meshNamespace = evaluator.model.options.mesh?.namespace;
   return asked.filter(({ protocol, port }) => {
     if (protocol !== "TCP" || port === hbonePort) return false;
     let judged = false;
     for (const l of locals)
       for (const r of remotes) {
         const [source, destination] = direction === "ingress" ? [r, l] : [l, r];
+        if (source.namespace === meshNamespace) continue;
         if (!evaluator.ztunnel.applies(pod(source), pod(destination))) continue;
         const cni = (["egress", "ingress"] as const).every(
           (corner) =>

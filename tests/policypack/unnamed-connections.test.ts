@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import { stackEngineOptions } from "../../components/stackModel";
+import { renderStack } from "../../plan/render";
+import { missingCornerFindings } from "../../policypack/policies/missing-corners";
 import { unnamedConnectionFindings } from "../../policypack/policies/unnamed-connections";
 
 const knp = (namespace: string, spec: Record<string, unknown>, types = ["Ingress", "Egress"]) => ({
@@ -50,5 +53,24 @@ describe("unnamed-connections (plain YAML)", () => {
   it("leaves a corner that is not isolated to the completeness policies", () => {
     const ingressOnly = knp("jobs", { ingress: [] }, ["Ingress"]);
     assert.deepStrictEqual(messages([web, ingressOnly]), []);
+  });
+});
+
+describe("the plain-YAML cross-object checks on the homelab's own plan", function () {
+  this.timeout(120000);
+
+  it("find nothing: every corner, the identity layer included, is there, and every pair is named", async () => {
+    const rendered = await renderStack("homelab");
+    const objects = rendered.manifests.map((object, i) => ({
+      object: object as Record<string, unknown>,
+      source: `manifests.yaml#${i}`,
+    }));
+    const { mesh } = stackEngineOptions(rendered.config);
+    assert.ok(mesh, "the homelab has a mesh");
+    assert.deepStrictEqual(
+      missingCornerFindings(objects, false, noUrn, mesh).map((f) => f.message),
+      [],
+    );
+    assert.deepStrictEqual(messages(objects as ReturnType<typeof knp>[]), []);
   });
 });
