@@ -10,8 +10,8 @@
 # annotation), and the report's `kubectl delete` lines remove the objects under other names once
 # `up` has finished (delete after create). The API server is sampled throughout
 # (scripts/e2e/adoption.ts `samples`); then the read-back must equal the plan, no old object may
-# be left, and ArgoCD's manager, which owned every spec before, may own no spec field of a
-# planned object.
+# be left, and every planned object's spec must be owned by the provider's field manager (ArgoCD's
+# owned every spec before; it keeps co-owning the fields it applied with the plan's values).
 
 adoption_kinds="networkpolicies.networking.k8s.io,networkpolicies.projectcalico.org,$istio_kinds"
 adopt_tsx=("$repo/node_modules/.bin/tsx" "$here/adoption.ts")
