@@ -1,10 +1,14 @@
 /**
- * npm run import -- PATH --stack NAME [--stack-dir DIR] [--report FILE] [--force]
+ * npm run import -- PATH --stack NAME [--stack-dir DIR] [--facts FILE] [--report FILE] [--force]
  *
  * Turns the NetworkPolicy / Calico YAML a cluster already runs into Pulumi.NAME.yaml, through
  * the engine's reading of it, then proves the result: the real program plans the new stack
  * offline and the original is diffed against the plan. Every difference is classified in the
  * report (docs/migration.md explains the classes); an unexplained one makes the import fail.
+ *
+ * Cluster facts are inferred from the tree; `--facts FILE.json` gives any of them instead (the
+ * keys of policypack/lib/facts.ts, as check, diff, explain, list and matrix take them). `--stack`
+ * here names the stack to write, so it cannot also be the source of facts.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -13,6 +17,7 @@ import { stringify } from "yaml";
 import { PROJECT_ROOT, stackFilePath } from "../config/load";
 import { validateStackConfig } from "../config/validate";
 import { buildModel } from "../engine";
+import { factsFromFile } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_NEGATIVE,
@@ -34,17 +39,26 @@ interface ImportFlags {
   readonly report?: string;
   readonly force?: boolean;
   readonly namespace?: string;
+  readonly facts?: string;
 }
 
 /**
- * Provider settings for adopting objects that kubectl or ArgoCD applied: server-side apply,
- * create-or-adopt for objects of the same name, forced field-manager takeover (docs/migration.md).
+ * Provider settings for adopting objects that kubectl or ArgoCD applied (docs/migration.md, step
+ * 5): server-side apply (the default of every v4 provider), and, from provider v4.29 on, where a
+ * create no longer takes over an existing object, `upsertExistingObjects` to keep that takeover.
+ * Older providers ignore the key (provider/v4 v4.25.0 pkg/provider/provider.go `Configure`
+ * looks up only the keys it knows, and an unknown one is no error).
  */
 export const ADOPTION_SETTINGS: Readonly<Record<string, string>> = {
   "kubernetes:enableServerSideApply": "true",
   "kubernetes:upsertExistingObjects": "true",
-  "kubernetes:enablePatchForce": "true",
 };
+
+/**
+ * The program's own adoption setting: `pulumi.com/patchForce` on every object (config/types.ts
+ * `AdoptionConfig`), which forces the field-manager takeover on every provider version.
+ */
+export const ADOPTION_CONFIG = { patchForce: true } as const;
 
 export function stackFileText(raw: Record<string, unknown>, source: string): string {
   const config: Record<string, unknown> = { ...ADOPTION_SETTINGS };
@@ -67,7 +81,13 @@ async function importTree(input: string, flags: ImportFlags): Promise<number> {
   const model = buildModel(objects, { representativePods: false, unsupportedProtocols: "drop" });
   if (model.policies.length === 0)
     throw new UsageError(`${input} holds no NetworkPolicy or Calico policy: nothing to import`);
-  const result = importPolicies(model, flags.stack);
+  const given = flags.facts === undefined ? {} : factsFromFile(flags.facts);
+  if (given.protectedNamespaces !== undefined)
+    process.stderr.write(
+      `note: ${flags.facts}: protectedNamespaces is not used: import protects the namespaces the tree has policies in (and the DNS and mesh namespaces)\n`,
+    );
+  const imported = importPolicies(model, flags.stack, given);
+  const result = { ...imported, raw: { ...imported.raw, adoption: ADOPTION_CONFIG } };
   validateStackConfig(result.raw);
   fs.mkdirSync(stackDir, { recursive: true });
   fs.writeFileSync(file, stackFileText(result.raw, input));
@@ -102,6 +122,12 @@ export function run(argv: readonly string[]): Promise<number> {
       new Option("--report <file>", "also write the import report (markdown) to this file"),
     )
     .addOption(new Option("--force", "overwrite an existing stack file"))
+    .addOption(
+      new Option(
+        "--facts <file>",
+        "cluster facts in a JSON file (see policypack/lib/facts.ts), used instead of inferring them",
+      ),
+    )
     .addOption(namespaceOption());
   for (const option of stackOptions("the stack to write (Pulumi.NAME.yaml)"))
     command.addOption(option);

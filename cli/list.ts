@@ -1,12 +1,13 @@
 /**
- * `npm run list -- PATH… [--stack NAME] [-o txt|json|csv|md|dot] [--focus-workload W]
+ * `npm run list -- PATH… [--stack NAME | --facts FILE] [-o txt|json|csv|md|dot] [--focus-workload W]
  * [--focus-direction in|out]`
  *
  * Lists the workload-level connections a manifest set allows, in netpol-analyzer's `list`
  * output shapes (engine/report/connlist.ts, the code the conformance runner compares with
  * netpol-analyzer's expected outputs), so that its users can switch. `--stack NAME` judges with
- * that stack's cluster semantics (Calico ipBlocks match pods, its Istio ambient mesh); without it
- * the engine's defaults and flags apply, as in explain, diff and matrix.
+ * that stack's cluster semantics (Calico ipBlocks match pods, its Istio ambient mesh); `--facts
+ * FILE.json` gives the cluster facts (the mesh) as explain, diff and matrix take them; without
+ * either the engine's defaults and flags apply.
  */
 import { Option } from "commander";
 import {
@@ -21,6 +22,7 @@ import {
   renderConnlist,
 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
+import { factsFromFile } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_OK,
@@ -36,6 +38,7 @@ import { modelNotes } from "./model-notes";
 interface ListFlags extends EngineFlags {
   readonly stack?: string;
   readonly stackDir?: string;
+  readonly facts?: string;
   readonly namespace?: string;
   readonly output: ConnlistFormat;
   readonly focusWorkload?: string[];
@@ -81,6 +84,8 @@ function focusDirection(flags: ListFlags): FocusDirection | undefined {
 async function list(paths: readonly string[], flags: ListFlags): Promise<number> {
   if (flags.stack === undefined && flags.stackDir !== undefined)
     throw new UsageError("--stack-dir needs --stack");
+  if (flags.stack !== undefined && flags.facts !== undefined)
+    throw new UsageError("use --stack or --facts, not both");
   const direction = focusDirection(flags);
   const focusWorkloads = (flags.focusWorkload ?? [])
     .flatMap((w) => w.split(","))
@@ -90,7 +95,8 @@ async function list(paths: readonly string[], flags: ListFlags): Promise<number>
   let options: EngineOptions;
   if (flags.stack !== undefined) options = await stackOptionsFor(flags);
   else {
-    const inferred = engineOptionsFrom(flags, input.objects);
+    const facts = flags.facts === undefined ? undefined : factsFromFile(flags.facts);
+    const inferred = engineOptionsFrom(flags, input.objects, facts, flags.facts);
     for (const note of inferred.notes) process.stderr.write(`note: ${note}\n`);
     options = inferred.options;
   }
@@ -140,6 +146,12 @@ export function run(argv: readonly string[]): Promise<number> {
   ))
     command.addOption(option);
   command
+    .addOption(
+      new Option(
+        "--facts <file>",
+        "the cluster facts (mesh) in a JSON file (policypack/lib/facts.ts)",
+      ),
+    )
     .addOption(
       new Option("-o, --output <format>", "output format").choices(CONNLIST_FORMATS).default("txt"),
     )

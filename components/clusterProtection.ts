@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
+import { patchForceTransformation } from "./adoption";
 import { renderNamespaceAuthorization } from "./authorization";
 import { CertManagerInstall } from "./certManager";
 import { expandConnections, type Connection } from "./connections";
@@ -47,6 +48,11 @@ export class ClusterProtection extends pulumi.ComponentResource {
     this.connections = expandConnections(args);
     this.namespaces = {};
     const touching = connectionsByNamespace(this.connections);
+    // Adoption: the takeover annotation on every object of every namespace (components/adoption.ts).
+    const childOptions: pulumi.ComponentResourceOptions = {
+      parent: this,
+      ...(args.adoption?.patchForce ? { transformations: [patchForceTransformation] } : {}),
+    };
     for (const ns of args.namespaces) {
       const connections = touching.get(ns.name) ?? [];
       this.namespaces[ns.name] = new NamespaceProtection(
@@ -61,7 +67,7 @@ export class ClusterProtection extends pulumi.ComponentResource {
             ? { authorization: renderNamespaceAuthorization(args, ns.name, connections) }
             : {}),
         },
-        { parent: this },
+        childOptions,
       );
     }
     const cm = args.certManager;

@@ -185,6 +185,21 @@ export interface CertManagerConfig {
   readonly version?: string;
 }
 
+/**
+ * How the first `pulumi up` takes over objects that kubectl or ArgoCD applied (docs/migration.md,
+ * step 5). Written by `npm run import`.
+ */
+export interface AdoptionConfig {
+  /**
+   * Put `pulumi.com/patchForce: "true"` on every object the program applies, so its server-side
+   * apply takes over the fields another field manager (ArgoCD's `argocd-controller`, kubectl's)
+   * owns instead of failing with a conflict. The provider reads the annotation in every v4
+   * release (pulumi-kubernetes provider/v4 pkg/await/await.go `patchForce`); its stack-wide
+   * `kubernetes:enablePatchForce` setting exists only from v4.29.
+   */
+  readonly patchForce: boolean;
+}
+
 export interface StackConfig {
   readonly cluster: ClusterConfig;
   readonly namespaces: readonly NamespaceConfig[];
@@ -192,4 +207,6 @@ export interface StackConfig {
   readonly certManager?: CertManagerConfig;
   /** Stack-wide rollout default; each namespace's effective value is on the namespace. */
   readonly rollout?: Rollout;
+  /** Taking over objects another tool applied (absent: no takeover settings). */
+  readonly adoption?: AdoptionConfig;
 }

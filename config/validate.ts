@@ -14,6 +14,7 @@ import {
 import { normaliseCidr, parseIpv4, parseStrictCidr } from "./net";
 import { effectiveRollout, rolloutProblem } from "./rollout";
 import type {
+  AdoptionConfig,
   CalicoPolicyConfig,
   CalicoRuleConfig,
   CertManagerConfig,
@@ -892,6 +893,13 @@ function readCertManager(problems: Problems, raw: Raw | undefined): CertManagerC
   };
 }
 
+/** `adoption`: the takeover of objects another field manager applied (config/types.ts). */
+function readAdoption(problems: Problems, raw: Raw | undefined): AdoptionConfig | undefined {
+  if (!raw) return undefined;
+  const reader = new ObjectReader(problems, "adoption", raw, ["patchForce"]);
+  return { patchForce: reader.boolean("patchForce", false) };
+}
+
 /** Cross-field checks: references, duplicates and mesh settings. */
 function checkReferences(problems: Problems, config: StackConfig): void {
   const declared = new Map<string, NamespaceConfig>();
@@ -1076,7 +1084,7 @@ function checkPrivateRanges(problems: Problems, cluster: ClusterConfig): void {
 /** Validates raw `zt-netpol:*` config. Throws ConfigError listing every problem with its key path. */
 export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const problems = new Problems();
-  const known = ["cluster", "namespaces", "flows", "certManager", "rollout"];
+  const known = ["cluster", "namespaces", "flows", "certManager", "rollout", "adoption"];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) problems.add(key, unknownKeyMessage(key, known));
   }
@@ -1103,12 +1111,17 @@ export function validateStackConfig(raw: RawStackConfig): StackConfig {
   const certRaw = raw.certManager;
   if (certRaw !== undefined && !isObject(certRaw)) problems.add("certManager", "must be a mapping");
   const certManager = readCertManager(problems, isObject(certRaw) ? certRaw : undefined);
+  const adoptionRaw = raw.adoption;
+  if (adoptionRaw !== undefined && !isObject(adoptionRaw))
+    problems.add("adoption", "must be a mapping (patchForce: true|false)");
+  const adoption = readAdoption(problems, isObject(adoptionRaw) ? adoptionRaw : undefined);
   const config: StackConfig = {
     cluster,
     namespaces,
     flows,
     ...(certManager ? { certManager } : {}),
     ...(raw.rollout !== undefined ? { rollout: effectiveRollout(undefined, raw.rollout) } : {}),
+    ...(adoption ? { adoption } : {}),
   };
   checkReferences(problems, config);
   checkAuthorizationPortWidths(problems, config);

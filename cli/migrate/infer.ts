@@ -30,6 +30,7 @@ import {
   targetShape,
 } from "../../engine";
 import { formatRangeAsCidr, rangeContains } from "../../engine/model/ipv4";
+import type { ClusterFacts } from "../../policypack/lib/facts";
 import type { LabelRequirement } from "../../engine/model/label-selector";
 
 export type FindingAction = "narrowed" | "made explicit" | "dropped" | "normalised";
@@ -91,7 +92,11 @@ export interface InferredFacts {
     hbonePort: number;
     istiodPorts: number[];
     probeSource: string;
+    trustDomain?: string;
+    portPreserving?: boolean;
   };
+  /** Namespaces the given facts say are meshed (`--facts FILE`: meshedNamespaces). */
+  readonly meshedNamespaces?: readonly string[];
   readonly lanHosts: Record<string, string>;
   readonly edge: { namespaces: string[]; ports: number[] };
 }
@@ -279,7 +284,16 @@ function sitesOf(model: ClusterModel): PeerSite[] {
   return out;
 }
 
-function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFacts {
+/**
+ * The cluster facts: those given (`--facts FILE`) are taken as they are, the rest are inferred
+ * from the tree. A given fact replaces its inference, so a tree that never reaches the DNS pods
+ * or the API can still be imported when the facts say where they are.
+ */
+function inferFacts(
+  model: ClusterModel,
+  sites: readonly PeerSite[],
+  given: Partial<ClusterFacts> = {},
+): InferredFacts {
   const k8s = sites.filter((s) => s.policy.ref.kind === "NetworkPolicy");
   const egressIp = k8s.filter((s) => s.direction === "egress" && s.shape?.kind === "ipBlock");
   const ipOf = (s: PeerSite): { cidr: Ipv4Range; except: readonly Ipv4Range[] } => {
@@ -299,10 +313,12 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
     if (Array.isArray(names) && names.length === 1 && labels && Object.keys(labels).length > 0)
       dnsCandidates.push({ namespace: names[0], podLabels: labels });
   }
-  const dns = counts(dnsCandidates)[0]?.[0];
+  const dns = given.dns
+    ? { namespace: given.dns.namespace, podLabels: { ...given.dns.podLabels } }
+    : counts(dnsCandidates)[0]?.[0];
   if (!dns)
     throw new ImportError(
-      "cannot infer the cluster DNS: no egress rule reaches pods selected by namespace and labels on UDP 53",
+      "cannot infer the cluster DNS: no egress rule reaches pods selected by namespace and labels on UDP 53 (give it with --facts FILE: dns)",
     );
 
   const clusterIps = egressIp
@@ -315,16 +331,18 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
     .map(ipOf)
     .filter((b) => b.cidr.hi - b.cidr.lo < 0xffffffff)
     .map((b) => formatRangeAsCidr(b.cidr));
-  const clusterIp = counts(clusterIps)[0]?.[0];
-  const controlPlane = counts(controlPlanes)[0]?.[0];
+  const clusterIp = given.apiServer
+    ? `${given.apiServer.clusterIP}/32`
+    : counts(clusterIps)[0]?.[0];
+  const controlPlane = given.controlPlane?.cidr ?? counts(controlPlanes)[0]?.[0];
   if (!clusterIp || !controlPlane)
     throw new ImportError(
-      `cannot infer the Kubernetes API: ${clusterIp ? "" : "no egress to a /32 on TCP 443 (the API ClusterIP); "}${controlPlane ? "" : "no egress to a control-plane CIDR on TCP 6443"}`,
+      `cannot infer the Kubernetes API: ${clusterIp ? "" : "no egress to a /32 on TCP 443 (the API ClusterIP); "}${controlPlane ? "" : "no egress to a control-plane CIDR on TCP 6443"} (give them with --facts FILE: apiServer, controlPlane)`,
     );
 
   // Private ranges: the excepts of internet blocks, always with RFC 1918.
-  const privateRanges = new Set(RFC1918);
-  for (const s of egressIp) {
+  const privateRanges = new Set(given.privateRanges ?? RFC1918);
+  for (const s of given.privateRanges ? [] : egressIp) {
     const b = ipOf(s);
     if (b.cidr.lo === 0 && b.cidr.hi === 0xffffffff)
       for (const e of b.except) privateRanges.add(formatRangeAsCidr(e));
@@ -343,8 +361,10 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
     if (others.length === 0) continue;
     meshTargets.push(names[0]);
   }
-  const meshNamespace = counts(meshTargets)[0]?.[0];
-  if (meshNamespace) {
+  // Given facts: `mesh: null` says there is none, whatever the tree reaches on 15008.
+  const meshNamespace =
+    given.mesh === null ? undefined : (given.mesh?.namespace ?? counts(meshTargets)[0]?.[0]);
+  if (meshNamespace && !given.mesh) {
     for (const s of k8s) {
       if (s.direction !== "egress" || s.peer === "any" || !s.ports.keys.includes("15008/TCP"))
         continue;
@@ -400,9 +420,9 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
       lanHosts[`lan-${controlPlane.replace(/[./]/g, "-")}`] = controlPlane;
   }
 
-  const edgeNamespaces = new Set<string>();
-  const edgePorts = new Set<number>();
-  for (const s of k8s) {
+  const edgeNamespaces = new Set<string>(given.edge?.namespaces ?? []);
+  const edgePorts = new Set<number>(given.edge?.ports ?? []);
+  for (const s of given.edge ? [] : k8s) {
     if (s.direction !== "ingress" || s.peer === "any" || s.shape?.kind !== "ipBlock") continue;
     const b = ipOf(s);
     if (b.cidr.lo === 0 && b.cidr.hi === 0xffffffff && s.policy.namespace) {
@@ -410,22 +430,37 @@ function inferFacts(model: ClusterModel, sites: readonly PeerSite[]): InferredFa
       for (const k of s.ports.keys) if (isTcp(k)) edgePorts.add(portOf(k));
     }
   }
+  const givenMesh = given.mesh;
   return {
-    dns: { ...dns, port: 53 },
-    apiServer: { clusterIP: clusterIp.replace(/\/32$/, ""), port: 443 },
-    controlPlane: { cidr: controlPlane, port: 6443 },
+    dns: { ...dns, port: given.dns?.port ?? 53 },
+    apiServer: { clusterIP: clusterIp.replace(/\/32$/, ""), port: given.apiServer?.port ?? 443 },
+    controlPlane: { cidr: controlPlane, port: given.controlPlane?.port ?? 6443 },
     privateRanges: [...privateRanges],
     monitoringNamespace,
-    ...(meshNamespace
+    ...(givenMesh
       ? {
           mesh: {
-            namespace: meshNamespace,
-            hbonePort: 15008,
-            istiodPorts: [...istiodPorts].sort((a, b) => a - b),
-            probeSource: probe ? formatRangeAsCidr(probe.cidr) : ISTIO_PROBE_SOURCE,
+            namespace: givenMesh.namespace,
+            hbonePort: givenMesh.hbonePort,
+            istiodPorts: [...givenMesh.istiodPorts],
+            probeSource: givenMesh.probeSource,
+            ...(givenMesh.trustDomain !== undefined ? { trustDomain: givenMesh.trustDomain } : {}),
+            ...(givenMesh.portPreserving !== undefined
+              ? { portPreserving: givenMesh.portPreserving }
+              : {}),
           },
         }
-      : {}),
+      : meshNamespace
+        ? {
+            mesh: {
+              namespace: meshNamespace,
+              hbonePort: 15008,
+              istiodPorts: [...istiodPorts].sort((a, b) => a - b),
+              probeSource: probe ? formatRangeAsCidr(probe.cidr) : ISTIO_PROBE_SOURCE,
+            },
+          }
+        : {}),
+    ...(given.meshedNamespaces ? { meshedNamespaces: [...given.meshedNamespaces] } : {}),
     lanHosts,
     edge: { namespaces: [...edgeNamespaces].sort(), ports: [...edgePorts].sort((a, b) => a - b) },
   };
@@ -541,11 +576,14 @@ class Importer {
 
   /**
    * Meshed namespaces: those labelled `istio.io/dataplane-mode: ambient` by a Namespace object of
-   * the input, and those reaching the mesh namespace on the HBONE port.
+   * the input, those the given facts name, and those reaching the mesh namespace on the HBONE
+   * port.
    */
   markMeshed(sites: readonly PeerSite[]): void {
     const mesh = this.facts.mesh;
     if (!mesh) return;
+    for (const name of this.facts.meshedNamespaces ?? [])
+      if (this.known.has(name) && name !== mesh.namespace) this.ns(name).meshed = true;
     for (const ns of this.model.namespaces.values())
       if (
         ns.declared &&
@@ -1274,9 +1312,14 @@ function joinScopedCorners(flows: Map<string, FlowDraft>): void {
  * Reads a model (built from the existing tree, without representative pods) into stack config.
  * @throws ImportError when a cluster fact cannot be inferred.
  */
-export function importPolicies(model: ClusterModel, stack: string): ImportResult {
+/** `given`: cluster facts passed in (`--facts FILE`), used instead of their inference. */
+export function importPolicies(
+  model: ClusterModel,
+  stack: string,
+  given: Partial<ClusterFacts> = {},
+): ImportResult {
   const sites = sitesOf(model);
-  const facts = inferFacts(model, sites);
+  const facts = inferFacts(model, sites, given);
   const importer = new Importer(model, facts);
   importer.markMeshed(sites);
   for (const site of sites) importer.read(site);

@@ -73,9 +73,9 @@ export function renderImportReport(
   out.push(
     "## Adoption (docs/migration.md)",
     "",
-    "Written to the stack file: `kubernetes:enableServerSideApply`, `kubernetes:upsertExistingObjects` and `kubernetes:enablePatchForce` (server-side apply that adopts existing objects and forces the field-manager takeover).",
+    "Written to the stack file: `zt-netpol:adoption: {patchForce: true}` (every object carries `pulumi.com/patchForce: \"true\"`, so the provider's server-side apply takes the fields over from ArgoCD's or kubectl's field manager), `kubernetes:enableServerSideApply` and `kubernetes:upsertExistingObjects` (provider 4.29 and later: a create takes an existing object over instead of failing with AlreadyExists, as every create did before 4.29).",
     "",
-    `Objects with the same name as the plan's (${same.length}): \`pulumi up\` adopts them (upsertExistingObjects). To adopt them into the state without changing them instead (the parent components must already be in the state):`,
+    `Objects with the same name as the plan's (${same.length}): \`pulumi up\` takes them over in place, in the program's order (a namespace's allows before its baseline). To adopt them into the state without changing them instead (the parent components must already be in the state):`,
     "",
     ...same.map((o) => {
       const resource = proof.planResources.get(objectKey(o.object));

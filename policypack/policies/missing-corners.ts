@@ -6,11 +6,16 @@
  * neither protects nor declares (a scrape from a namespace where no Prometheus runs) is reported
  * too, unless the input is partial.
  *
+ * The third gate too, when the cluster facts give the mesh and the input holds Istio
+ * AuthorizationPolicies: traffic whose two CNI corners are both there but that ztunnel's
+ * authorization at the meshed destination refuses is dropped just the same (declared-connectivity
+ * reports it for stacks as a missing "ztunnel authorization" corner).
+ *
  * Computed from the engine's model of the input, on its representative inventory (one pod per
  * label set the selectors name): the other corner is asked with the engine's own evaluator.
  * Stacks are judged by declared-connectivity instead, which compares with the declared intent.
  */
-import type { Endpoint, ModelProtocol, PodInfo, SourcedObject } from "../../engine";
+import type { EngineOptions, Endpoint, ModelProtocol, PodInfo, SourcedObject } from "../../engine";
 import {
   buildModel,
   connectionsToList,
@@ -19,9 +24,10 @@ import {
   ManifestError,
   peerShape,
 } from "../../engine";
-import { K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
+import { factIfGiven } from "../lib/facts";
+import { ISTIO_GATE_TYPES } from "../lib/istio";
+import { plainInput } from "../lib/plain-input";
 import { type Finding, stackPolicy } from "../lib/policy";
-import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 import { PARTIAL_INPUT_SCHEMA } from "./partial-input";
 
 export const MISSING_CORNERS = "missing-corners";
@@ -38,12 +44,17 @@ function samples(ruleConnections: ReturnType<typeof connectionsToList>) {
 
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
 
+/**
+ * `mesh`: the ambient mesh from the cluster facts; with it, the Istio objects among `objects`
+ * are the third gate at meshed destinations.
+ */
 export function missingCornerFindings(
   objects: readonly SourcedObject[],
   partial: boolean,
   urnOf: (source: string | undefined) => string | undefined,
+  mesh?: EngineOptions["mesh"],
 ): Finding[] {
-  const model = buildModel(objects);
+  const model = buildModel(objects, mesh ? { mesh } : {});
   const evaluator = new Evaluator(model);
   const protectedNamespaces = new Set(
     model.policies.flatMap((p) => (p.namespace === undefined ? [] : [p.namespace])),
@@ -102,14 +113,29 @@ export function missingCornerFindings(
                   }),
                 ),
             );
-            if (missing.length === 0) continue;
-            const ports = missing.map((m) =>
-              m.protocol === "ICMP" ? "ICMP" : `${m.protocol} ${m.port}`,
-            );
             const [from, to] =
               direction === "ingress"
                 ? [namespace, policy.namespace]
                 : [policy.namespace, namespace];
+            const refused = ztunnelRefused(
+              evaluator,
+              asked.filter((a) => !missing.includes(a)),
+              direction,
+              locals,
+              remotes,
+            );
+            if (refused.length > 0) {
+              const ports = refused.map((m) => `TCP ${m.port}`).join(", ");
+              findings.push({
+                ...base,
+                message: `${where} (${policy.source ?? "input"}) allows ${from} -> ${to} on ${ports}, and so does the other corner, but ztunnel's authorization in meshed ${to} does not: the missing identity corner drops this traffic`,
+                fix: `add a source in ${from} (namespaces or principals) with ports ${refused.map((m) => m.port).join(", ")} to an ALLOW AuthorizationPolicy selecting the pods in ${to}, or remove this rule if the traffic is not wanted; in zt-netpol a flow generates the authorization too`,
+              });
+            }
+            if (missing.length === 0) continue;
+            const ports = missing.map((m) =>
+              m.protocol === "ICMP" ? "ICMP" : `${m.protocol} ${m.port}`,
+            );
             findings.push({
               ...base,
               message: `${where} (${policy.source ?? "input"}) allows ${from} -> ${to} on ${ports.join(", ")} at the ${direction}, but the ${other} corner in ${namespace} does not: the missing corner drops this traffic`,
@@ -123,6 +149,44 @@ export function missingCornerFindings(
   return findings;
 }
 
+/**
+ * The asked TCP ports whose CNI corners let some (local, remote) pair through, but for which
+ * ztunnel at the meshed destination refuses every such pair: the identity corner is missing.
+ */
+function ztunnelRefused(
+  evaluator: Evaluator,
+  asked: readonly { protocol: ModelProtocol; port: number }[],
+  direction: "ingress" | "egress",
+  locals: readonly PodInfo[],
+  remotes: readonly PodInfo[],
+): { protocol: ModelProtocol; port: number }[] {
+  if (!evaluator.ztunnel.active) return [];
+  // HBONE is the tunnel ztunnel receives on, not a port it authorizes: it judges the inner port.
+  const hbonePort = evaluator.model.options.mesh?.hbonePort;
+  // Ingress from the mesh namespace is ztunnel's own delivery into the pod, a CNI-level
+  // allowance ztunnel does not judge (components/authorization.ts, `mesh-ztunnel`), as the
+  // stack's intent check treats it.
+  const meshNamespace = evaluator.model.options.mesh?.namespace;
+  return asked.filter(({ protocol, port }) => {
+    if (protocol !== "TCP" || port === hbonePort) return false;
+    let judged = false;
+    for (const l of locals)
+      for (const r of remotes) {
+        const [source, destination] = direction === "ingress" ? [r, l] : [l, r];
+        if (source.namespace === meshNamespace) continue;
+        if (!evaluator.ztunnel.applies(pod(source), pod(destination))) continue;
+        const cni = (["egress", "ingress"] as const).every(
+          (corner) =>
+            evaluator.cornerDecision(corner, pod(source), pod(destination), protocol, port).allowed,
+        );
+        if (!cni) continue;
+        if (evaluator.ztunnel.decide(pod(source), destination, port).allowed) return false;
+        judged = true;
+      }
+    return judged;
+  });
+}
+
 export const missingCorners = stackPolicy({
   name: MISSING_CORNERS,
   description:
@@ -131,24 +195,37 @@ export const missingCorners = stackPolicy({
   prevents:
     "A flow that one side allows and the other drops (an outage found at deploy time), and a rule left admitting a namespace where nothing runs, waiting for whoever creates it.",
   properties: { partialInput: PARTIAL_INPUT_SCHEMA },
-  check(resources, { config }) {
+  // Optional: without the mesh facts only the two CNI corners are judged.
+  facts: ["mesh", "meshedNamespaces"],
+  check(resources, { config, facts }) {
     // Stacks: declared-connectivity judges the rendered policies against the declared intent.
-    if (resources.some((r) => r.type === CLUSTER_PROTECTION_TYPE)) return [];
-    const policies = resources.filter((r) => POLICY_TYPES.includes(r.type));
-    if (policies.length === 0) return [];
-    // The Namespaces too: a namespace the input declares is known to exist.
-    const read = resources.filter(
-      (r) => POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE,
-    );
-    const sourceOf = (name: string): string => name.slice(name.lastIndexOf(" @ ") + 3);
-    const objects = read.map((r) => ({
-      object: manifestOf(r.type, r.props),
-      source: sourceOf(r.name),
-    }));
-    const urns = new Map(policies.map((r) => [sourceOf(r.name), r.urn]));
+    const input = plainInput(resources);
+    if (!input) return [];
+    const meshFacts = factIfGiven(facts, "mesh");
+    // The identity layer: the input's Istio objects, judged only when the facts give the mesh.
+    const istio = meshFacts
+      ? resources
+          .filter((r) => ISTIO_GATE_TYPES.includes(r.type))
+          .map((r) => ({ object: r.props, source: input.sourceOf(r.name) }))
+      : [];
+    const mesh: EngineOptions["mesh"] = meshFacts
+      ? {
+          namespace: meshFacts.namespace,
+          hbonePort: meshFacts.hbonePort,
+          probeSource: meshFacts.probeSource.replace(/\/32$/, ""),
+          meshedNamespaces: [...(factIfGiven(facts, "meshedNamespaces") ?? [])],
+          ...(meshFacts.trustDomain !== undefined ? { trustDomain: meshFacts.trustDomain } : {}),
+          ...(meshFacts.portPreserving !== undefined
+            ? { portPreserving: meshFacts.portPreserving }
+            : {}),
+        }
+      : undefined;
     try {
-      return missingCornerFindings(objects, config.partialInput === true, (s) =>
-        s === undefined ? undefined : urns.get(s),
+      return missingCornerFindings(
+        [...input.objects, ...istio],
+        config.partialInput === true,
+        input.urnOf,
+        mesh,
       );
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { judgeSamples } from "../../scripts/e2e/adoption";
+import { judgeSamples, oldOnly, ownershipVerdict } from "../../scripts/e2e/adoption";
 import type { KubeObject } from "../../scripts/e2e/compare";
 
 const baseline = (ns: string, port: number): KubeObject => ({
@@ -30,6 +30,69 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
     assert.strictEqual(adopted, 1);
   });
 
+  const perFlow: KubeObject = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "allow-web", namespace: "a" },
+    spec: { podSelector: {}, ingress: [{ ports: [{ port: 80 }] }] },
+  };
+  const authorization = (name: string, selector?: object): KubeObject => ({
+    apiVersion: "security.istio.io/v1",
+    kind: "AuthorizationPolicy",
+    metadata: { name, namespace: "a" },
+    spec: { action: "ALLOW", ...(selector ? { selector } : {}) },
+  });
+  const wide = authorization("a-wide");
+  const web = authorization("a-web", { matchLabels: { app: "web" } });
+  const meshedPlan = [...plan, web, wide];
+
+  it("accepts an old object of another name deleted after the new objects exist", () => {
+    assert.deepStrictEqual(oldOnly([...tree, perFlow], plan), [perFlow]);
+    const verdict = judgeSamples([...tree, perFlow], plan, [
+      [baseline("a", 1), perFlow],
+      [baseline("a", 2), scoped, perFlow],
+      [baseline("a", 2), scoped],
+    ]);
+    assert.deepStrictEqual(verdict, { problems: [], adopted: 2, retired: 1 });
+  });
+
+  it("finds an old object of another name deleted before the new ones", () => {
+    const { problems, retired } = judgeSamples([...tree, perFlow], plan, [
+      [baseline("a", 1), perFlow],
+      [baseline("a", 1)],
+    ]);
+    assert.deepStrictEqual(problems, [
+      "sample 1: networking.k8s.io/v1/NetworkPolicy/a/allow-web is gone before a has its new baseline and policies",
+    ]);
+    assert.strictEqual(retired, 1);
+  });
+
+  it("finds a namespace-wide ALLOW before the pod-scoped one, and accepts the right order", () => {
+    const early = judgeSamples(tree, meshedPlan, [[baseline("a", 2), scoped, wide]]);
+    assert.deepStrictEqual(early.problems, [
+      "sample 0: security.istio.io/v1/AuthorizationPolicy/a/a-wide is there without security.istio.io/v1/AuthorizationPolicy/a/a-web",
+    ]);
+    const inOrder = judgeSamples(tree, meshedPlan, [
+      [baseline("a", 2), scoped, web],
+      [baseline("a", 2), scoped, web, wide],
+    ]);
+    assert.deepStrictEqual(inOrder.problems, []);
+    // A namespace-wide DENY (of plaintext) refuses only what it names: it may come first.
+    const deny: KubeObject = {
+      ...authorization("a-plaintext-ports"),
+      spec: { action: "DENY", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] },
+    };
+    const denyFirst = judgeSamples(
+      tree,
+      [...meshedPlan, deny],
+      [
+        [baseline("a", 2), scoped, deny],
+        [baseline("a", 2), scoped, deny, web, wide],
+      ],
+    );
+    assert.deepStrictEqual(denyFirst.problems, []);
+  });
+
   it("finds a namespace that lost its baseline, a third baseline, and a baseline before its allows", () => {
     const { problems } = judgeSamples(tree, plan, [
       [baseline("a", 1)],
@@ -42,5 +105,55 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
       "sample 2: a's baseline is neither the old nor the new one",
       "sample 3: a has its new baseline without networking.k8s.io/v1/NetworkPolicy/a/a-web",
     ]);
+  });
+
+  describe("field managers (held before, released after)", () => {
+    const managed = (o: KubeObject, ...managers: string[]): KubeObject => ({
+      ...o,
+      metadata: {
+        ...o.metadata,
+        managedFields: managers.map((manager) => ({ manager, fieldsV1: { "f:spec": {} } })),
+      } as KubeObject["metadata"],
+    });
+    const b = baseline("a", 2);
+
+    it("accepts ArgoCD's ownership before and the provider's after", () => {
+      assert.deepStrictEqual(
+        ownershipVerdict("held", "argocd-controller", [b], [managed(b, "argocd-controller")]).wrong,
+        [],
+      );
+      const after = ownershipVerdict(
+        "released",
+        "argocd-controller",
+        [b],
+        [managed(b, "pulumi-kubernetes-1a2b")],
+      );
+      assert.deepStrictEqual([after.wrong, after.missing], [[], 0]);
+    });
+
+    it("finds a spec only ArgoCD owns, a shared one, a missing object, and a read-back without managed fields", () => {
+      const shared = ownershipVerdict(
+        "released",
+        "argocd-controller",
+        [b],
+        [managed(b, "pulumi-kubernetes-1a2b", "argocd-controller")],
+      );
+      assert.deepStrictEqual(
+        [shared.wrong, shared.shared],
+        [[], ["networking.k8s.io/v1/NetworkPolicy/a/a-network-policy"]],
+      );
+      assert.deepStrictEqual(
+        ownershipVerdict("released", "argocd-controller", [b], [managed(b, "argocd-controller")])
+          .wrong,
+        ["networking.k8s.io/v1/NetworkPolicy/a/a-network-policy: spec owned by argocd-controller"],
+      );
+      assert.strictEqual(
+        ownershipVerdict("released", "argocd-controller", [b, scoped], [managed(b, "x")]).missing,
+        1,
+      );
+      assert.deepStrictEqual(ownershipVerdict("held", "argocd-controller", [b], [b]).wrong, [
+        "networking.k8s.io/v1/NetworkPolicy/a/a-network-policy: no managed fields for its spec",
+      ]);
+    });
   });
 });

@@ -80,7 +80,8 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
     ]);
     const text = fs.readFileSync(path.join(dir, "Pulumi.imported.yaml"), "utf8");
     assert.match(text, /kubernetes:enableServerSideApply: "true"/);
-    assert.match(text, /kubernetes:enablePatchForce: "true"/);
+    assert.match(text, /kubernetes:upsertExistingObjects: "true"/);
+    assert.deepStrictEqual(config.adoption, { patchForce: true });
   });
 
   it("names every flow's source location in its reason", () => {
@@ -303,3 +304,112 @@ async function reimport(dir: string): Promise<void> {
       .sort(),
   );
 }
+
+describe("npm run import --facts FILE", function () {
+  this.timeout(120000);
+  // A tree that never reaches the API: nothing to infer the ClusterIP or the control plane from.
+  const tree = [
+    "apiVersion: networking.k8s.io/v1",
+    "kind: NetworkPolicy",
+    "metadata: {name: shop-network-policy, namespace: shop}",
+    "spec:",
+    "  podSelector: {}",
+    "  policyTypes: [Ingress, Egress]",
+    "  ingress:",
+    "    - from: [{podSelector: {}}]",
+    "      ports: [{port: 8080}]",
+    "  egress:",
+    "    - to: [{podSelector: {}}]",
+    "      ports: [{port: 8080}]",
+    "    - to:",
+    "        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: dns}}",
+    "          podSelector: {matchLabels: {app: coredns}}",
+    "      ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
+    "---",
+    "apiVersion: networking.k8s.io/v1",
+    "kind: NetworkPolicy",
+    "metadata: {name: dns-network-policy, namespace: dns}",
+    "spec:",
+    "  podSelector: {}",
+    "  policyTypes: [Ingress, Egress]",
+    "  ingress:",
+    "    - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}}]",
+    "      ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]",
+  ].join("\n");
+  const facts = {
+    dns: { namespace: "dns", podLabels: { app: "coredns" }, port: 53 },
+    apiServer: { clusterIP: "10.43.0.1", port: 443 },
+    controlPlane: { cidr: "192.168.5.0/29", port: 6443 },
+    privateRanges: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
+    mesh: null,
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-import-facts-"));
+  const treeFile = path.join(dir, "tree.yaml");
+  const factsFile = path.join(dir, "facts.json");
+  fs.writeFileSync(treeFile, tree);
+  fs.writeFileSync(factsFile, JSON.stringify(facts));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("without facts, fails closed in one line that names --facts", async () => {
+    const run = await quiet(() => main([treeFile, "--stack", "nofacts", "--stack-dir", dir]));
+    assert.strictEqual(run.value, 2, run.err);
+    assert.match(
+      run.err,
+      /cannot infer the Kubernetes API: .*--facts FILE: apiServer, controlPlane/,
+    );
+    assert.strictEqual(run.err.trim().split("\n").length, 1, run.err);
+    assert.ok(!fs.existsSync(path.join(dir, "Pulumi.nofacts.yaml")));
+  });
+
+  it("writes the given facts instead of inferred ones, and the round trip holds", async () => {
+    const run = await quiet(() =>
+      main([treeFile, "--stack", "given", "--stack-dir", dir, "--facts", factsFile]),
+    );
+    assert.strictEqual(run.value, 0, run.out + run.err);
+    const config = loadStackConfig("given", dir);
+    assert.strictEqual(config.cluster.dns.namespace, "dns");
+    assert.deepStrictEqual(config.cluster.dns.podLabels, { app: "coredns" });
+    assert.strictEqual(config.cluster.apiServer.clusterIP, "10.43.0.1");
+    assert.strictEqual(config.cluster.controlPlane.cidr, "192.168.5.0/29");
+    assert.ok(config.cluster.privateRanges.includes("100.64.0.0/10"));
+    assert.strictEqual(config.cluster.mesh, undefined);
+    const shop = config.namespaces.find((n) => n.name === "shop");
+    assert.ok(shop, "shop is protected");
+    assert.ok(
+      config.namespaces.some((n) => n.name === "dns"),
+      "the DNS namespace too",
+    );
+  });
+
+  it("gives the mesh and its meshed namespaces from the facts", () => {
+    const model = buildModel(loadManifestPaths([treeFile]), { representativePods: false });
+    const result = importPolicies(model, "meshed", {
+      ...facts,
+      mesh: {
+        namespace: "istio-system",
+        hbonePort: 15008,
+        istiodPorts: [15012],
+        probeSource: "169.254.7.127/32",
+        trustDomain: "example.org",
+      },
+      meshedNamespaces: ["shop"],
+    });
+    const cluster = result.raw.cluster as { mesh?: { namespace: string; trustDomain?: string } };
+    assert.strictEqual(cluster.mesh?.namespace, "istio-system");
+    assert.strictEqual(cluster.mesh?.trustDomain, "example.org");
+    const shop = (result.raw.namespaces as { name: string; meshed?: boolean }[]).find(
+      (n) => n.name === "shop",
+    );
+    assert.strictEqual(shop?.meshed, true);
+  });
+
+  it("refuses a facts file with an unknown key, in one line with the file", async () => {
+    const bad = path.join(dir, "bad.json");
+    fs.writeFileSync(bad, JSON.stringify({ dnss: {} }));
+    const run = await quiet(() =>
+      main([treeFile, "--stack", "bad", "--stack-dir", dir, "--facts", bad]),
+    );
+    assert.strictEqual(run.value, 2);
+    assert.match(run.err, /bad\.json:\n {2}dnss: not a cluster fact/);
+  });
+});

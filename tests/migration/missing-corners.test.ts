@@ -66,4 +66,62 @@ describe("missing-corners (plain YAML cross-object check)", () => {
     // With --partial, a corner toward a namespace outside the input is not judged either.
     assert.deepStrictEqual(missingCornerFindings([falco], true, noUrn), []);
   });
+
+  describe("the ztunnel corner at a meshed destination", () => {
+    const mesh = {
+      namespace: "istio-system",
+      hbonePort: 15008,
+      probeSource: "169.254.7.127",
+      meshedNamespaces: ["default", "loki"],
+    };
+    const authorization = (ports: string[]) => ({
+      object: {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: { namespace: "loki", name: "loki-authorization" },
+        spec: {
+          action: "ALLOW",
+          rules: [
+            { from: [{ source: { namespaces: ["default"] } }], to: [{ operation: { ports } }] },
+          ],
+        },
+      },
+      source: "loki-authorization.yaml#0",
+    });
+
+    it("reports both rules when ztunnel refuses what both CNI corners allow", () => {
+      const findings = missingCornerFindings(
+        [defaultNs, loki, authorization(["3101"])],
+        false,
+        noUrn,
+        mesh,
+      );
+      assert.deepStrictEqual(
+        findings.map((f) => f.message.replace(/ \(.*?\) allows/, " allows").split(", and")[0]),
+        [
+          "NetworkPolicy/default/default-network-policy spec.egress[0] allows default -> loki on TCP 3100",
+          "NetworkPolicy/loki/loki-network-policy spec.ingress[0] allows default -> loki on TCP 3100",
+        ],
+      );
+      for (const f of findings) {
+        assert.match(f.message, /ztunnel's authorization in meshed loki does not/);
+        assert.match(
+          f.fix,
+          /with ports 3100 to an ALLOW AuthorizationPolicy selecting the pods in loki/,
+        );
+      }
+    });
+
+    it("is quiet when the policy admits the port, and without the mesh", () => {
+      assert.deepStrictEqual(
+        missingCornerFindings([defaultNs, loki, authorization(["3100"])], false, noUrn, mesh),
+        [],
+      );
+      // Without the mesh facts the Istio objects are not a gate: only the CNI corners count.
+      assert.deepStrictEqual(
+        missingCornerFindings([defaultNs, loki, authorization(["3101"])], false, noUrn),
+        [],
+      );
+    });
+  });
 });

@@ -101,6 +101,37 @@ describe("npm run list", function () {
     assert.match(format.stderr, /Allowed choices are txt, json, csv, md, dot/);
   });
 
+  it("takes the cluster facts from --facts FILE: meshed, web reaches db only on HBONE", () => {
+    // Outside the manifest directory: list reads every .json file of it.
+    const facts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "list-facts-")), "facts.json");
+    fs.writeFileSync(
+      facts,
+      JSON.stringify({
+        mesh: {
+          namespace: "istio-system",
+          hbonePort: 15008,
+          istiodPorts: [15012],
+          probeSource: "169.254.7.127/32",
+        },
+        meshedNamespaces: ["shop"],
+      }),
+    );
+    const plain = list(dir);
+    assert.match(plain.stdout, /shop\/web\[Pod\] => shop\/db\[Pod\] : TCP 5432/);
+    // Both ends meshed: the CNI sees HBONE on 15008, which the policies do not admit.
+    const meshed = list(dir, "--facts", facts);
+    assert.equal(meshed.status, 0, meshed.stderr);
+    assert.doesNotMatch(meshed.stdout, /shop\/db/);
+    assert.match(meshed.stderr, /mesh from .*facts\.json: istio-system, HBONE 15008/);
+    const both = list(dir, "--facts", facts, "--stack", "homelab");
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /use --stack or --facts, not both/);
+    fs.writeFileSync(facts, "{");
+    const broken = list(dir, "--facts", facts);
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, /facts\.json: /);
+  });
+
   it("documents its exit codes in --help", () => {
     const { status, stdout } = list("--help");
     assert.equal(status, 0);
