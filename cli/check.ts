@@ -1,17 +1,30 @@
 /**
- * `npm run check -- PATH… (--stack NAME | --facts FILE.json) [--config FILE.json] [--partial] [-n NS]`
+ * `npm run check -- PATH… [--stack NAME | --facts FILE.json] [--config FILE.json] [--partial] [-n NS]`
  *
  * Judges every NetworkPolicy and Calico policy in PATH (files, directories, kustomizations, `-`
  * for standard input; read by the engine's loader, engine/load) with the policy pack,
  * in-process. Prints each violation the way `pulumi preview` does (policy, object, how to fix it).
- * Cluster facts are passed in: `--stack NAME` reads those of Pulumi.NAME.yaml, `--facts` a JSON
- * object of facts (see policypack/lib/facts.ts). `--config` is a `--policy-pack-config` file,
- * applied on top. `--partial` says PATH is part of a cluster: the completeness policies then
- * judge only namespaces PATH has NetworkPolicies in.
+ *
+ * Two modes:
+ * - `--stack NAME`: PATH is judged as that stack's output, with its facts; the stack-shaped rules
+ *   (one baseline object per namespace) apply and advice may name the stack's config keys.
+ * - without `--stack`: PATH is plain YAML. Facts come from `--facts` (a JSON object, see
+ *   policypack/lib/facts.ts) or not at all. What plain YAML can go without is decided here and
+ *   nowhere else: the private ranges are RFC 1918 (the definition, not one cluster's values) and
+ *   the cluster has no mesh unless the facts say so; every other missing fact is missing, and
+ *   each policy that reads one says what it judges without it (`withoutFacts`, printed as a
+ *   note) — it never guesses a permissive answer. Completeness is isolation of every pod in both
+ *   directions by any combination of objects (namespace-baseline-deny-all), and advice gives the
+ *   YAML change.
+ *
+ * `--config` is a `--policy-pack-config` file, applied on top. `--partial` says PATH is part of
+ * a cluster: the completeness policies then judge only namespaces PATH has policies in.
  */
 import * as fs from "node:fs";
 import { Option } from "commander";
-import { buildModel } from "../engine";
+import { buildModel, RFC1918_CIDRS } from "../engine";
+import type { ClusterFacts, FactKey } from "../policypack/lib/facts";
+import { policies as packPolicies } from "../policypack/policies";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
 import {
   evaluateResources,
@@ -56,8 +69,39 @@ export interface CheckResult {
   readonly violations: readonly Violation[];
   /** Objects of kinds the pack does not judge, named so none passes unnoticed. */
   readonly skipped: readonly string[];
+  /** What plain YAML was judged without: one line per fact default and per policy limited by it. */
+  readonly notes: readonly string[];
   readonly summary: string;
   readonly exitCode: number;
+}
+
+/**
+ * The facts plain YAML goes without, filled with the values that are definitions rather than one
+ * cluster's (RFC 1918 private ranges; no mesh unless told), and a note for each.
+ */
+function plainYamlFacts(given: Partial<ClusterFacts>): {
+  facts: Partial<ClusterFacts>;
+  notes: string[];
+} {
+  const facts: { -readonly [K in FactKey]?: ClusterFacts[K] } = { ...given };
+  const notes: string[] = [];
+  if (facts.privateRanges === undefined) {
+    facts.privateRanges = [...RFC1918_CIDRS];
+    notes.push(`private ranges: RFC 1918 (${RFC1918_CIDRS.join(", ")}); --facts privateRanges adds yours`);
+  }
+  if (facts.mesh === undefined) {
+    facts.mesh = null;
+    notes.push(
+      "mesh: none (a namespace labelled istio.io/dataplane-mode=ambient cannot be verified without --facts mesh)",
+    );
+  }
+  const missing = (keys: readonly FactKey[]): FactKey[] => keys.filter((k) => facts[k] === undefined);
+  for (const policy of packPolicies) {
+    const absent = missing(policy.meta.facts);
+    if (absent.length > 0 && policy.meta.withoutFacts)
+      notes.push(`${policy.name} without ${absent.join(", ")}: ${policy.meta.withoutFacts}`);
+  }
+  return { facts, notes };
 }
 
 /**
@@ -67,10 +111,10 @@ export interface CheckResult {
  */
 export function checkPaths(paths: readonly string[], options: CheckOptions): CheckResult {
   const given = givenFacts(options);
-  if (!given)
-    throw new UsageError(
-      "cluster facts needed: pass --stack NAME (the facts of Pulumi.NAME.yaml) or --facts FILE.json",
-    );
+  const plainYaml = options.stack === undefined;
+  const { facts, notes } = plainYaml
+    ? plainYamlFacts(given?.facts ?? {})
+    : { facts: given?.facts ?? {}, notes: [] };
   const input = readInputs(paths, options.namespace);
   // Every object is first read by the engine's normaliser, as the API server would validate it:
   // an object the API server rejects (a cidr without prefix, protocol "tcp", port "8085") never
@@ -100,16 +144,20 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
       };
     }
   }
-  const violations = evaluateResources(resources, packConfigFromFacts(given.facts, base));
+  const violations = evaluateResources(
+    resources,
+    packConfigFromFacts(facts, base, plainYaml ? "plain-yaml" : "stack"),
+  );
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   const summary =
-    `Checked ${resources.length} objects in ${input.files.length} file(s) with cluster facts from ${given.from}` +
+    `Checked ${resources.length} objects in ${input.files.length} file(s) ${given ? `with cluster facts from ${given.from}` : "as plain YAML without cluster facts"}` +
     (skipped.length > 0 ? `; skipped ${skipped.length} of other kinds` : "") +
     (input.skipped.length > 0 ? `; skipped ${input.skipped.length} file(s)` : "") +
     `: ${mandatory} mandatory, ${violations.length - mandatory} advisory violation(s).`;
   return {
     violations,
     skipped,
+    notes,
     summary,
     exitCode: hasMandatory(violations) ? EXIT_NEGATIVE : EXIT_OK,
   };
@@ -119,6 +167,7 @@ function check(paths: readonly string[], options: CheckOptions): number {
   const result = checkPaths(paths, options);
   if (result.violations.length > 0) console.log(formatViolations([...result.violations]));
   for (const item of result.skipped) console.log(`skipped (not a kind the pack judges): ${item}`);
+  for (const note of result.notes) console.log(`note: ${note}`);
   console.log(result.summary);
   return result.exitCode;
 }
@@ -133,16 +182,20 @@ export function run(argv: readonly string[]): Promise<number> {
       { code: EXIT_NEGATIVE, meaning: "at least one mandatory violation" },
     ],
     examples: [
-      "npm run check -- policies/ --stack homelab",
+      "npm run check -- policies/",
+      "npm run check -- policies/ --facts cluster-facts.json",
+      "npm run check -- out/manifests.yaml --stack homelab",
       "kubectl kustomize overlays/prod | npm run check -- - --stack homelab --partial",
     ],
   })
-    .usage("PATH… (--stack NAME | --facts FILE.json) [options]")
+    .usage("PATH… [--stack NAME | --facts FILE.json] [options]")
     .argument(
       "<paths...>",
       "files, directories (recursively; a kustomization.yaml is followed) or - for standard input",
     );
-  for (const option of stackOptions("judge with the cluster facts of Pulumi.NAME.yaml"))
+  for (const option of stackOptions(
+    "judge PATH as stack NAME's output, with the cluster facts of Pulumi.NAME.yaml",
+  ))
     command.addOption(option);
   command
     .addOption(new Option("--facts <file>", "judge with the cluster facts in this JSON file"))
