@@ -16,7 +16,7 @@
  *   input has policies in, the Namespaces it declares, and the `protectedNamespaces` fact.
  */
 import { buildModel, type Direction, type Endpoint, Evaluator, ManifestError } from "../../engine";
-import { clusterDnsPeerAdvice } from "../lib/exposure";
+import { DNS_PORT } from "../lib/exposure";
 import type { ClusterFacts } from "../lib/facts";
 import { factIfGiven } from "../lib/facts";
 import { type Finding, rejectedObject, stackPolicy } from "../lib/policy";
@@ -36,7 +36,20 @@ const ANY_ADDRESS: Endpoint = { kind: "external", range: { lo: 0x08080808, hi: 0
 
 /** What must come with an egress default deny: the DNS allow, or every lookup fails. */
 function egressAllowsAdvice(facts: ClusterFacts): string {
-  return `together with the egress its pods need in the same change, DNS at least (- to: [${clusterDnsPeerAdvice(facts).replace(/^- /, "")}]\n      ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]): Egress in policyTypes without egress allows denies all egress, DNS included`;
+  const dns = factIfGiven(facts, "dns");
+  const port = dns?.port ?? DNS_PORT;
+  const labels = Object.entries(dns?.podLabels ?? { "k8s-app": "kube-dns" })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ");
+  return [
+    "together with the egress its pods need in the same change, DNS at least:",
+    "  egress:",
+    "    - to:",
+    `        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${dns?.namespace ?? "kube-system"}}}`,
+    `          podSelector: {matchLabels: {${labels}}}`,
+    `      ports: [{protocol: UDP, port: ${port}}, {protocol: TCP, port: ${port}}]`,
+    "(Egress in policyTypes without egress allows denies all egress, DNS included)",
+  ].join("\n    ");
 }
 
 function stackFindings(view: StackView, config: Readonly<Record<string, unknown>>): Finding[] {
@@ -82,6 +95,10 @@ function plainYamlFindings(
     return [rejectedObject(NAME, "the input", error)];
   }
   const evaluator = new Evaluator(model);
+  // Cluster-wide Calico policies that isolate what they select: the other way to cover a namespace.
+  const globalDenies = model.policies
+    .filter((p) => p.namespace === undefined && p.appliesTo.ingress && p.appliesTo.egress)
+    .map((p) => `Calico GlobalNetworkPolicy ${p.ref.name}`);
   const withPolicies = new Set(
     [...model.policies, ...(model.stagedPolicies ?? [])].flatMap((p) =>
       p.namespace === undefined ? [] : [p.namespace],
@@ -124,8 +141,9 @@ function plainYamlFindings(
       ...(egress.length > 0 ? [`egress of ${who(egress)}`] : []),
     ].join(" and ");
     const types = directions.map((d) => (d === "ingress" ? "Ingress" : "Egress")).join(", ");
+    const wider = globalDenies.length > 0 ? `, or widen the selector of ${globalDenies.join(", ")} to cover ${ns}` : "";
     const fix =
-      `add a NetworkPolicy to ${ns} with podSelector: {} and policyTypes: [${types}]` +
+      `add a NetworkPolicy to ${ns} with podSelector: {} and policyTypes: [${types}]${wider}` +
       (egress.length > 0
         ? `, ${egressAllowsAdvice(view.facts)}`
         : ", with ingress allows for what must reach its pods");
