@@ -54,6 +54,7 @@ export interface DeadPeer {
   readonly why: string;
   /** What it was probably meant to be, as YAML. */
   readonly meant: string;
+  readonly hasPodSelector: boolean;
   /** The namespace it was probably meant to select, when that is clear. */
   readonly meantNamespace?: string;
 }
@@ -93,7 +94,13 @@ export function deadPeers(
   const out: DeadPeer[] = [];
   for (const { rule, direction, peer } of writtenPeers(policy)) {
     if (peer.kind !== "pods") continue;
-    const base = { policy, rulePath: rule.path, direction, path: peer.path };
+    const base = {
+      policy,
+      rulePath: rule.path,
+      direction,
+      path: peer.path,
+      hasPodSelector: peer.podSelector !== undefined,
+    };
     const ns = peer.namespaceSelector && typoDeadness(peer.namespaceSelector, "namespaceSelector");
     const pods = peer.podSelector && typoDeadness(peer.podSelector, "podSelector");
     const typo = ns ?? pods;

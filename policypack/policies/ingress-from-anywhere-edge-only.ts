@@ -80,7 +80,8 @@ function appAdvice(c: AdviceContext, edgeNamespace: boolean): string {
       ? `add ${c.namespace} to the edge namespaces of --facts`
       : `declare ${c.namespace} an edge namespace (zt-netpol:cluster.edge.namespaces)`
     : `if ${c.namespace} is where the ingress controller runs, say so: --facts with edge: {namespaces: [${c.namespace}], ports: [...]}`;
-  return `admit the ingress controller's namespace instead (${NAME_LABEL_EXAMPLE(c.edge?.namespaces[0] ?? "<ingress controller namespace>")}), or ${declareEdge}; or ${narrow}`;
+  const controller = c.edge?.namespaces[0] ?? "<ingress controller namespace>";
+  return `admit only the namespaces that call these ports, by name (${NAME_LABEL_EXAMPLE(controller)} for web traffic through the ingress controller, the monitoring namespace for metrics), or ${declareEdge}; or ${narrow}`;
 }
 
 /**
