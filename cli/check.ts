@@ -22,7 +22,20 @@
  */
 import * as fs from "node:fs";
 import { Option } from "commander";
-import { buildModel, RFC1918_CIDRS } from "../engine";
+import * as path from "node:path";
+import {
+  buildModel,
+  InputError,
+  kustomizationFileIn,
+  readKustomization,
+  loadInputs,
+  ManifestError,
+  NOT_IN_KUSTOMIZATION,
+  type NormalPolicy,
+  RFC1918_CIDRS,
+  type SkippedInput,
+} from "../engine";
+import { describePolicy } from "../policypack/lib/findings";
 import type { ClusterFacts, FactKey } from "../policypack/lib/facts";
 import { policies as packPolicies } from "../policypack/policies";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
@@ -109,6 +122,70 @@ function plainYamlFacts(given: Partial<ClusterFacts>): {
  * corpus test (tests/policypack/corpus.test.ts) calls this directly.
  * @throws UsageError for input that cannot be judged (located), as the CLI reports it.
  */
+/** Not a pack policy: only `check` sees the files a kustomization leaves out. */
+export const UNDEPLOYED_DENY_ALL = "undeployed-deny-all";
+
+/** The directions a policy denies outright: it selects every pod and has no rule for them. */
+function deniedOutright(policy: NormalPolicy): string[] {
+  const everyPod =
+    policy.written.podSelector !== undefined
+      ? policy.written.podSelector.requirements.length === 0
+      : policy.written.selectorText === undefined || policy.written.selectorText.trim() === "all()";
+  if (!everyPod) return [];
+  return (["ingress", "egress"] as const).filter(
+    (d) => policy.appliesTo[d] && policy.written.ruleCounts[d] === 0,
+  );
+}
+
+/** The kustomization nearest above `file`: the one that leaves it out. */
+function kustomizationAbove(file: string): string | undefined {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const found = kustomizationFileIn(dir);
+    if (found || path.dirname(dir) === dir) return found;
+  }
+}
+
+/**
+ * Deny-all policies in files of the tree that its kustomization never lists, so never deploys:
+ * the tree looks protected and is not. Each file is read by the engine's loader, as the listed
+ * ones are; a file it cannot read was already named as skipped and says nothing here.
+ */
+function undeployedDenyAlls(skipped: readonly SkippedInput[], namespace?: string): Violation[] {
+  const out: Violation[] = [];
+  for (const entry of skipped) {
+    if (entry.reason !== NOT_IN_KUSTOMIZATION || !/\.(ya?ml|json)$/i.test(entry.path)) continue;
+    const kustomization = kustomizationAbove(entry.path);
+    // Had the kustomization listed the file, its namespace would apply: read it the same way.
+    const kustomized = kustomization ? readKustomization(kustomization, () => {}) : undefined;
+    let policies: readonly NormalPolicy[];
+    try {
+      const loaded = loadInputs([entry.path], { namespace: kustomized?.namespace ?? namespace });
+      policies = buildModel(loaded.objects, { representativePods: false }).policies;
+    } catch (error) {
+      if (error instanceof InputError || error instanceof ManifestError) continue;
+      throw error;
+    }
+    for (const policy of policies) {
+      const directions = deniedOutright(policy);
+      if (directions.length === 0) continue;
+      const listed = kustomization
+        ? path.relative(path.dirname(kustomization), entry.path)
+        : entry.path;
+      out.push({
+        policyName: UNDEPLOYED_DENY_ALL,
+        enforcementLevel: "advisory",
+        message:
+          `A deny-all policy in the tree is deployed by its kustomization.\n` +
+          `${entry.path}: ${describePolicy(policy)} denies all ${directions.join(" and ")}, but ${kustomization ?? "the kustomization"} does not list the file in resources: it is never deployed\n` +
+          `Fix: add ${listed} to the resources of ${kustomization ?? "the kustomization"} (with the allows its namespace needs), or delete the file`,
+        resourceName: `${policy.namespace ? `${policy.namespace}/` : ""}${policy.ref.name} @ ${entry.path}`,
+        resourceType: "file",
+      });
+    }
+  }
+  return out;
+}
+
 export function checkPaths(paths: readonly string[], options: CheckOptions): CheckResult {
   const given = givenFacts(options);
   const plainYaml = options.stack === undefined;
@@ -144,10 +221,13 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
       };
     }
   }
-  const violations = evaluateResources(
-    resources,
-    packConfigFromFacts(facts, base, plainYaml ? "plain-yaml" : "stack"),
-  );
+  const violations = [
+    ...evaluateResources(
+      resources,
+      packConfigFromFacts(facts, base, plainYaml ? "plain-yaml" : "stack"),
+    ),
+    ...undeployedDenyAlls(input.skipped, options.namespace),
+  ];
   const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
   const summary =
     `Checked ${resources.length} objects in ${input.files.length} file(s) ${given ? `with cluster facts from ${given.from}` : "as plain YAML without cluster facts"}` +
