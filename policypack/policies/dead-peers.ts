@@ -24,7 +24,7 @@ import {
   ManifestError,
 } from "../../engine";
 import { DNS_PORT } from "../lib/exposure";
-import { type ClusterFacts, factIfGiven } from "../lib/facts";
+import { type ClusterFacts, factFor, factIfGiven } from "../lib/facts";
 import { describePolicy } from "../lib/findings";
 import { type DeadPeer, deadPeers, WELL_KNOWN_NAMESPACES } from "../lib/dead-peers";
 import { type Finding, rejectedObject, stackPolicy, type StackSubject } from "../lib/policy";
@@ -112,10 +112,15 @@ function cutFlow(view: StackView, dead: DeadPeer, dnsPort: number): CutFlow | un
   return undefined;
 }
 
-function judgeAll(resources: readonly StackSubject[], policyName: string, facts: ClusterFacts) {
+function judgeAll(
+  resources: readonly StackSubject[],
+  policyName: string,
+  facts: ClusterFacts,
+  plainYaml: boolean,
+) {
   const view = readStack(resources, facts, policyName);
   const known = knownNamespaces(view);
-  const dnsPort = factIfGiven(view.facts, "dns")?.port ?? DNS_PORT;
+  const dnsPort = factFor(view.facts, "dns", plainYaml)?.port ?? DNS_PORT;
   const judged: Judged[] = [];
   for (const { policy, urn } of view.netpols)
     for (const dead of deadPeers(policy, known))
@@ -154,10 +159,11 @@ function deadPeerPolicy(name: string, outage: boolean) {
       ? "A namespace whose only DNS rule matches nothing: every lookup times out although the YAML looks right."
       : "A rule that allows nothing, so the service it was written for is cut off (and a relabel later silently opens it).",
     facts: ["dns"],
-    check(resources, { facts }) {
+    withoutFacts: "the DNS port is 53",
+    check(resources, { facts, plainYaml }) {
       let result;
       try {
-        result = judgeAll(resources, name, facts);
+        result = judgeAll(resources, name, facts, plainYaml);
       } catch (error) {
         if (!(error instanceof ManifestError)) throw error;
         return [rejectedObject(name, "the input", error)];

@@ -14,7 +14,7 @@
  */
 import { allowsConnection, type LabelRequirement } from "../../engine";
 import { dnsPeerAdvice, DNS_PORT } from "../lib/exposure";
-import { factIfGiven } from "../lib/facts";
+import { factFor } from "../lib/facts";
 import { policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
@@ -38,9 +38,9 @@ export const dnsAndSemantics = resourcePolicy({
   withoutFacts:
     "a DNS rule is one on port 53, and any namespace its peer selects is judged as the DNS namespace",
   types: [K8S_NETWORK_POLICY_TYPE],
-  check(subject, { facts }) {
+  check(subject, { facts, plainYaml }) {
     const policy = readPolicy(subject.type, subject.props);
-    const dns = factIfGiven(facts, "dns");
+    const dns = factFor(facts, "dns", plainYaml);
     const port = dns?.port ?? DNS_PORT;
     const findings: Finding[] = [];
     for (const { rule, direction, peer } of writtenPeers(policy)) {

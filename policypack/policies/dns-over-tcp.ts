@@ -12,7 +12,7 @@
  */
 import { allowsConnection } from "../../engine";
 import { DNS_PORT } from "../lib/exposure";
-import { factIfGiven } from "../lib/facts";
+import { factFor } from "../lib/facts";
 import { policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
@@ -27,9 +27,9 @@ export const dnsOverTcp = resourcePolicy({
   facts: ["dns"],
   withoutFacts: "the DNS port is 53",
   types: [K8S_NETWORK_POLICY_TYPE],
-  check(subject, { facts }) {
+  check(subject, { facts, plainYaml }) {
     const policy = readPolicy(subject.type, subject.props);
-    const port = factIfGiven(facts, "dns")?.port ?? DNS_PORT;
+    const port = factFor(facts, "dns", plainYaml)?.port ?? DNS_PORT;
     const tcpPeers = new Set(
       policy.egress
         .filter((r) => allowsConnection(r.possibleConnections, "TCP", port))

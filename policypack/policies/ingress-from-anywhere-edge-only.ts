@@ -35,7 +35,7 @@ import {
   rulePurpose,
   WIDTH_RULE,
 } from "../lib/exposure";
-import { type ClusterFacts, factIfGiven } from "../lib/facts";
+import { type ClusterFacts, factFor, factIfGiven } from "../lib/facts";
 import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { POLICY_TYPES, readPolicy } from "../lib/reading";
@@ -151,11 +151,12 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
   },
   types: POLICY_TYPES,
   check(subject, { facts, config, plainYaml }) {
+    // Plain YAML without the edge fact: no namespace is an edge namespace, every exposure is
+    // reported; a stack must give it.
+    const edge = factFor(facts, "edge", plainYaml);
     const policy = readPolicy(subject.type, subject.props);
     const namespace = policy.namespace ?? "(every namespace: a GlobalNetworkPolicy)";
     const webhookPorts = (config.webhookPorts ?? DEFAULT_WEBHOOK_PORTS) as number[];
-    // Without the edge fact no namespace is an edge namespace: every exposure is reported.
-    const edge = factIfGiven(facts, "edge");
     const edgeNamespace = edge?.namespaces.includes(namespace) ?? false;
     const exposure = publicExposure(
       externalAdmission(policy, "ingress"),
