@@ -151,10 +151,10 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
   },
   types: POLICY_TYPES,
   check(subject, { facts, config, plainYaml }) {
+    const policy = readPolicy(subject.type, subject.props);
     // Plain YAML without the edge fact: no namespace is an edge namespace, every exposure is
     // reported; a stack must give it.
     const edge = factFor(facts, "edge", plainYaml);
-    const policy = readPolicy(subject.type, subject.props);
     const namespace = policy.namespace ?? "(every namespace: a GlobalNetworkPolicy)";
     const webhookPorts = (config.webhookPorts ?? DEFAULT_WEBHOOK_PORTS) as number[];
     const edgeNamespace = edge?.namespaces.includes(namespace) ?? false;
