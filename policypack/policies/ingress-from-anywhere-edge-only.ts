@@ -15,6 +15,7 @@
  */
 import type { ConnectionSet } from "../../engine";
 import {
+  everyPortProtocols,
   externalAdmission,
   formatConnections,
   intersectConnections,
@@ -90,6 +91,8 @@ function appAdvice(c: AdviceContext, edgeNamespace: boolean): string {
  * what is left is application traffic, which the ingress controller (or an edge port) serves.
  */
 function advice(connections: ConnectionSet, c: AdviceContext, edgeNamespace: boolean): string {
+  // Every port of a protocol names no purpose: the rule is simply too wide.
+  if (everyPortProtocols(connections).length > 0) return appAdvice(c, edgeNamespace);
   const webhooks = tcpPorts(c.webhookPorts);
   const istiod = subtractConnections(tcpPorts(ISTIOD_PORTS), webhooks);
   const mesh = factIfGiven(c.facts, "mesh");
