@@ -100,7 +100,9 @@ function plainYamlFacts(given: Partial<ClusterFacts>): {
   const notes: string[] = [];
   if (facts.privateRanges === undefined) {
     facts.privateRanges = [...RFC1918_CIDRS];
-    notes.push(`private ranges: RFC 1918 (${RFC1918_CIDRS.join(", ")}); --facts privateRanges adds yours`);
+    notes.push(
+      `private ranges: RFC 1918 (${RFC1918_CIDRS.join(", ")}); --facts privateRanges adds yours`,
+    );
   }
   if (facts.mesh === undefined) {
     facts.mesh = null;
@@ -108,7 +110,8 @@ function plainYamlFacts(given: Partial<ClusterFacts>): {
       "mesh: none (a namespace labelled istio.io/dataplane-mode=ambient cannot be verified without --facts mesh)",
     );
   }
-  const missing = (keys: readonly FactKey[]): FactKey[] => keys.filter((k) => facts[k] === undefined);
+  const missing = (keys: readonly FactKey[]): FactKey[] =>
+    keys.filter((k) => facts[k] === undefined);
   for (const policy of packPolicies) {
     const absent = missing(policy.meta.facts);
     if (absent.length > 0 && policy.meta.withoutFacts)

@@ -94,7 +94,10 @@ function cutFlow(view: StackView, dead: DeadPeer, dnsPort: number): CutFlow | un
       remotes.map((remote) => {
         const [source, destination] =
           dead.direction === "ingress" ? [remote, local] : [local, remote];
-        return [{ kind: "pod", pod: source }, { kind: "pod", pod: destination }] as const;
+        return [
+          { kind: "pod", pod: source },
+          { kind: "pod", pod: destination },
+        ] as const;
       }),
     );
     const at = (direction: "ingress" | "egress", pair: (typeof pairs)[number]): boolean =>

@@ -23,7 +23,9 @@ import { NAMESPACE_NAME_LABEL, namespaceLabels, writtenPeers } from "../lib/rule
 /** The `key: value` pairs a selector pins down (its single-value In requirements). */
 function equalityLabels(requirements: readonly LabelRequirement[]): Record<string, string> {
   return Object.fromEntries(
-    requirements.filter((r) => r.operator === "In" && r.values.length === 1).map((r) => [r.key, r.values[0]]),
+    requirements
+      .filter((r) => r.operator === "In" && r.values.length === 1)
+      .map((r) => [r.key, r.values[0]]),
   );
 }
 

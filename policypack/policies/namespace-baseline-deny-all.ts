@@ -141,7 +141,10 @@ function plainYamlFindings(
       ...(egress.length > 0 ? [`egress of ${who(egress)}`] : []),
     ].join(" and ");
     const types = directions.map((d) => (d === "ingress" ? "Ingress" : "Egress")).join(", ");
-    const wider = globalDenies.length > 0 ? `, or widen the selector of ${globalDenies.join(", ")} to cover ${ns}` : "";
+    const wider =
+      globalDenies.length > 0
+        ? `, or widen the selector of ${globalDenies.join(", ")} to cover ${ns}`
+        : "";
     const fix =
       `add a NetworkPolicy to ${ns} with podSelector: {} and policyTypes: [${types}]${wider}` +
       (egress.length > 0

@@ -123,7 +123,10 @@ describe("npm run check", function () {
     assert.doesNotMatch(none.out, /cannot verify/);
     assert.match(none.out, /as plain YAML without cluster facts/);
     assert.match(none.out, /note: private ranges: RFC 1918/);
-    assert.match(none.out, /note: kube-api-egress-paired without apiServer, controlPlane: not judged/);
+    assert.match(
+      none.out,
+      /note: kube-api-egress-paired without apiServer, controlPlane: not judged/,
+    );
     assert.match(none.out, /note: ingress-from-anywhere-edge-only without edge/);
     const dir = tempDir({ "Pulumi.broken.yaml": "config:\n  zt-netpol:cluster: [unclosed\n" });
     const broken = check([file, "--stack", "broken", "--stack-dir", dir]);
