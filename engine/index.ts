@@ -23,7 +23,14 @@ export type { CalicoSelector } from "./calico/selector";
 // Loading and the model
 export { parseManifestText, ManifestParseError } from "./load/parse";
 export type { SourcedObject, SourceLocation } from "./load/parse";
-export { InputError, loadInputs, loadManifestPaths, STDIN } from "./load/files";
+export {
+  InputError,
+  loadInputs,
+  loadManifestPaths,
+  NOT_IN_KUSTOMIZATION,
+  STDIN,
+} from "./load/files";
+export { kustomizationFileIn, readKustomization } from "./load/kustomize";
 export type { InputProblem, LoadedInput, LoadOptions, SkippedInput } from "./load/files";
 export { closestName, didYouMean, editDistance } from "./load/suggest";
 export { buildModel, DEFAULT_POD_CIDR } from "./model/build";

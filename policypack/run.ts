@@ -25,7 +25,7 @@ import type {
 import { type ClusterFacts, FACT_SCHEMAS, type FactKey } from "./lib/facts";
 import { validateAgainstSchema } from "./lib/schema";
 import { PACK_NAME, policies } from "./policies";
-import type { PackPolicy } from "./lib/policy";
+import { INPUT_PROPERTY, type JudgedInput, type PackPolicy } from "./lib/policy";
 
 export interface CapturedResource {
   type: string;
@@ -149,8 +149,17 @@ export function reconcilePackConfig(
 export function packConfigFromFacts(
   facts: Partial<ClusterFacts>,
   base: PackConfig = {},
+  input?: JudgedInput,
 ): PackConfig {
   const out: PackConfig = { ...base };
+  if (input !== undefined)
+    for (const policy of policies) {
+      const existing = out[policy.name];
+      out[policy.name] = {
+        ...(typeof existing === "string" ? { enforcementLevel: existing } : (existing ?? {})),
+        [INPUT_PROPERTY]: input,
+      } as PackConfig[string];
+    }
   for (const policy of policies) {
     const keys = Object.keys(schemaProperties(policy)).filter(
       (k): k is FactKey => k in FACT_SCHEMAS,

@@ -30,6 +30,9 @@ import { didYouMean } from "./suggest";
 const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 export const STDIN = "-";
 
+/** The skip reason of a file under a kustomization root that none of its kustomizations lists. */
+export const NOT_IN_KUSTOMIZATION = "not listed in any kustomization's resources";
+
 export interface InputProblem {
   /** `file`, `file#document`, `file#document.items[2]` or `file: field`. */
   readonly location: string;
@@ -97,7 +100,7 @@ class Reader {
     if (stat.isDirectory()) return this.directory(target);
     if (isKustomizationFile(target)) {
       this.objects.push(...this.kustomization(path.dirname(target), []));
-      this.nameUnread(path.dirname(target), "not listed in any kustomization's resources");
+      this.nameUnread(path.dirname(target), NOT_IN_KUSTOMIZATION);
       return;
     }
     this.objects.push(...this.file(target));
@@ -132,7 +135,7 @@ class Reader {
   private directory(dir: string): void {
     if (kustomizationFileIn(dir)) {
       this.objects.push(...this.kustomization(dir, []));
-      this.nameUnread(dir, "not listed in any kustomization's resources");
+      this.nameUnread(dir, NOT_IN_KUSTOMIZATION);
       return;
     }
     for (const entry of sortedEntries(dir)) {

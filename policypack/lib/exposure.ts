@@ -39,7 +39,7 @@ import {
   unionConnections,
   type ExternalAdmission,
 } from "../../engine";
-import type { ClusterFacts } from "./facts";
+import { type ClusterFacts, factIfGiven } from "./facts";
 import { MalformedError } from "./errors";
 
 export const MAX_PUBLIC_IPV4_ADDRESSES = 256;
@@ -145,45 +145,120 @@ export function describeExposure(e: PublicExposure): string {
 export const WIDTH_RULE = `at most ${MAX_PUBLIC_IPV4_ADDRESSES} public IPv4 addresses (a /24) or one IPv6 /${MAX_PUBLIC_IPV6_PREFIX}`;
 
 /** What a rule is for, read from the ports it admits: decides which advice fits. */
-export type RulePurpose = "dns" | "kubeApi" | "hbone" | "webhook" | "app";
+export type RulePurpose = "dns" | "kubeApi" | "hbone" | "istiod" | "webhook" | "app";
 
+/** The DNS port (RFC 1035); the cluster's own when the dns fact gives it. */
+export const DNS_PORT = 53;
+/** kube-apiserver's default --secure-port and the `kubernetes` Service's port. */
+const API_SERVER_DEFAULT_PORT = 6443;
+const API_SERVICE_DEFAULT_PORT = 443;
+/**
+ * istiod's ports (Istio "Ports used by Istio", https://istio.io/latest/docs/ops/deployment/application-requirements/):
+ * 15010 xDS and CA over plaintext gRPC, 15012 xDS and CA over mTLS, 15014 control-plane
+ * monitoring, 15017 the sidecar-injection and validation webhooks. The mesh fact's
+ * istiodPorts are added when given.
+ */
+export const ISTIOD_PORTS = [15010, 15012, 15014, 15017];
+
+/** Ports the purposes are read from: the facts' where given, else the documented defaults. */
+function purposePorts(facts: ClusterFacts) {
+  const dns = factIfGiven(facts, "dns");
+  const apiServer = factIfGiven(facts, "apiServer");
+  const controlPlane = factIfGiven(facts, "controlPlane");
+  const mesh = factIfGiven(facts, "mesh");
+  return {
+    dns: dns?.port ?? DNS_PORT,
+    apiService: apiServer?.port ?? API_SERVICE_DEFAULT_PORT,
+    apiServer: controlPlane?.port ?? API_SERVER_DEFAULT_PORT,
+    hbone: mesh?.hbonePort,
+    istiod: [...new Set([...ISTIOD_PORTS, ...(mesh?.istiodPorts ?? [])])],
+  };
+}
+
+/** True when `connections` is not empty and holds nothing but these ports. */
+export function onlyPorts(
+  connections: ConnectionSet,
+  ports: readonly number[],
+  protocols: readonly ("TCP" | "UDP")[],
+): boolean {
+  let allowed = NO_CONNECTIONS;
+  for (const protocol of protocols)
+    for (const port of ports) allowed = unionConnections(allowed, portsOf(protocol, [port, port]));
+  return (
+    !isEmptyConnections(connections) &&
+    isEmptyConnections(subtractConnections(connections, allowed))
+  );
+}
+
+/**
+ * What a rule is for. The ports only choose the advice, never whether there is a finding, so
+ * without facts the documented defaults are used (DNS 53, API 443/6443, istiod's ports).
+ */
 export function rulePurpose(
   connections: ConnectionSet,
   facts: ClusterFacts,
   webhookPorts: readonly number[] = [],
 ): RulePurpose {
-  const only = (ports: readonly number[], protocols: readonly ("TCP" | "UDP")[]): boolean => {
-    let allowed = NO_CONNECTIONS;
-    for (const protocol of protocols)
-      for (const port of ports)
-        allowed = unionConnections(allowed, portsOf(protocol, [port, port]));
-    return (
-      !isEmptyConnections(connections) &&
-      isEmptyConnections(subtractConnections(connections, allowed))
-    );
-  };
-  if (only([facts.dns.port], ["UDP", "TCP"])) return "dns";
+  const ports = purposePorts(facts);
+  const only = (list: readonly number[], protocols: readonly ("TCP" | "UDP")[]): boolean =>
+    onlyPorts(connections, list, protocols);
+  if (only([ports.dns], ["UDP", "TCP"])) return "dns";
   // Only the API server listens on the control-plane port; 443 alone is any HTTPS service.
   if (
-    only([facts.controlPlane.port], ["TCP"]) ||
-    (only([facts.apiServer.port, facts.controlPlane.port], ["TCP"]) &&
-      allowsConnection(connections, "TCP", facts.controlPlane.port))
+    only([ports.apiServer], ["TCP"]) ||
+    (only([ports.apiService, ports.apiServer], ["TCP"]) &&
+      allowsConnection(connections, "TCP", ports.apiServer))
   )
     return "kubeApi";
-  if (facts.mesh && only([facts.mesh.hbonePort], ["TCP"])) return "hbone";
+  if (ports.hbone !== undefined && only([ports.hbone], ["TCP"])) return "hbone";
+  if (only(ports.istiod, ["TCP"])) return "istiod";
   if (webhookPorts.length > 0 && only(webhookPorts, ["TCP"])) return "webhook";
   return "app";
 }
 
-/** The API pair, as the generator renders `kubeApi: true` (both corners of the same need). */
-export function apiPairAdvice(facts: ClusterFacts): string {
-  return `use the API pair instead of a wide block: - to: [{ipBlock: {cidr: ${facts.apiServer.clusterIP}/32}}]\n      ports: [{protocol: TCP, port: ${facts.apiServer.port}}]\n    - to: [{ipBlock: {cidr: ${facts.controlPlane.cidr}}}]\n      ports: [{protocol: TCP, port: ${facts.controlPlane.port}}]`;
+/** A value of a fact, or a placeholder that says what to put there. */
+function orPlaceholder(value: string | number | undefined, placeholder: string): string {
+  return value === undefined ? placeholder : String(value);
 }
 
-/** The DNS peer in its AND form. */
-export function dnsPeerAdvice(facts: ClusterFacts): string {
-  const labels = Object.entries(facts.dns.podLabels)
+/** The API pair, as the generator renders `kubeApi: true` (both corners of the same need). */
+export function apiPairAdvice(facts: ClusterFacts): string {
+  const apiServer = factIfGiven(facts, "apiServer");
+  const controlPlane = factIfGiven(facts, "controlPlane");
+  const clusterIP = orPlaceholder(
+    apiServer?.clusterIP,
+    "<ClusterIP of the default/kubernetes Service>",
+  );
+  const cidr = orPlaceholder(controlPlane?.cidr, "<control-plane node CIDR>");
+  return `use the API pair instead of a wide block: - to: [{ipBlock: {cidr: ${clusterIP}/32}}]\n      ports: [{protocol: TCP, port: ${apiServer?.port ?? API_SERVICE_DEFAULT_PORT}}]\n    - to: [{ipBlock: {cidr: ${cidr}}}]\n      ports: [{protocol: TCP, port: ${controlPlane?.port ?? API_SERVER_DEFAULT_PORT}}]`;
+}
+
+/**
+ * Where kube-apiserver calls a webhook from: the control-plane nodes (it runs in their host
+ * network, so its source is a node address).
+ */
+export function controlPlaneSource(facts: ClusterFacts): string {
+  const cidr = factIfGiven(facts, "controlPlane")?.cidr;
+  return `from: [{ipBlock: {cidr: ${cidr ?? "<control-plane node CIDR>"}}}] (kube-apiserver calls webhooks from the control-plane nodes' host network${cidr === undefined ? "; put the nodes' addresses there" : ""})`;
+}
+
+/** The DNS peer in its AND form (CoreDNS's k8s-app: kube-dns when the pod labels are unknown). */
+export function dnsPeerAdvice(dns: {
+  readonly namespace: string;
+  readonly podLabels?: Readonly<Record<string, string>>;
+}): string {
+  const podLabels =
+    dns.podLabels && Object.keys(dns.podLabels).length > 0
+      ? dns.podLabels
+      : { "k8s-app": "kube-dns" };
+  const labels = Object.entries(podLabels)
     .map(([k, v]) => `${k}: ${v}`)
     .join(", ");
-  return `- namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${facts.dns.namespace}}}\n      podSelector: {matchLabels: {${labels}}}`;
+  return `- namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ${dns.namespace}}}\n      podSelector: {matchLabels: {${labels}}}`;
+}
+
+/** The DNS peer of the facts, or of kube-system's CoreDNS when they do not say. */
+export function clusterDnsPeerAdvice(facts: ClusterFacts): string {
+  const dns = factIfGiven(facts, "dns");
+  return dnsPeerAdvice(dns ?? { namespace: "kube-system" });
 }

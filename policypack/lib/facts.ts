@@ -234,3 +234,15 @@ export function factIfGiven<K extends FactKey>(
     throw error;
   }
 }
+
+/**
+ * A fact as a policy reads it: plain YAML (`npm run check` without a stack) may go without it
+ * (undefined, and the policy says what it judges then); a stack must give it (MissingFactError).
+ */
+export function factFor<K extends FactKey>(
+  facts: ClusterFacts,
+  key: K,
+  plainYaml: boolean,
+): ClusterFacts[K] | undefined {
+  return plainYaml ? factIfGiven(facts, key) : facts[key];
+}

@@ -52,7 +52,17 @@ export interface Exemption {
 export interface CheckContext {
   readonly facts: ClusterFacts;
   readonly config: Readonly<Record<string, unknown>>;
+  /**
+   * True when plain YAML is judged (`npm run check` without `--stack`): there is no stack config,
+   * so advice gives the YAML change and never names a config key, and the stack-shaped rules
+   * (one baseline object per namespace) do not apply.
+   */
+  readonly plainYaml: boolean;
 }
+
+/** The `input` property every policy takes: what is being judged. */
+export const INPUT_PROPERTY = "input";
+export type JudgedInput = "stack" | "plain-yaml";
 
 export interface Subject {
   readonly type: string;
@@ -75,6 +85,11 @@ interface CommonDefinition {
   readonly properties?: Record<string, PolicyConfigJSONSchema>;
   /** One line for the README table: the attack or outage the policy prevents. */
   readonly prevents: string;
+  /**
+   * Plain YAML without (some of) its facts: what the policy judges then, one sentence, printed by
+   * `npm run check` when one of `facts` was not given (see docs: "check without a stack").
+   */
+  readonly withoutFacts?: string;
 }
 
 export interface ResourceDefinition extends CommonDefinition {
@@ -104,12 +119,21 @@ const EXEMPTIONS_SCHEMA: PolicyConfigJSONSchema = {
   default: [],
 };
 
+const INPUT_SCHEMA: PolicyConfigJSONSchema = {
+  type: "string",
+  enum: ["stack", "plain-yaml"],
+  description:
+    "What is judged: a zt-netpol stack (advice may name its config keys) or plain YAML (npm run check without --stack: advice gives the YAML change).",
+  default: "stack",
+};
+
 /** The policy's config schema: its facts, its own properties and the exemption list. */
 function schemaFor(def: CommonDefinition): { properties: Record<string, PolicyConfigJSONSchema> } {
   const properties: Record<string, PolicyConfigJSONSchema> = {};
   for (const key of def.facts ?? []) properties[key] = FACT_SCHEMAS[key];
   Object.assign(properties, def.properties ?? {});
   properties.exemptions = EXEMPTIONS_SCHEMA;
+  properties[INPUT_PROPERTY] = INPUT_SCHEMA;
   return { properties };
 }
 
@@ -128,7 +152,11 @@ export function withDefaults(
 
 function contextFor(def: CommonDefinition, given: Readonly<Record<string, unknown>>): CheckContext {
   const config = withDefaults(def, given);
-  return { facts: factsFromPolicyConfig(config), config };
+  return {
+    facts: factsFromPolicyConfig(config),
+    config,
+    plainYaml: config[INPUT_PROPERTY] === "plain-yaml",
+  };
 }
 
 function isExempt(finding: Finding, config: Readonly<Record<string, unknown>>): boolean {
@@ -179,6 +207,9 @@ export function renderFinding(finding: Finding): string {
 
 export interface PackPolicyMeta {
   readonly prevents: string;
+  /** Cluster facts the policy reads, and what it judges without them (plain YAML). */
+  readonly facts: readonly FactKey[];
+  readonly withoutFacts?: string;
   readonly kind: "resource" | "stack";
   /** Resource policies: the resource types the policy reads (stack policies read the stack). */
   readonly types?: readonly string[];
@@ -196,7 +227,13 @@ export function resourcePolicy(
     description: def.description,
     enforcementLevel: def.enforcementLevel,
     configSchema: schemaFor(def),
-    meta: { prevents: def.prevents, kind: "resource", types: def.types },
+    meta: {
+      prevents: def.prevents,
+      kind: "resource",
+      types: def.types,
+      facts: def.facts ?? [],
+      withoutFacts: def.withoutFacts,
+    },
     validateResource: (args, reportViolation: ReportViolation) => {
       // Staged objects are filtered and judged as the enforced objects they stage.
       if (!def.types.includes(judgedTypeOf(args.type))) return;
@@ -227,7 +264,12 @@ export function stackPolicy(
     description: def.description,
     enforcementLevel: def.enforcementLevel,
     configSchema: schemaFor(def),
-    meta: { prevents: def.prevents, kind: "stack" },
+    meta: {
+      prevents: def.prevents,
+      kind: "stack",
+      facts: def.facts ?? [],
+      withoutFacts: def.withoutFacts,
+    },
     validateStack: (args, reportViolation: ReportViolation) => {
       const context = contextFor(def, args.getConfig<Record<string, unknown>>());
       const subjects = args.resources.map((r: PolicyResource) => ({

@@ -89,7 +89,7 @@ export const meshedNamespaceAuthorization = stackPolicy({
   prevents:
     "Every TCP port open between two meshed namespaces: the CNI only sees HBONE on 15008, so without ztunnel authorization nothing tells application ports apart.",
   facts: ["meshedNamespaces", "mesh", "protectedNamespaces"],
-  check(resources, { facts }) {
+  check(resources, { facts, plainYaml }) {
     const view = readStack(resources, facts, "meshed-namespace-authorization");
     const { model, findings, urns } = istioModel(
       resources,
@@ -112,7 +112,9 @@ export const meshedNamespaceAuthorization = stackPolicy({
       if (!policies.some((p) => p.scope === "namespace" && p.action === "ALLOW"))
         out.push({
           message: `meshed namespace ${ns} has no namespace-wide ALLOW AuthorizationPolicy (no selector): ztunnel accepts every source on every TCP port of the pods no ALLOW policy selects`,
-          fix: `render the stack (it creates ${ns}-authorization from the declared flows), or add an ALLOW policy without selector whose rules are the declared flows`,
+          fix: plainYaml
+            ? `add an AuthorizationPolicy to ${ns} without selector, action ALLOW, with one rule per source that may connect (from.source.namespaces or principals, to.operation.ports)`
+            : `render the stack (it creates ${ns}-authorization from the declared flows), or add an ALLOW policy without selector whose rules are the declared flows`,
           namespace: ns,
           urn: view.declaredNamespaces.get(ns),
         });
@@ -186,7 +188,7 @@ export const authorizationWithinDeclaredFlows = stackPolicy({
   prevents:
     "An ALLOW rule `{}` or one without ports that opens every TCP port to every meshed workload, and a hand-added source that reaches a workload no flow declares.",
   facts: ["meshedNamespaces", "mesh", "protectedNamespaces"],
-  check(resources, { facts }) {
+  check(resources, { facts, plainYaml }) {
     const { model, findings, urns } = istioModel(
       resources,
       facts,
@@ -220,7 +222,9 @@ export const authorizationWithinDeclaredFlows = stackPolicy({
           out.push({
             ...base,
             message: `${where} ${problem}`,
-            fix: "write one rule per declared source with from.source and to.operation.ports, as the stack renders them",
+            fix: plainYaml
+              ? "write one rule per source that may connect, with from.source (namespaces or principals) and to.operation.ports"
+              : "write one rule per declared source with from.source and to.operation.ports, as the stack renders them",
           });
       }
     }

@@ -30,7 +30,9 @@ export const explicitPolicyTypes = resourcePolicy({
           policy,
           "spec.policyTypes",
           `is not set, so the API server assumes [${counts.egress > 0 ? "Ingress, Egress" : "Ingress"}] and egress is ${counts.egress > 0 ? "governed only by accident" : "not governed at all"}`,
-          "set spec.policyTypes: [Ingress, Egress] (or exactly the directions this policy governs)",
+          counts.egress > 0
+            ? "set spec.policyTypes: [Ingress, Egress] (or exactly the directions this policy governs)"
+            : "set spec.policyTypes: [Ingress] (what the API server assumes now); to deny egress too, add Egress only together with the egress allows its pods need, DNS at least (UDP and TCP 53 to the DNS pods): Egress without egress rules denies all egress",
         ),
       );
       return findings;

@@ -10,6 +10,7 @@ import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
 import { NAMESPACE_NAME_LABEL, writtenPeers } from "../lib/rules";
+import { isDeadAgainstWellKnown } from "../lib/dead-peers";
 
 export const immutableNamespaceLabel = resourcePolicy({
   name: "immutable-namespace-label",
@@ -26,6 +27,9 @@ export const immutableNamespaceLabel = resourcePolicy({
       const keys = new Set(peer.namespaceSelector.requirements.map((r) => r.key));
       const forgeable = [...keys].filter((k) => k !== NAMESPACE_NAME_LABEL);
       if (forgeable.length === 0) continue;
+      // A peer that matches no namespace at all is an outage, reported by dead-peer(-outage)
+      // with the selector it was meant to be; a relabelling risk would hide that.
+      if (isDeadAgainstWellKnown(policy, peer.path)) continue;
       findings.push(
         policyFinding(
           policy,

@@ -9,7 +9,9 @@ import {
   ztunnelL4Only,
 } from "./ambient-authorization";
 import { calicoPolicySpecific } from "./calico-policy-specific";
+import { deadPeer, deadPeerOutage } from "./dead-peers";
 import { declaredConnectivity } from "./declared-connectivity";
+import { dnsOverTcp } from "./dns-over-tcp";
 import { dnsAndSemantics } from "./dns-and-semantics";
 import { explicitPolicyTypes } from "./explicit-policy-types";
 import { immutableNamespaceLabel } from "./immutable-namespace-label";
@@ -48,4 +50,7 @@ export const policies: readonly PackPolicy[] = [
   ztunnelL4Only,
   missingCorners,
   unnamedConnections,
+  deadPeerOutage,
+  deadPeer,
+  dnsOverTcp,
 ];

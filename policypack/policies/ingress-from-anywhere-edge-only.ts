@@ -9,27 +9,34 @@
  * on a port outside the edge ports. So `0.0.0.0/1` + `128.0.0.0/1`, 256 /8s or a rule without
  * `from` are caught as surely as `0.0.0.0/0`.
  *
- * The fix names what the rule is for: a webhook (called by the API server from the control plane),
- * HBONE (meshed peers), DNS (the namespaces DNS serves), otherwise the ingress controller.
+ * The fix names what each port is for: a webhook (called by the API server from the control plane),
+ * istiod (the mesh's proxies; never "restrict to the edge ports"), HBONE (meshed peers), DNS (the
+ * namespaces DNS serves), otherwise the ingress controller.
  */
 import type { ConnectionSet } from "../../engine";
 import {
+  everyPortProtocols,
   externalAdmission,
   formatConnections,
+  intersectConnections,
   ipv6Admission,
+  isEmptyConnections,
   type NormalPolicy,
   portsOf,
   subtractConnections,
   unionConnections,
 } from "../../engine";
 import {
+  controlPlaneSource,
   describeExposure,
+  DNS_PORT,
+  ISTIOD_PORTS,
   isInternetWide,
   publicExposure,
   rulePurpose,
   WIDTH_RULE,
 } from "../lib/exposure";
-import type { ClusterFacts } from "../lib/facts";
+import { type ClusterFacts, factFor, factIfGiven } from "../lib/facts";
 import { NAME_LABEL_EXAMPLE, policyFinding } from "../lib/findings";
 import { type Finding, resourcePolicy } from "../lib/policy";
 import { POLICY_TYPES, readPolicy } from "../lib/reading";
@@ -41,34 +48,89 @@ import { POLICY_TYPES, readPolicy } from "../lib/reading";
  */
 export const DEFAULT_WEBHOOK_PORTS = [8443, 9443, 10250, 15017];
 
-function edgePortsOf(facts: ClusterFacts): ConnectionSet {
+function edgePortsOf(edgePorts: readonly number[]): ConnectionSet {
   let set = portsOf("TCP", []);
-  for (const port of facts.edge.ports)
+  for (const port of edgePorts)
     for (const protocol of ["TCP", "UDP"] as const)
       set = unionConnections(set, portsOf(protocol, [port, port]));
   return set;
 }
 
-function advice(
-  namespace: string,
-  edgeNamespace: boolean,
-  connections: ConnectionSet,
-  facts: ClusterFacts,
-  webhookPorts: readonly number[],
-): string {
-  const narrow = `admit a specific party by its own range (${WIDTH_RULE}), or add {namespace: ${namespace}, reason: ...} to this policy's exemptions`;
-  switch (rulePurpose(connections, facts, webhookPorts)) {
-    case "webhook":
-      return `this is a webhook port: the API server calls it from the control plane, so admit from: [{ipBlock: {cidr: ${facts.controlPlane.cidr}}}] instead (zt-netpol: webhookPorts)`;
-    case "hbone":
-      return `HBONE arrives from meshed pods with their real source IP: admit the meshed source namespaces by name (${NAME_LABEL_EXAMPLE("<namespace>")}) on ${facts.mesh?.hbonePort}`;
-    case "dns":
-      return `DNS clients are pods: admit the namespaces that resolve names by name (namespaceSelector with kubernetes.io/metadata.name In [...]) on ${facts.dns.port}`;
-    default:
-      if (edgeNamespace)
-        return `admit only the namespaces that use these ports, by name (${NAME_LABEL_EXAMPLE("<namespace>")}); or ${narrow}`;
-      return `admit the ingress controller's namespace instead (${NAME_LABEL_EXAMPLE(facts.edge.namespaces[0] ?? "<edge namespace>")}), or declare ${namespace} an edge namespace in the cluster facts; or ${narrow}`;
+function tcpPorts(ports: readonly number[]): ConnectionSet {
+  let set = portsOf("TCP", []);
+  for (const port of ports) set = unionConnections(set, portsOf("TCP", [port, port]));
+  return set;
+}
+
+interface AdviceContext {
+  readonly namespace: string;
+  readonly edge: Readonly<{ namespaces: readonly string[]; ports: readonly number[] }> | undefined;
+  readonly facts: ClusterFacts;
+  readonly webhookPorts: readonly number[];
+  readonly plainYaml: boolean;
+}
+
+/** Advice for ports that are no webhook, istiod, HBONE or DNS port. */
+function appAdvice(c: AdviceContext, edgeNamespace: boolean): string {
+  const exemption = `add {namespace: ${c.namespace}, reason: ...} to this policy's exemptions`;
+  const narrow = `admit a specific party by its own range (${WIDTH_RULE}), or ${exemption}`;
+  if (edgeNamespace)
+    return `admit only the namespaces that use these ports, by name (${NAME_LABEL_EXAMPLE("<namespace>")}); or ${narrow}`;
+  const declareEdge = c.edge
+    ? c.plainYaml
+      ? `add ${c.namespace} to the edge namespaces of --facts`
+      : `declare ${c.namespace} an edge namespace (zt-netpol:cluster.edge.namespaces)`
+    : `if ${c.namespace} is where the ingress controller runs, say so: --facts with edge: {namespaces: [${c.namespace}], ports: [...]}`;
+  const controller = c.edge?.namespaces[0] ?? "<ingress controller namespace>";
+  return `admit only the namespaces that call these ports, by name (${NAME_LABEL_EXAMPLE(controller)} for web traffic through the ingress controller, the monitoring namespace for metrics), or ${declareEdge}; or ${narrow}`;
+}
+
+/**
+ * The fix, per kind of port the exposure holds: a webhook port is called by the API server (the
+ * control plane), istiod's xDS by the mesh's proxies, HBONE by meshed pods, DNS by pods; only
+ * what is left is application traffic, which the ingress controller (or an edge port) serves.
+ */
+function advice(connections: ConnectionSet, c: AdviceContext, edgeNamespace: boolean): string {
+  // Every port of a protocol names no purpose: the rule is simply too wide.
+  if (everyPortProtocols(connections).length > 0) return appAdvice(c, edgeNamespace);
+  const webhooks = tcpPorts(c.webhookPorts);
+  const istiod = subtractConnections(tcpPorts(ISTIOD_PORTS), webhooks);
+  const mesh = factIfGiven(c.facts, "mesh");
+  const parts: string[] = [];
+  let rest = connections;
+  const take = (set: ConnectionSet, say: (ports: string) => string): void => {
+    const hit = intersectConnections(rest, set);
+    if (isEmptyConnections(hit)) return;
+    rest = subtractConnections(rest, set);
+    parts.push(say(formatPorts(hit)));
+  };
+  take(
+    webhooks,
+    (ports) =>
+      `${ports} is a webhook port: the API server calls it, so admit the control plane: ${controlPlaneSource(c.facts)}${c.plainYaml ? "" : " (zt-netpol: webhookPorts)"}`,
+  );
+  take(
+    istiod,
+    (ports) =>
+      `${ports} is istiod's (xDS and CA on 15010/15012, monitoring on 15014): admit the namespaces of the mesh's proxies and the monitoring namespace by name (${NAME_LABEL_EXAMPLE("<namespace>")}), not the internet`,
+  );
+  if (mesh)
+    take(
+      tcpPorts([mesh.hbonePort]),
+      (ports) =>
+        `HBONE (${ports}) arrives from meshed pods with their real source IP: admit the meshed source namespaces by name (${NAME_LABEL_EXAMPLE("<namespace>")})`,
+    );
+  const dnsPort = factIfGiven(c.facts, "dns")?.port ?? DNS_PORT;
+  take(
+    unionConnections(portsOf("UDP", [dnsPort, dnsPort]), portsOf("TCP", [dnsPort, dnsPort])),
+    (ports) =>
+      `DNS (${ports}) clients are pods: admit the namespaces that resolve names by name (namespaceSelector with kubernetes.io/metadata.name In [...])`,
+  );
+  if (!isEmptyConnections(rest)) {
+    const app = appAdvice(c, edgeNamespace);
+    parts.push(parts.length === 0 ? app : `${formatPorts(rest)}: ${app}`);
   }
+  return parts.join("; ");
 }
 
 export const ingressFromAnywhereEdgeOnly = resourcePolicy({
@@ -79,6 +141,8 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
   prevents:
     "Exposing an internal service (database, admin UI, metrics) to the LAN and the internet by bypassing the ingress controller.",
   facts: ["edge", "privateRanges", "controlPlane", "mesh", "dns", "apiServer"],
+  withoutFacts:
+    "no namespace is known to be an edge namespace, so every internet-wide ingress is reported (pass --facts edge to name the ingress controller's namespace and ports)",
   properties: {
     webhookPorts: {
       type: "array",
@@ -89,33 +153,41 @@ export const ingressFromAnywhereEdgeOnly = resourcePolicy({
     },
   },
   types: POLICY_TYPES,
-  check(subject, { facts, config }) {
+  check(subject, { facts, config, plainYaml }) {
     const policy = readPolicy(subject.type, subject.props);
+    // Plain YAML without the edge fact: no namespace is an edge namespace, every exposure is
+    // reported; a stack must give it.
+    const edge = factFor(facts, "edge", plainYaml);
     const namespace = policy.namespace ?? "(every namespace: a GlobalNetworkPolicy)";
     const webhookPorts = (config.webhookPorts ?? DEFAULT_WEBHOOK_PORTS) as number[];
-    const edgeNamespace = facts.edge.namespaces.includes(namespace);
-    const edgePorts = edgePortsOf(facts);
+    const edgeNamespace = edge?.namespaces.includes(namespace) ?? false;
     const exposure = publicExposure(
       externalAdmission(policy, "ingress"),
       ipv6Admission(policy, "ingress"),
       facts.privateRanges,
-      edgeNamespace ? (c) => subtractConnections(c, edgePorts) : undefined,
+      edgeNamespace && edge ? (c) => subtractConnections(c, edgePortsOf(edge.ports)) : undefined,
     );
     if (!isInternetWide(exposure)) return [];
     const where = exposure.rules.join(", ");
-    const fix = advice(namespace, edgeNamespace, exposure.connections, facts, webhookPorts);
+    const context: AdviceContext = { namespace, edge, facts, webhookPorts, plainYaml };
+    const fix = advice(exposure.connections, context, edgeNamespace);
     const sources = anySource(policy, exposure.rules)
       ? "any source (the rule has no from)"
       : describeExposure(exposure);
-    const problem = edgeNamespace
-      ? `admits ${sources} on ${formatPorts(exposure.connections)}, outside the edge ports ${facts.edge.ports.join(", ")}`
-      : `admits ${sources} on ${formatPorts(exposure.connections)}, but ${namespace} is not an edge namespace (${facts.edge.namespaces.join(", ") || "none configured"})`;
+    const ports = formatPorts(exposure.connections);
+    const problem =
+      edgeNamespace && edge
+        ? `admits ${sources} on ${ports}, outside the edge ports ${edge.ports.join(", ")}`
+        : edge
+          ? `admits ${sources} on ${ports}, but ${namespace} is not an edge namespace (${edge.namespaces.join(", ") || "none configured"})`
+          : `admits ${sources} on ${ports}, and no edge namespaces are known (the cluster fact edge was not given)`;
+    const appOnly = rulePurpose(exposure.connections, facts, webhookPorts) === "app";
     const finding: Finding = policyFinding(
       policy,
       where,
       problem,
-      edgeNamespace
-        ? `restrict the rule to the edge ports: ${facts.edge.ports.map((p) => `{protocol: TCP, port: ${p}}`).join(", ")}; for anything else, ${fix}`
+      edgeNamespace && edge && appOnly
+        ? `restrict the rule to the edge ports: ${edge.ports.map((p) => `{protocol: TCP, port: ${p}}`).join(", ")}; for anything else, ${fix}`
         : fix,
     );
     return [finding];

@@ -28,7 +28,7 @@ import {
 } from "../../engine";
 import {
   apiPairAdvice,
-  dnsPeerAdvice,
+  clusterDnsPeerAdvice,
   isInternetWide,
   privateRangesOf,
   publicExposure,
@@ -61,12 +61,17 @@ function purposeAdvice(
     case "dns":
       return {
         purpose: "DNS",
-        fix: `reach the cluster's DNS pods with one peer item: ${dnsPeerAdvice(facts)}\n    (an upstream resolver outside the cluster gets its own /32)`,
+        fix: `reach the cluster's DNS pods with one peer item: ${clusterDnsPeerAdvice(facts)}\n    (an upstream resolver outside the cluster gets its own /32)`,
       };
     case "hbone":
       return {
         purpose: "HBONE",
         fix: `HBONE goes to meshed pods: name the destination namespaces (${NAME_LABEL_EXAMPLE("<namespace>")}) on ${facts.mesh?.hbonePort}`,
+      };
+    case "istiod":
+      return {
+        purpose: "istiod",
+        fix: `istiod runs in the cluster: name its namespace and pods (${NAME_LABEL_EXAMPLE("istio-system")}, podSelector: {matchLabels: {app: istiod}})`,
       };
     default:
       return { purpose: "", fix: otherwise };
@@ -88,8 +93,10 @@ export const internetEgressExceptsPrivate = resourcePolicy({
   prevents:
     "An 'internet egress' rule that also reaches the LAN, the NAS, the router admin UI and every in-cluster service: the classic pivot from a compromised pod.",
   facts: ["privateRanges", "apiServer", "controlPlane", "dns", "mesh"],
+  withoutFacts:
+    "judged the same (only the advice uses them): an API or DNS rule is told the shape to use, with placeholders for the cluster's addresses",
   types: [K8S_NETWORK_POLICY_TYPE],
-  check(subject, { facts }) {
+  check(subject, { facts, plainYaml }) {
     const policy = readPolicy(subject.type, subject.props);
     const privateRanges: PrivateRange[] = privateRangesOf(facts).map((text, i) => {
       const range = parseCidrRange(text);
@@ -177,7 +184,7 @@ export const internetEgressExceptsPrivate = resourcePolicy({
         const { purpose, fix } = purposeAdvice(
           rule,
           facts,
-          `name the LAN host(s) the flow needs, each as ipBlock {cidr: <address>/32} (in stack config: cluster.lanHosts and the namespace's lanEgress)`,
+          `name the LAN host(s) the flow needs, each as ipBlock {cidr: <address>/32}${plainYaml ? "" : " (in stack config: cluster.lanHosts and the namespace's lanEgress)"}`,
         );
         findings.push(
           policyFinding(

@@ -15,6 +15,7 @@ import {
   parseIpv4,
 } from "../../engine";
 import { MalformedError } from "../lib/errors";
+import { factIfGiven } from "../lib/facts";
 import { policyFinding } from "../lib/findings";
 import { resourcePolicy } from "../lib/policy";
 import { K8S_NETWORK_POLICY_TYPE, readPolicy } from "../lib/reading";
@@ -27,9 +28,18 @@ export const kubeApiEgressPaired = resourcePolicy({
   prevents:
     "Intermittent API timeouts for controllers and operators: half the API paths open means leader elections and watches that fail at random.",
   facts: ["apiServer", "controlPlane"],
+  withoutFacts:
+    "not judged: which addresses are the API ClusterIP and the control plane is the cluster's to say (--facts apiServer, controlPlane)",
   types: [K8S_NETWORK_POLICY_TYPE],
-  check(subject, { facts }) {
+  check(subject, { facts, plainYaml }) {
     const policy = readPolicy(subject.type, subject.props);
+    // Plain YAML without the two addresses: nothing to pair (an advisory, said in check's notes).
+    if (
+      plainYaml &&
+      (factIfGiven(facts, "apiServer") === undefined ||
+        factIfGiven(facts, "controlPlane") === undefined)
+    )
+      return [];
     const clusterIp = parseIpv4(facts.apiServer.clusterIP);
     if (clusterIp === undefined)
       throw new MalformedError("apiServer.clusterIP", "expected an IPv4 address");

@@ -4,7 +4,8 @@
  * "In the stack" means: every NamespaceProtection, every Namespace resource, every namespace
  * that has a NetworkPolicy, and every namespace a rule selects by name. A namespace that rules
  * point at but that has no baseline is an unprotected neighbour; two baselines mean two places to
- * edit the namespace-wide rules, and the union of both is what applies.
+ * edit the namespace-wide rules, and the union of both is what applies. Stacks only: plain YAML
+ * splits its defaults as it likes (namespace-baseline-deny-all judges isolation there).
  */
 import { type Finding, stackPolicy } from "../lib/policy";
 import { NAMESPACE_NAME_LABEL, namespaceLabels, writtenPeers } from "../lib/rules";
@@ -14,13 +15,16 @@ import { inScope, PARTIAL_INPUT_SCHEMA } from "./partial-input";
 export const oneBaselinePerNamespace = stackPolicy({
   name: "one-baseline-per-namespace",
   description:
-    "Every namespace in the stack (NamespaceProtections, Namespace resources, namespaces selected by name) has exactly one baseline NetworkPolicy.",
+    "Stacks: every namespace in the stack (NamespaceProtections, Namespace resources, namespaces selected by name) has exactly one baseline NetworkPolicy.",
   enforcementLevel: "mandatory",
   prevents:
     "A flow into a namespace nobody protects, and drift between two baselines of one namespace whose union silently widens access.",
   facts: ["protectedNamespaces"],
   properties: { partialInput: PARTIAL_INPUT_SCHEMA },
-  check(resources, { facts, config }) {
+  check(resources, { facts, config, plainYaml }) {
+    // A rule about this program's output (one object per namespace carries the namespace-wide
+    // allows); plain YAML is judged on isolation by namespace-baseline-deny-all instead.
+    if (plainYaml) return [];
     const view = readStack(resources, facts, "one-baseline-per-namespace");
     const findings: Finding[] = [...view.problems];
     /** Namespace → why it counts as part of the stack. */

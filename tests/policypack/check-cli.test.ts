@@ -115,14 +115,19 @@ describe("npm run check", function () {
     assert.match(withFile.out, /with cluster facts from .*facts\.json/);
   });
 
-  it("needs cluster facts passed in: none assumed, a broken stack file is one message", () => {
+  it("judges plain YAML without facts: nothing assumed but definitions, a note for each gap; a broken stack file is one message", () => {
     const file = path.join(FIXTURES, "dns-and-semantics/fail-or-form.yaml");
-    const none = check([file]);
-    assert.equal(none.status, 2, none.out);
+    const none = check([file, "--partial"]);
+    assert.equal(none.status, 1, none.out);
+    assert.match(none.out, /dns-and-semantics .*velero\/velero-network-policy/);
+    assert.doesNotMatch(none.out, /cannot verify/);
+    assert.match(none.out, /as plain YAML without cluster facts/);
+    assert.match(none.out, /note: private ranges: RFC 1918/);
     assert.match(
       none.out,
-      /^check: cluster facts needed: pass --stack NAME .* or --facts FILE\.json\n$/,
+      /note: kube-api-egress-paired without apiServer, controlPlane: not judged/,
     );
+    assert.match(none.out, /note: ingress-from-anywhere-edge-only without edge/);
     const dir = tempDir({ "Pulumi.broken.yaml": "config:\n  zt-netpol:cluster: [unclosed\n" });
     const broken = check([file, "--stack", "broken", "--stack-dir", dir]);
     assert.equal(broken.status, 2, broken.out);
