@@ -12,6 +12,7 @@ import {
   type NormalPeerAuthentication,
 } from "../normalise/istio-authorization";
 import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
+import { BUILT_IN_DEFAULT_TIER, DEFAULT_TIER, normaliseTier } from "../normalise/tier";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
@@ -29,6 +30,7 @@ import type {
   NamedPort,
   NamespaceInfo,
   NormalPolicy,
+  NormalTier,
   PodInfo,
   ResolvedOptions,
 } from "./types";
@@ -324,7 +326,14 @@ export function makePod(
   };
 }
 
+/**
+ * Felix's evaluation order: tiers by (order, name), a missing order last (`TierLess` in
+ * projectcalico/calico felix/calc/policy_sorter.go), then inside a tier policies by (order,
+ * key name), a missing order last (`PolKVLess`).
+ */
 export function comparePolicies(a: NormalPolicy, b: NormalPolicy): number {
+  if (a.tierOrder !== b.tierOrder) return a.tierOrder < b.tierOrder ? -1 : 1;
+  if (a.tier !== b.tier) return a.tier < b.tier ? -1 : 1;
   if (a.order !== b.order) return a.order < b.order ? -1 : 1;
   if (a.sortName !== b.sortName) return a.sortName < b.sortName ? -1 : 1;
   return (a.namespace ?? "") < (b.namespace ?? "")
@@ -398,7 +407,9 @@ export function buildModel(
   const ignored: IgnoredObject[] = [];
   const authorizationPolicies: NormalAuthorizationPolicy[] = [];
   const peerAuthentications: NormalPeerAuthentication[] = [];
-  const seen = new Set<string>();
+  /** Identity of every object read → its source ("" when unknown), to name both duplicates. */
+  const seen = new Map<string, string>();
+  const tiers = new Map<string, NormalTier>();
   const serviceAccounts = new Map<string, Labels>();
 
   for (const item of input) {
@@ -415,7 +426,8 @@ export function buildModel(
     const clusterScoped =
       kind === "Namespace" ||
       kind === "GlobalNetworkPolicy" ||
-      kind === "StagedGlobalNetworkPolicy";
+      kind === "StagedGlobalNetworkPolicy" ||
+      kind === "Tier";
     // netpol-analyzer and kubectl both put objects without a namespace into "default".
     const namespace = clusterScoped ? undefined : (rawNamespace ?? "default");
     const ref: ObjectRef = { kind: kind || "(no kind)", namespace, name: name || "(no name)" };
@@ -423,7 +435,10 @@ export function buildModel(
       sink.report(ref, "kind", "missing", source);
       continue;
     }
-    const identity = `${apiVersion.split("/")[0]}|${kind}|${namespace ?? ""}|${name}`;
+    // projectcalico.org (the Calico API server) stores its objects as crd.projectcalico.org CRDs:
+    // one object, whichever group a manifest names.
+    const group = apiVersion.split("/")[0].replace(/^crd\.projectcalico\.org$/, "projectcalico.org");
+    const identity = `${group}|${kind}|${namespace ?? ""}|${name}`;
     const istio =
       apiVersion.startsWith("security.istio.io/") &&
       (kind === "AuthorizationPolicy" || kind === "PeerAuthentication");
@@ -435,6 +450,7 @@ export function buildModel(
       kind in WORKLOAD_TEMPLATE_PATHS ||
       kind === "NetworkPolicy" ||
       kind === "GlobalNetworkPolicy" ||
+      (kind === "Tier" && isCalicoApiVersion(apiVersion)) ||
       (isStagedKind(kind) && isCalicoApiVersion(apiVersion));
     if (!modelled) {
       if (UNMODELLED_POLICY_KINDS.has(kind)) {
@@ -454,11 +470,19 @@ export function buildModel(
       sink.report(ref, "metadata.name", "missing", source);
       continue;
     }
-    if (seen.has(identity)) {
-      sink.report(ref, "metadata.name", "duplicate object", source);
+    const first = seen.get(identity);
+    if (first !== undefined) {
+      // The API server keeps one object per kind, namespace and name: whichever is applied last
+      // replaces the other, and a tree does not say which that is.
+      sink.report(
+        ref,
+        "metadata.name",
+        `duplicate object: ${first === "" ? "an earlier document" : first} defines ${kind} ${namespace ? `${namespace}/` : ""}${name} too; the cluster keeps only the one applied last, which the files cannot tell: rename or remove one`,
+        source,
+      );
       continue;
     }
-    seen.add(identity);
+    seen.set(identity, source ?? "");
     if (namespace !== undefined) referencedNamespaces.add(namespace);
 
     if (istio) {
@@ -472,6 +496,11 @@ export function buildModel(
         const policy = normalisePeerAuthentication(obj, ns, root, sink, source);
         if (policy) peerAuthentications.push(policy);
       }
+      continue;
+    }
+    if (kind === "Tier") {
+      const tier = normaliseTier(obj, ref, sink, source);
+      if (tier) tiers.set(tier.name, tier);
       continue;
     }
     if (kind === "Namespace") {
@@ -573,7 +602,7 @@ export function buildModel(
     if (isStagedKind(kind)) {
       // Read by the normaliser of the kind it stages; kept apart so nothing counts it as enforcing.
       const policy = normaliseStagedPolicy(obj, ref, options.ipBlockMatchesPods, sink, source);
-      if (policy) stagedPolicies.push(policy);
+      if (policy) stagedPolicies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     ignored.push({ apiVersion, kind, namespace, name });
@@ -634,9 +663,12 @@ export function buildModel(
   checkServiceAccountsKnown(pending, serviceAccounts, reads, sink);
   checkWorkloadsUniform(pods, pending, reads, sink);
   reportCompetingPeerAuthentications(peerAuthentications, sink);
+  if (!tiers.has(DEFAULT_TIER)) tiers.set(DEFAULT_TIER, BUILT_IN_DEFAULT_TIER);
+  const tiered = [policies, stagedPolicies].map((list) => placeInTiers(list, tiers, sink));
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
-  policies.sort(comparePolicies);
-  stagedPolicies.sort(comparePolicies);
+  const [enforcedInTiers, stagedInTiers] = tiered;
+  policies.splice(0, policies.length, ...enforcedInTiers.sort(comparePolicies));
+  stagedPolicies.splice(0, stagedPolicies.length, ...stagedInTiers.sort(comparePolicies));
   const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
     `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
   const model: ClusterModel = {
@@ -644,6 +676,7 @@ export function buildModel(
     namespaces,
     pods,
     policies,
+    tiers,
     ...(stagedPolicies.length > 0 ? { stagedPolicies } : {}),
     ignored,
     warnings: sink.warnings,
@@ -654,6 +687,35 @@ export function buildModel(
   return pods.length === 0 && engineOptions.representativePods !== false
     ? withRepresentativePods(model, engineOptions.extraNamespaces)
     : model;
+}
+
+/**
+ * Each policy with its tier's order. A tier no Tier object declares (other than the built-in
+ * default) is an error at the policy's spec.tier: Calico refuses to create the policy
+ * (clientv3 checks the tier exists), so it never takes effect, and guessing its order would
+ * misplace every verdict it takes part in.
+ */
+function placeInTiers(
+  list: readonly NormalPolicy[],
+  tiers: ReadonlyMap<string, NormalTier>,
+  sink: ProblemSink,
+): NormalPolicy[] {
+  const placed: NormalPolicy[] = [];
+  for (const policy of list) {
+    const tier = tiers.get(policy.tier);
+    if (tier === undefined) {
+      const known = [...tiers.keys()].sort().join(", ");
+      sink.report(
+        policy.ref,
+        "spec.tier",
+        `tier ${policy.tier} is not defined by any Tier object in the input (tiers: ${known}): add its Tier (projectcalico.org/v3) to the input`,
+        policy.source,
+      );
+      continue;
+    }
+    placed.push(tier.order === policy.tierOrder ? policy : { ...policy, tierOrder: tier.order });
+  }
+  return placed;
 }
 
 /** What policies read of a pod, each with the first place that reads it (for messages). */
