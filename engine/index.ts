@@ -62,6 +62,8 @@ export type {
   StagedAction,
   StagedKind,
   StagedMarker,
+  NormalTier,
+  TierDefaultAction,
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
@@ -128,7 +130,12 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
-export type { CornerDecision, PairResult } from "./evaluate/evaluator";
+export type {
+  ApplicableTier,
+  CornerDecision,
+  PairResult,
+  TierPass,
+} from "./evaluate/evaluator";
 export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";

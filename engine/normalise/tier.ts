@@ -67,13 +67,23 @@ export function normaliseTier(
   if (spec.defaultAction !== undefined && spec.defaultAction !== null) {
     if (spec.defaultAction === "Deny" || spec.defaultAction === "Pass")
       defaultAction = spec.defaultAction;
-    else fail("spec.defaultAction", `must be Deny or Pass (got ${JSON.stringify(spec.defaultAction)})`);
+    else
+      fail(
+        "spec.defaultAction",
+        `must be Deny or Pass (got ${JSON.stringify(spec.defaultAction)})`,
+      );
   }
   if (name === DEFAULT_TIER) {
     if (order !== DEFAULT_TIER_ORDER)
-      fail("spec.order", `the default tier's order must be ${DEFAULT_TIER_ORDER} (Calico validateTier)`);
+      fail(
+        "spec.order",
+        `the default tier's order must be ${DEFAULT_TIER_ORDER} (Calico validateTier)`,
+      );
     if (defaultAction !== "Deny")
-      fail("spec.defaultAction", "the default tier's defaultAction must be Deny (Calico 3.32 CRD validation)");
+      fail(
+        "spec.defaultAction",
+        "the default tier's defaultAction must be Deny (Calico 3.32 CRD validation)",
+      );
   }
   if (failed()) return undefined;
   return { name, order, defaultAction, declared: true, ...(source ? { source } : {}) };
