@@ -147,8 +147,13 @@ export {
 } from "./evaluate/promote";
 
 // Questions the policy pack asks (see engine/report/queries.ts)
-export { externalAdmission, ipv6Admission, representativePods } from "./report/queries";
-export type { ExternalAdmission } from "./report/queries";
+export {
+  externalAdmission,
+  ipv6Admission,
+  representativePods,
+  shadowedRules,
+} from "./report/queries";
+export type { ExternalAdmission, ShadowedRule } from "./report/queries";
 
 // Reports
 export { explainFlow, suggestFlowYaml } from "./report/explain";

@@ -8,7 +8,8 @@
  *   (real pods, plus the engine's representative inventory for the namespace), so a
  *   question like "does the probe source reach every pod on every port" has pods to ask about
  *   even when the input holds policies only;
- * - `cornerConnections` (via the Evaluator): what one corner allows between two endpoints.
+ * - `cornerConnections` (via the Evaluator): what one corner allows between two endpoints;
+ * - `shadowedRules`: Allow and Pass rules an earlier Deny of their tier always decides first.
  */
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
@@ -183,4 +184,153 @@ export function representativePods(model: ClusterModel, namespace: string): PodI
   const pods = invented ? hypothetical : [...real, ...hypothetical];
   perNamespace.set(namespace, pods);
   return pods;
+}
+
+/** A rule that can never decide: an earlier Deny of its tier surely matches all it matches. */
+export interface ShadowedRule {
+  readonly policy: NormalPolicy;
+  readonly direction: Direction;
+  /** The Allow or Pass rule that never fires. */
+  readonly rule: NormalRule;
+  /** The tier both rules live in. */
+  readonly tier: string;
+  /** The earlier Deny (in the same policy, or in a policy before it in the tier). */
+  readonly shadowedBy: { readonly policy: NormalPolicy; readonly rule: NormalRule };
+}
+
+/**
+ * Allow and Pass rules fully shadowed by an earlier Deny in Calico order: a Deny rule D of a
+ * policy Q comes before the rule R of policy P in the same tier and direction (Q before P by
+ * (order, name), or Q = P and D earlier in the list), Q selects every endpoint P selects, and
+ * D surely matches every packet R may match: D's local side covers R's, D's remote side covers
+ * R's, and R's possible connections lie inside D's certain ones (named ports count as every
+ * port for R and as none for D). Then every packet R matches has been decided before R is
+ * reached (denied by D, or decided or passed by a rule before D), so R never decides. Inside
+ * one tier only: across tiers, a Pass before D could let the packet reach R.
+ *
+ * Coverage is judged over the model's pods plus the representative inventory of every
+ * namespace (engine/model/representative.ts) and over the external address blocks cut at both
+ * rules' ranges: exact for address peers and "any"; for selectors, the inventory's label sets
+ * are witnesses of single selectors, so a shadow it reports holds for every pod the policies
+ * tell apart. IPv6: R is not shadowed by an `ipVersion: 4` Deny unless R is IPv4-only too, nor,
+ * when R names IPv6 addresses, by a Deny that names any peer. Sorted as the model's policies.
+ */
+export function shadowedRules(model: ClusterModel): ShadowedRule[] {
+  const directions: readonly Direction[] = ["ingress", "egress"];
+  const hasDeny = model.policies.some((p) =>
+    directions.some((d) => p[d].some((r) => r.action === "Deny")),
+  );
+  if (!hasDeny) return [];
+  const universe = shadowUniverse(model);
+  const selected = new Map<NormalPolicy, PodInfo[]>();
+  const selectedBy = (policy: NormalPolicy): PodInfo[] => {
+    let pods = selected.get(policy);
+    if (pods === undefined)
+      selected.set(policy, (pods = universe.filter((p) => policy.selects(p))));
+    return pods;
+  };
+  const out: ShadowedRule[] = [];
+  model.policies.forEach((policy, index) => {
+    for (const direction of directions) {
+      if (!policy.appliesTo[direction]) continue;
+      for (const rule of policy[direction]) {
+        if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+        if (conn.isEmptyConnections(rule.possibleConnections)) continue;
+        const by = earlierDenyCovering(model, index, direction, rule, universe, selectedBy);
+        if (by) out.push({ policy, direction, rule, tier: policy.tier, shadowedBy: by });
+      }
+    }
+  });
+  return out;
+}
+
+/** Every pod the model has or its inventory invents for a namespace it names. */
+function shadowUniverse(model: ClusterModel): PodInfo[] {
+  const pods = new Map<string, PodInfo>();
+  for (const pod of model.pods) pods.set(`${pod.namespace}/${pod.name}`, pod);
+  for (const namespace of model.namespaces.keys())
+    for (const pod of representativePods(model, namespace))
+      if (!pods.has(`${pod.namespace}/${pod.name}`)) pods.set(`${pod.namespace}/${pod.name}`, pod);
+  return [...pods.values()];
+}
+
+function earlierDenyCovering(
+  model: ClusterModel,
+  index: number,
+  direction: Direction,
+  rule: NormalRule,
+  universe: readonly PodInfo[],
+  selectedBy: (policy: NormalPolicy) => PodInfo[],
+): { policy: NormalPolicy; rule: NormalRule } | undefined {
+  const policy = model.policies[index];
+  const localPods = selectedBy(policy).filter(
+    (pod) => matcherMatches(localOf(rule, direction), { kind: "pod", pod }) !== undefined,
+  );
+  // A rule for no known endpoint is a dead selector, not a shadow.
+  if (localPods.length === 0) return undefined;
+  for (let i = index; i >= 0; i--) {
+    const earlier = model.policies[i];
+    if (earlier.tier !== policy.tier) break;
+    if (!earlier.appliesTo[direction]) continue;
+    const rules = earlier[direction];
+    const last = earlier === policy ? rule.index : rules.length;
+    for (let r = 0; r < last; r++) {
+      const deny = rules[r];
+      if (deny.action !== "Deny") continue;
+      if (!connectionsInside(rule.possibleConnections, deny.certainConnections)) continue;
+      if (!ipv6Covered(rule, deny, direction)) continue;
+      if (earlier !== policy && !covers(selectedBy(earlier), localPods)) continue;
+      const local = (pod: PodInfo): boolean =>
+        matcherMatches(localOf(deny, direction), { kind: "pod", pod }) !== undefined;
+      if (!localPods.every(local)) continue;
+      if (!remoteCovered(remoteOf(rule, direction), remoteOf(deny, direction), universe)) continue;
+      return { policy: earlier, rule: deny };
+    }
+  }
+  return undefined;
+}
+
+function connectionsInside(inner: ConnectionSet, outer: ConnectionSet): boolean {
+  return conn.isEmptyConnections(conn.subtractConnections(inner, outer));
+}
+
+function covers(outer: readonly PodInfo[], inner: readonly PodInfo[]): boolean {
+  const ids = new Set(outer.map((p) => p.id));
+  return inner.every((p) => ids.has(p.id));
+}
+
+/** Whether `deny`'s remote side matches every endpoint `rule`'s remote side matches. */
+function remoteCovered(
+  ruleSide: NormalRule["sources"],
+  denySide: NormalRule["sources"],
+  universe: readonly PodInfo[],
+): boolean {
+  if (denySide === "any") return true;
+  const matches = (side: NormalRule["sources"], endpoint: Endpoint): boolean =>
+    matcherMatches(side, endpoint) !== undefined;
+  for (const pod of universe) {
+    const endpoint: Endpoint = { kind: "pod", pod };
+    if (matches(ruleSide, endpoint) && !matches(denySide, endpoint)) return false;
+  }
+  const cuts = [ruleSide, denySide].flatMap((side) =>
+    side === "any" ? [] : side.flatMap((m) => m.ranges),
+  );
+  for (const range of partitionIpv4(cuts)) {
+    const endpoint: Endpoint = { kind: "external", range };
+    if (matches(ruleSide, endpoint) && !matches(denySide, endpoint)) return false;
+  }
+  return true;
+}
+
+/** What the IPv4 model cannot see: IPv6 traffic `rule` opens that `deny` does not deny. */
+function ipv6Covered(rule: NormalRule, deny: NormalRule, direction: Direction): boolean {
+  const ruleIpv4Only = rule.calico !== undefined && rule.calico.ipv6Connections === undefined;
+  const denyIpv4Only = deny.calico !== undefined && deny.calico.ipv6Connections === undefined;
+  if (denyIpv4Only && !ruleIpv4Only) return false;
+  const namesIpv6 = rule.calico
+    ? [rule.calico.source, rule.calico.destination].some((e) => e.nets.some((n) => n.family === 6))
+    : rule.written !== undefined &&
+      rule.written.peers !== "any" &&
+      rule.written.peers.some((p) => p.kind === "ipBlock" && p.family === 6);
+  return !namesIpv6 || remoteOf(deny, direction) === "any";
 }

@@ -10,6 +10,7 @@ import {
   buildModel,
   explainFlow,
   promotedModel,
+  shadowedRules,
   type ClusterModel,
 } from "../../engine";
 import { Evaluator } from "../../engine/evaluate/evaluator";
@@ -426,5 +427,130 @@ describe("Calico tiers", () => {
           e.message,
         ),
     );
+  });
+});
+
+describe("shadowedRules", () => {
+  const shadows = (objects: Obj[]) =>
+    shadowedRules(model(objects)).map(
+      (s) =>
+        `${s.policy.ref.name} ${s.rule.path} by ${s.shadowedBy.policy.ref.name} ${s.shadowedBy.rule.path}`,
+    );
+
+  it("reports an Allow after a Deny of a superset of its peers and ports, in one policy", () => {
+    const policy = cnp("b", "p", {
+      selector: "app == 'server'",
+      ingress: [
+        { action: "Deny", source: { namespaceSelector: "projectcalico.org/name == 'a'" } },
+        {
+          action: "Allow",
+          protocol: "TCP",
+          source: {
+            selector: "app == 'client'",
+            namespaceSelector: "projectcalico.org/name == 'a'",
+          },
+          destination: { ports: [80] },
+        },
+      ],
+    });
+    assert.deepEqual(shadows([...base, policy]), ["p spec.ingress[1] by p spec.ingress[0]"]);
+  });
+
+  it("reports a Kubernetes allow shadowed by an earlier Calico Deny in the default tier", () => {
+    const deny = cnp("b", "deny-a", {
+      order: 10,
+      selector: "all()",
+      ingress: [{ action: "Deny", source: { namespaceSelector: "projectcalico.org/name == 'a'" } }],
+    });
+    assert.deepEqual(shadows([...base, deny, defaultAllowsClient]), [
+      "allow-client spec.ingress[0] by deny-a spec.ingress[0]",
+    ]);
+    // After the allow (order 2000) the Deny shadows nothing.
+    assert.deepEqual(
+      shadows([
+        ...base,
+        { ...deny, spec: { ...(deny.spec as Obj), order: 2000 } },
+        defaultAllowsClient,
+      ]),
+      [],
+    );
+  });
+
+  it("does not report when the Deny covers fewer ports, fewer peers or fewer endpoints", () => {
+    const allow = cnp("b", "z-allow", {
+      order: 20,
+      selector: "all()",
+      ingress: [{ action: "Allow", protocol: "TCP", destination: { ports: [80, 443] } }],
+    });
+    const denyPort = cnp("b", "a-deny", {
+      order: 10,
+      selector: "all()",
+      ingress: [{ action: "Deny", protocol: "TCP", destination: { ports: [80] } }],
+    });
+    const denyPeer = cnp("b", "a-deny", {
+      order: 10,
+      selector: "all()",
+      ingress: [{ action: "Deny", source: { selector: "app == 'client'" } }],
+    });
+    const denyFewerEndpoints = cnp("b", "a-deny", {
+      order: 10,
+      selector: "app == 'server'",
+      ingress: [{ action: "Deny" }],
+    });
+    const extra = pod("b", "cache", { app: "cache" });
+    assert.deepEqual(shadows([...base, denyPort, allow]), []);
+    assert.deepEqual(shadows([...base, denyPeer, allow]), []);
+    assert.deepEqual(shadows([...base, extra, denyFewerEndpoints, allow]), []);
+    const denyAll = cnp("b", "a-deny", {
+      order: 10,
+      selector: "all()",
+      ingress: [{ action: "Deny" }],
+    });
+    assert.deepEqual(shadows([...base, extra, denyAll, allow]), [
+      "z-allow spec.ingress[0] by a-deny spec.ingress[0]",
+    ]);
+  });
+
+  it("compares nets address by address", () => {
+    const policy = (denyNets: string[]) =>
+      gnp("egress", {
+        selector: "all()",
+        types: ["Egress"],
+        egress: [
+          { action: "Deny", destination: { nets: denyNets } },
+          { action: "Allow", destination: { nets: ["10.1.0.0/16"] } },
+        ],
+      });
+    assert.deepEqual(shadows([...base, policy(["10.0.0.0/8"])]), [
+      "egress spec.egress[1] by egress spec.egress[0]",
+    ]);
+    assert.deepEqual(shadows([...base, policy(["10.1.0.0/17"])]), []);
+  });
+
+  it("stays inside one tier: a Deny in an earlier tier shadows nothing in a later one", () => {
+    const m = [
+      ...base,
+      tier("security", { order: 100 }),
+      gnp("security.rules", {
+        tier: "security",
+        selector: "all()",
+        ingress: [{ action: "Pass", source: { selector: "app == 'client'" } }, { action: "Deny" }],
+      }),
+      defaultAllowsClient,
+    ];
+    assert.deepEqual(shadows(m), []);
+  });
+
+  it("keeps an IPv4-only Deny from shadowing a rule that also opens IPv6", () => {
+    const policy = (ipVersion?: number) =>
+      cnp("b", "p", {
+        selector: "all()",
+        ingress: [
+          { action: "Deny", ...(ipVersion ? { ipVersion } : {}) },
+          { action: "Allow", protocol: "TCP", destination: { ports: [80] } },
+        ],
+      });
+    assert.deepEqual(shadows([...base, policy(4)]), []);
+    assert.deepEqual(shadows([...base, policy()]), ["p spec.ingress[1] by p spec.ingress[0]"]);
   });
 });
