@@ -27,6 +27,7 @@ import type {
   PodInfo,
 } from "../model/types";
 import { matcherMatches } from "../evaluate/evaluator";
+import { DEFAULT_TIER } from "../normalise/tier";
 
 /** A contiguous block of external addresses and what the policy admits for it. */
 export interface ExternalAdmission<R = Ipv4Range> {
@@ -46,10 +47,22 @@ function localOf(rule: NormalRule, direction: Direction) {
 }
 
 /**
+ * Whether a Pass rule of `policy` may admit by itself, judged on the one policy: Pass hands the
+ * packet to the next tier that applies, and only after the last one does the namespace profile
+ * allow it. A tier other than `default` exists to hand over to later tiers (the default tier
+ * among them, where the namespace's own policies decide), so its Pass admits nothing itself; a
+ * Pass in the default tier, which is normally the last, counts as admitting (upper bound).
+ */
+function passMayAdmit(policy: NormalPolicy): boolean {
+  return policy.tier === DEFAULT_TIER;
+}
+
+/**
  * What `policy` admits from (ingress) or to (egress) external IPv4 addresses, for some pod it
  * selects. Rules run in order as in the evaluator; the answer is an upper bound: an Allow rule
  * counts whenever it may match (named ports resolve to anything, a local selector may match), a
- * Deny rule only removes what it surely matches (no local selector, numeric ports).
+ * Deny rule only removes what it surely matches (no local selector, numeric ports); a Pass rule
+ * admits only in the default tier (`passMayAdmit`) and elsewhere removes like a Deny.
  */
 export function externalAdmission(policy: NormalPolicy, direction: Direction): ExternalAdmission[] {
   const rules = policy[direction];
@@ -68,7 +81,7 @@ export function externalAdmission(policy: NormalPolicy, direction: Direction): E
       if (rule.action === "Log") continue;
       if (matcherMatches(remoteOf(rule, direction), endpoint) === undefined) continue;
       const surely = localOf(rule, direction) === "any";
-      if (rule.action === "Deny") {
+      if (rule.action === "Deny" || (rule.action === "Pass" && !passMayAdmit(policy))) {
         if (surely) undecided = conn.subtractConnections(undecided, rule.certainConnections);
         continue;
       }
@@ -104,7 +117,7 @@ export function ipv6Admission(
 ): ExternalAdmission<Ipv6Range>[] {
   const out: ExternalAdmission<Ipv6Range>[] = [];
   for (const rule of policy[direction]) {
-    if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+    if (rule.action !== "Allow" && !(rule.action === "Pass" && passMayAdmit(policy))) continue;
     let ranges: Ipv6Range[] = [];
     let connections = rule.possibleConnections;
     if (rule.written) {

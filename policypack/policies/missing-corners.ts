@@ -19,7 +19,8 @@ import {
   ManifestError,
   peerShape,
 } from "../../engine";
-import { K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
+import { CALICO_TIER_TYPE,
+  K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
 import { type Finding, stackPolicy } from "../lib/policy";
 import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 import { PARTIAL_INPUT_SCHEMA } from "./partial-input";
@@ -136,9 +137,11 @@ export const missingCorners = stackPolicy({
     if (resources.some((r) => r.type === CLUSTER_PROTECTION_TYPE)) return [];
     const policies = resources.filter((r) => POLICY_TYPES.includes(r.type));
     if (policies.length === 0) return [];
-    // The Namespaces too: a namespace the input declares is known to exist.
+    // The Namespaces too: a namespace the input declares is known to exist; and the Tiers,
+    // which order the policies.
     const read = resources.filter(
-      (r) => POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE,
+      (r) =>
+        POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE || r.type === CALICO_TIER_TYPE,
     );
     const sourceOf = (name: string): string => name.slice(name.lastIndexOf(" @ ") + 3);
     const objects = read.map((r) => ({
