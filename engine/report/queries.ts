@@ -26,7 +26,7 @@ import type {
   NormalRule,
   PodInfo,
 } from "../model/types";
-import { matcherMatches } from "../evaluate/evaluator";
+import { groupByTier, matcherMatches, type ApplicableTier } from "../evaluate/evaluator";
 import { DEFAULT_TIER } from "../normalise/tier";
 
 /** A contiguous block of external addresses and what the policy admits for it. */
@@ -199,41 +199,60 @@ export function representativePods(model: ClusterModel, namespace: string): PodI
   return pods;
 }
 
-/** A rule that can never decide: an earlier Deny of its tier surely matches all it matches. */
+/** A rule that can never decide: what it matches is always decided before it is reached. */
 export interface ShadowedRule {
   readonly policy: NormalPolicy;
   readonly direction: Direction;
   /** The Allow or Pass rule that never fires. */
   readonly rule: NormalRule;
-  /** The tier both rules live in. */
+  /** The rule's tier. */
   readonly tier: string;
-  /** The earlier Deny (in the same policy, or in a policy before it in the tier). */
-  readonly shadowedBy: { readonly policy: NormalPolicy; readonly rule: NormalRule };
+  /**
+   * What decides first: an earlier Deny of the same tier (in the same policy, or in a policy
+   * before it), or an earlier tier that applies to every endpoint the rule is for, passes
+   * nothing and ends with Deny.
+   */
+  readonly shadowedBy:
+    | { readonly kind: "rule"; readonly policy: NormalPolicy; readonly rule: NormalRule }
+    | {
+        readonly kind: "endOfTier";
+        readonly tier: string;
+        /** The earlier tier's policies that select the rule's endpoints. */
+        readonly policies: readonly NormalPolicy[];
+      };
 }
 
 /**
- * Allow and Pass rules fully shadowed by an earlier Deny in Calico order: a Deny rule D of a
- * policy Q comes before the rule R of policy P in the same tier and direction (Q before P by
- * (order, name), or Q = P and D earlier in the list), Q selects every endpoint P selects, and
- * D surely matches every packet R may match: D's local side covers R's, D's remote side covers
- * R's, and R's possible connections lie inside D's certain ones (named ports count as every
- * port for R and as none for D). Then every packet R matches has been decided before R is
- * reached (denied by D, or decided or passed by a rule before D), so R never decides. Inside
- * one tier only: across tiers, a Pass before D could let the packet reach R.
+ * Allow and Pass rules that never decide, because something earlier in Calico order always
+ * decides every packet they match:
+ *
+ * - **An earlier Deny of the same tier.** A Deny rule D of a policy Q comes before the rule R of
+ *   policy P in the same tier and direction (Q before P by (order, name), or Q = P and D earlier
+ *   in the list), Q selects every endpoint R is for, and D surely matches every packet R may
+ *   match: D's local side covers R's, D's remote side covers R's, and R's possible connections
+ *   lie inside D's certain ones (named ports count as every port for R and as none for D).
+ *   Every packet R matches is then decided before R is reached (denied by D, or decided or
+ *   passed by a rule before D). Inside one tier only: across tiers, a Pass before D could let
+ *   the packet reach R.
+ * - **An earlier tier that passes nothing.** A tier before R's tier whose default action is Deny,
+ *   whose policies (for the direction) select every endpoint R is for, and none of which has a
+ *   Pass rule for the direction: no packet of those endpoints reaches a later tier.
  *
  * Coverage is judged over the model's pods plus the representative inventory of every
  * namespace (engine/model/representative.ts) and over the external address blocks cut at both
  * rules' ranges: exact for address peers and "any"; for selectors, the inventory's label sets
  * are witnesses of single selectors, so a shadow it reports holds for every pod the policies
  * tell apart. IPv6: R is not shadowed by an `ipVersion: 4` Deny unless R is IPv4-only too, nor,
- * when R names IPv6 addresses, by a Deny that names any peer. Sorted as the model's policies.
+ * when R names IPv6 addresses, by a Deny that names any peer. A rule for no known endpoint is
+ * not reported (a dead selector, not a shadow). Sorted as the model's policies.
  */
 export function shadowedRules(model: ClusterModel): ShadowedRule[] {
   const directions: readonly Direction[] = ["ingress", "egress"];
-  const hasDeny = model.policies.some((p) =>
-    directions.some((d) => p[d].some((r) => r.action === "Deny")),
-  );
-  if (!hasDeny) return [];
+  // Only a Deny rule or a tier before the default one can shadow anything.
+  const mayShadow =
+    model.tiers.size > 1 ||
+    model.policies.some((p) => directions.some((d) => p[d].some((r) => r.action === "Deny")));
+  if (!mayShadow) return [];
   const universe = shadowUniverse(model);
   const selected = new Map<NormalPolicy, PodInfo[]>();
   const selectedBy = (policy: NormalPolicy): PodInfo[] => {
@@ -242,6 +261,7 @@ export function shadowedRules(model: ClusterModel): ShadowedRule[] {
       selected.set(policy, (pods = universe.filter((p) => policy.selects(p))));
     return pods;
   };
+  const tiers = groupByTier(model, model.policies);
   const out: ShadowedRule[] = [];
   model.policies.forEach((policy, index) => {
     for (const direction of directions) {
@@ -249,12 +269,41 @@ export function shadowedRules(model: ClusterModel): ShadowedRule[] {
       for (const rule of policy[direction]) {
         if (rule.action !== "Allow" && rule.action !== "Pass") continue;
         if (conn.isEmptyConnections(rule.possibleConnections)) continue;
-        const by = earlierDenyCovering(model, index, direction, rule, universe, selectedBy);
+        const localPods = selectedBy(policy).filter(
+          (pod) => matcherMatches(localOf(rule, direction), { kind: "pod", pod }) !== undefined,
+        );
+        if (localPods.length === 0) continue;
+        const by =
+          earlierTierClosing(tiers, policy, direction, localPods, selectedBy) ??
+          earlierDenyCovering(model, index, direction, rule, localPods, universe, selectedBy);
         if (by) out.push({ policy, direction, rule, tier: policy.tier, shadowedBy: by });
       }
     }
   });
   return out;
+}
+
+/** An earlier tier that applies to every one of `localPods`, passes nothing and ends with Deny. */
+function earlierTierClosing(
+  tiers: readonly ApplicableTier[],
+  policy: NormalPolicy,
+  direction: Direction,
+  localPods: readonly PodInfo[],
+  selectedBy: (policy: NormalPolicy) => PodInfo[],
+): ShadowedRule["shadowedBy"] | undefined {
+  for (const { tier, policies } of tiers) {
+    if (tier.name === policy.tier) return undefined;
+    if (tier.defaultAction !== "Deny") continue;
+    const local = new Set(localPods.map((p) => p.id));
+    const applying = policies.filter(
+      (p) => p.appliesTo[direction] && selectedBy(p).some((pod) => local.has(pod.id)),
+    );
+    if (applying.some((p) => p[direction].some((r) => r.action === "Pass"))) continue;
+    const covered = new Set(applying.flatMap((p) => selectedBy(p).map((pod) => pod.id)));
+    if (localPods.every((pod) => covered.has(pod.id)))
+      return { kind: "endOfTier", tier: tier.name, policies: applying };
+  }
+  return undefined;
 }
 
 /** Every pod the model has or its inventory invents for a namespace it names. */
@@ -272,15 +321,11 @@ function earlierDenyCovering(
   index: number,
   direction: Direction,
   rule: NormalRule,
+  localPods: readonly PodInfo[],
   universe: readonly PodInfo[],
   selectedBy: (policy: NormalPolicy) => PodInfo[],
-): { policy: NormalPolicy; rule: NormalRule } | undefined {
+): ShadowedRule["shadowedBy"] | undefined {
   const policy = model.policies[index];
-  const localPods = selectedBy(policy).filter(
-    (pod) => matcherMatches(localOf(rule, direction), { kind: "pod", pod }) !== undefined,
-  );
-  // A rule for no known endpoint is a dead selector, not a shadow.
-  if (localPods.length === 0) return undefined;
   for (let i = index; i >= 0; i--) {
     const earlier = model.policies[i];
     if (earlier.tier !== policy.tier) break;
@@ -297,7 +342,7 @@ function earlierDenyCovering(
         matcherMatches(localOf(deny, direction), { kind: "pod", pod }) !== undefined;
       if (!localPods.every(local)) continue;
       if (!remoteCovered(remoteOf(rule, direction), remoteOf(deny, direction), universe)) continue;
-      return { policy: earlier, rule: deny };
+      return { kind: "rule", policy: earlier, rule: deny };
     }
   }
   return undefined;

@@ -23,6 +23,7 @@ import { namespaceBaselineDenyAll } from "./namespace-baseline-deny-all";
 import { noAllNamespacesSelector } from "./no-all-namespaces-selector";
 import { oneBaselinePerNamespace } from "./one-baseline-per-namespace";
 import { rulesNamePorts } from "./rules-name-ports";
+import { shadowedRulesPolicy } from "./shadowed-rules";
 
 export const PACK_NAME = "zt-netpol-guard";
 
@@ -46,4 +47,5 @@ export const policies: readonly PackPolicy[] = [
   authorizationWithinDeclaredFlows,
   ztunnelL4Only,
   missingCorners,
+  shadowedRulesPolicy,
 ];

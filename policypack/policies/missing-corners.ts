@@ -19,8 +19,7 @@ import {
   ManifestError,
   peerShape,
 } from "../../engine";
-import { CALICO_TIER_TYPE,
-  K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
+import { CALICO_TIER_TYPE, K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "../lib/reading";
 import { type Finding, stackPolicy } from "../lib/policy";
 import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 import { PARTIAL_INPUT_SCHEMA } from "./partial-input";
@@ -141,7 +140,9 @@ export const missingCorners = stackPolicy({
     // which order the policies.
     const read = resources.filter(
       (r) =>
-        POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE || r.type === CALICO_TIER_TYPE,
+        POLICY_TYPES.includes(r.type) ||
+        r.type === K8S_NAMESPACE_TYPE ||
+        r.type === CALICO_TIER_TYPE,
     );
     const sourceOf = (name: string): string => name.slice(name.lastIndexOf(" @ ") + 3);
     const objects = read.map((r) => ({

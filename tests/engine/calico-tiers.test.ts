@@ -434,7 +434,11 @@ describe("shadowedRules", () => {
   const shadows = (objects: Obj[]) =>
     shadowedRules(model(objects)).map(
       (s) =>
-        `${s.policy.ref.name} ${s.rule.path} by ${s.shadowedBy.policy.ref.name} ${s.shadowedBy.rule.path}`,
+        `${s.policy.ref.name} ${s.rule.path} by ${
+          s.shadowedBy.kind === "rule"
+            ? `${s.shadowedBy.policy.ref.name} ${s.shadowedBy.rule.path}`
+            : `the end of tier ${s.shadowedBy.tier}`
+        }`,
     );
 
   it("reports an Allow after a Deny of a superset of its peers and ports, in one policy", () => {
@@ -552,5 +556,34 @@ describe("shadowedRules", () => {
       });
     assert.deepEqual(shadows([...base, policy(4)]), []);
     assert.deepEqual(shadows([...base, policy()]), ["p spec.ingress[1] by p spec.ingress[0]"]);
+  });
+
+  it("reports later-tier rules behind a tier that applies to their endpoints and passes nothing", () => {
+    const security = tier("security", { order: 100 });
+    const blockOnly = gnp("security.block-range", {
+      tier: "security",
+      selector: "all()",
+      types: ["Ingress"],
+      ingress: [{ action: "Deny", source: { nets: ["198.51.100.0/24"] } }],
+    });
+    assert.deepEqual(shadows([...base, security, blockOnly, defaultAllowsClient]), [
+      "allow-client spec.ingress[0] by the end of tier security",
+    ]);
+    // With the Pass catch-all the default tier is reached again.
+    const passAll = gnp("security.pass-rest", {
+      tier: "security",
+      order: 5000,
+      types: ["Ingress"],
+      ingress: [{ action: "Pass" }],
+    });
+    assert.deepEqual(shadows([...base, security, blockOnly, passAll, defaultAllowsClient]), []);
+    // A tier that selects only some of the rule's endpoints does not shadow it.
+    const someOnly = gnp("security.block-range", {
+      tier: "security",
+      selector: "app == 'nothing-here'",
+      types: ["Ingress"],
+      ingress: [{ action: "Deny" }],
+    });
+    assert.deepEqual(shadows([...base, security, someOnly, defaultAllowsClient]), []);
   });
 });
