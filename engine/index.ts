@@ -130,12 +130,7 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
-export type {
-  ApplicableTier,
-  CornerDecision,
-  PairResult,
-  TierPass,
-} from "./evaluate/evaluator";
+export type { ApplicableTier, CornerDecision, PairResult, TierPass } from "./evaluate/evaluator";
 export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";

@@ -437,7 +437,9 @@ export function buildModel(
     }
     // projectcalico.org (the Calico API server) stores its objects as crd.projectcalico.org CRDs:
     // one object, whichever group a manifest names.
-    const group = apiVersion.split("/")[0].replace(/^crd\.projectcalico\.org$/, "projectcalico.org");
+    const group = apiVersion
+      .split("/")[0]
+      .replace(/^crd\.projectcalico\.org$/, "projectcalico.org");
     const identity = `${group}|${kind}|${namespace ?? ""}|${name}`;
     const istio =
       apiVersion.startsWith("security.istio.io/") &&
