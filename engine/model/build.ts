@@ -11,6 +11,7 @@ import {
   type NormalAuthorizationPolicy,
   type NormalPeerAuthentication,
 } from "../normalise/istio-authorization";
+import { duplicateObjectMessage, objectIdentity } from "../load/kinds";
 import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
 import { BUILT_IN_DEFAULT_TIER, DEFAULT_TIER, normaliseTier } from "../normalise/tier";
 import { isPortProtocol } from "./connections";
@@ -407,8 +408,8 @@ export function buildModel(
   const ignored: IgnoredObject[] = [];
   const authorizationPolicies: NormalAuthorizationPolicy[] = [];
   const peerAuthentications: NormalPeerAuthentication[] = [];
-  /** Identity of every object read → its source ("" when unknown), to name both duplicates. */
-  const seen = new Map<string, string>();
+  /** Identity of every object read → its source, to name both duplicates. */
+  const seen = new Map<string, string | undefined>();
   const tiers = new Map<string, NormalTier>();
   const serviceAccounts = new Map<string, Labels>();
 
@@ -435,12 +436,7 @@ export function buildModel(
       sink.report(ref, "kind", "missing", source);
       continue;
     }
-    // projectcalico.org (the Calico API server) stores its objects as crd.projectcalico.org CRDs:
-    // one object, whichever group a manifest names.
-    const group = apiVersion
-      .split("/")[0]
-      .replace(/^crd\.projectcalico\.org$/, "projectcalico.org");
-    const identity = `${group}|${kind}|${namespace ?? ""}|${name}`;
+    const identity = objectIdentity(apiVersion, kind, namespace, name);
     const istio =
       apiVersion.startsWith("security.istio.io/") &&
       (kind === "AuthorizationPolicy" || kind === "PeerAuthentication");
@@ -472,19 +468,16 @@ export function buildModel(
       sink.report(ref, "metadata.name", "missing", source);
       continue;
     }
-    const first = seen.get(identity);
-    if (first !== undefined) {
-      // The API server keeps one object per kind, namespace and name: whichever is applied last
-      // replaces the other, and a tree does not say which that is.
+    if (seen.has(identity)) {
       sink.report(
         ref,
         "metadata.name",
-        `duplicate object: ${first === "" ? "an earlier document" : first} defines ${kind} ${namespace ? `${namespace}/` : ""}${name} too; the cluster keeps only the one applied last, which the files cannot tell: rename or remove one`,
+        duplicateObjectMessage(kind, namespace, name, seen.get(identity)),
         source,
       );
       continue;
     }
-    seen.set(identity, source ?? "");
+    seen.set(identity, source);
     if (namespace !== undefined) referencedNamespaces.add(namespace);
 
     if (istio) {

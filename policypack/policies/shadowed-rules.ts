@@ -10,13 +10,7 @@
  * leftover rule. A stack is judged by declared-connectivity instead: a declared flow whose only
  * allow is shadowed is denied, which it reports as mandatory.
  */
-import {
-  buildModel,
-  formatRef,
-  ManifestError,
-  shadowedRules,
-  type ShadowedRule,
-} from "../../engine";
+import { buildModel, ManifestError, shadowedRules, type ShadowedRule } from "../../engine";
 import { describePolicy } from "../lib/findings";
 import { CLUSTER_PROTECTION_TYPE } from "../lib/stack";
 import { type Finding, stackPolicy } from "../lib/policy";
@@ -44,7 +38,7 @@ function findingOf(shadow: ShadowedRule, urnOf: (source?: string) => string | un
       message: `${where}: this ${rule.action} ${direction} rule never decides: ${same ? `the earlier Deny ${by.rule.path}` : `${deny} (Deny, ${orderOf(by.policy.order)}, before this policy's ${orderOf(policy.order)} in tier ${shadow.tier})`} matches every packet it matches first`,
       fix: same
         ? `move the ${rule.action} rule before ${by.rule.path} in spec.${direction}, or remove it if the traffic is not wanted`
-        : `give ${formatRef(by.policy.ref)} a higher spec.order than this policy, narrow its Deny so it leaves this rule's peers and ports out, or remove this rule if the traffic is not wanted`,
+        : `give ${describePolicy(by.policy)} a higher spec.order than this policy (${orderOf(policy.order)}), narrow its Deny so it leaves this rule's peers and ports out, or remove this rule if the traffic is not wanted`,
     };
   }
   const policies = by.policies.map(describePolicy).join(", ");
