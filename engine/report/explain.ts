@@ -186,6 +186,11 @@ function cornerLine(
           : `tier ${p.tier} passed it (no rule matched; its defaultAction is Pass)`,
       );
     const before = passes.length > 0 ? `${passes.join("; ")}; then ` : "";
+    // The policies of the deciding tier (the others passed it on, as said above).
+    const inDecidingTier = d.selectingPolicies.filter(
+      (ref) => model.policies.find((p) => p.ref === ref)?.tier === d.tier,
+    );
+    const selecting = (tiered ? inDecidingTier : d.selectingPolicies).map(formatRef).join(", ");
     const towards = `${proto} ${d.direction === "egress" ? "to" : "from"} ${describeEndpoint(remote)}`;
     if (d.decidedBy) {
       const rule = d.decidedBy.rule;
@@ -197,11 +202,11 @@ function cornerLine(
         line += ` Pass leaves tier ${d.tier}; no later tier applies, so the Kubernetes namespace profile allows it.`;
     } else if (d.endOfTier?.action === "Pass") {
       line =
-        `${what} (${d.local}): ${before}allowed - no rule of tier ${d.tier} (${d.selectingPolicies.map(formatRef).join(", ")}) matches ${towards}; ` +
+        `${what} (${d.local}): ${before}allowed - no rule of tier ${d.tier} (${selecting}) matches ${towards}; ` +
         `its defaultAction Pass passes it and no later tier applies, so the Kubernetes namespace profile allows it.`;
     } else if (tiered) {
       line =
-        `${what} (${d.local}): ${before}denied at the end of tier ${d.tier} - selected by ${d.selectingPolicies.map(formatRef).join(", ")}, ` +
+        `${what} (${d.local}): ${before}denied at the end of tier ${d.tier} - selected by ${selecting}, ` +
         `but no rule of the tier matches ${towards} (the tier's defaultAction is Deny).`;
     } else {
       line =
