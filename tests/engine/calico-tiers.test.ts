@@ -91,6 +91,12 @@ describe("Calico tiers", () => {
       ],
     );
     assert.deepEqual(m.ignored, [], "Tier objects are read, not ignored");
+    // The CRD group names the same kind (crd.projectcalico.org/v1, as stored).
+    const crd = model([
+      ...base,
+      { ...tier("security", { order: 7 }), apiVersion: "crd.projectcalico.org/v1" },
+    ]);
+    assert.equal(crd.tiers.get("security")?.order, 7);
   });
 
   it("refuses invalid Tier objects where Calico's validation does", () => {
