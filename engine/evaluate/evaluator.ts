@@ -121,6 +121,7 @@ export class Evaluator {
   private readonly byNamespace = new Map<string, NormalPolicy[]>();
   private readonly globalPolicies: NormalPolicy[] = [];
   private readonly applicableCache = new Map<string, readonly NormalPolicy[]>();
+  private readonly tierCache = new WeakMap<readonly NormalPolicy[], readonly ApplicableTier[]>();
   /** The third gate at meshed destinations: ztunnel authorization. */
   readonly ztunnel: ZtunnelGate;
 
@@ -163,7 +164,12 @@ export class Evaluator {
 
   /** The tiers that apply to the pod for a direction, each with its applicable policies. */
   applicableTiers(pod: PodInfo, direction: Direction): readonly ApplicableTier[] {
-    return groupByTier(this.model, this.applicablePolicies(pod, direction));
+    const policies = this.applicablePolicies(pod, direction);
+    // applicablePolicies returns one cached list per pod and direction: group it once.
+    let tiers = this.tierCache.get(policies);
+    if (tiers === undefined)
+      this.tierCache.set(policies, (tiers = groupByTier(this.model, policies)));
+    return tiers;
   }
 
   /**
@@ -258,7 +264,7 @@ export class Evaluator {
       if (conn.isEmptyConnections(reaching)) break;
     }
     // Passed out of the last tier that applies: the namespace profile allows it.
-    return conn.unionConnections(allowed, reaching);
+    return conn.isEmptyConnections(reaching) ? allowed : conn.unionConnections(allowed, reaching);
   }
 
   /** Which rule decides one (protocol, port) at one corner. */
