@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import { Option } from "commander";
 import { buildModel } from "../engine";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
+import { CALICO_TIER_TYPE } from "../policypack/lib/reading";
 import {
   evaluateResources,
   formatViolations,
@@ -78,7 +79,10 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
   const model = buildModel(input.objects);
   for (const warning of model.warnings) process.stderr.write(`warning: ${warning}\n`);
   const { resources, skipped } = resourcesFromObjects(input.objects);
-  const policies = resources.filter((r) => !r.type.endsWith(":Namespace"));
+  // Namespaces and Tiers only give the policies their context: alone they are nothing to check.
+  const policies = resources.filter(
+    (r) => !r.type.endsWith(":Namespace") && r.type !== CALICO_TIER_TYPE,
+  );
   if (policies.length === 0)
     throw new UsageError(
       `nothing checked: ${paths.join(", ")} holds no NetworkPolicy or Calico policy` +
