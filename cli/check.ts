@@ -39,7 +39,7 @@ import { describePolicy } from "../policypack/lib/findings";
 import type { ClusterFacts, FactKey } from "../policypack/lib/facts";
 import { policies as packPolicies } from "../policypack/policies";
 import { resourcesFromObjects } from "../policypack/lib/manifests";
-import { withNetworkSets } from "../policypack/lib/reading";
+import { CALICO_TIER_TYPE, withNetworkSets } from "../policypack/lib/reading";
 import {
   evaluateResources,
   formatViolations,
@@ -209,7 +209,10 @@ export function checkPaths(paths: readonly string[], options: CheckOptions): Che
   const skipped = reading.skipped.filter(
     (item) => !/ (crd\.)?projectcalico\.org\/v\d\/(Global)?NetworkSet$/.test(item),
   );
-  const policies = resources.filter((r) => !r.type.endsWith(":Namespace"));
+  // Namespaces and Tiers only give the policies their context: alone they are nothing to check.
+  const policies = resources.filter(
+    (r) => !r.type.endsWith(":Namespace") && r.type !== CALICO_TIER_TYPE,
+  );
   if (policies.length === 0)
     throw new UsageError(
       `nothing checked: ${paths.join(", ")} holds no NetworkPolicy or Calico policy` +

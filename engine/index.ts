@@ -70,6 +70,8 @@ export type {
   StagedAction,
   StagedKind,
   StagedMarker,
+  NormalTier,
+  TierDefaultAction,
 } from "./model/types";
 export type { Labels, LabelSelectorMatcher, LabelRequirement } from "./model/label-selector";
 
@@ -136,7 +138,7 @@ export type { ConnectionSet, ModelProtocol, ProtocolPorts } from "./model/connec
 
 // Evaluation
 export { Evaluator, evaluatePair } from "./evaluate/evaluator";
-export type { CornerDecision, PairResult } from "./evaluate/evaluator";
+export type { ApplicableTier, CornerDecision, PairResult, TierPass } from "./evaluate/evaluator";
 export { computeConnectivity, remoteRanges } from "./evaluate/matrix";
 export type { ClassConnectivity, ClassPair, ExternalPair } from "./evaluate/matrix";
 export type { PodClass } from "./evaluate/classes";
@@ -148,8 +150,13 @@ export {
 } from "./evaluate/promote";
 
 // Questions the policy pack asks (see engine/report/queries.ts)
-export { externalAdmission, ipv6Admission, representativePods } from "./report/queries";
-export type { ExternalAdmission } from "./report/queries";
+export {
+  externalAdmission,
+  ipv6Admission,
+  representativePods,
+  shadowedRules,
+} from "./report/queries";
+export type { ExternalAdmission, ShadowedRule } from "./report/queries";
 
 // Reports
 export { explainFlow, suggestFlowYaml } from "./report/explain";

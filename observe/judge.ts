@@ -207,7 +207,7 @@ function queryEnds(
 function describeCorner(d: CornerDecision): string {
   if (d.decidedBy)
     return `${d.direction} at ${d.local}: ${d.decidedBy.action} by ${formatRef(d.decidedBy.policy.ref)} ${d.decidedBy.rule.path}`;
-  return `${d.direction} at ${d.local}: no rule matched in ${d.selectingPolicies.map(formatRef).join(", ")} (denied at the end of the tier)`;
+  return `${d.direction} at ${d.local}: no rule matched in ${d.selectingPolicies.map(formatRef).join(", ")} (denied at the end of tier ${d.tier ?? "default"})`;
 }
 
 function denyingGate(explanation: FlowExplanation): string | undefined {

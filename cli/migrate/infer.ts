@@ -1169,6 +1169,16 @@ class Importer {
   private readCalico(site: PeerSite): void {
     const { policy } = site;
     const target = targetShape(policy);
+    if (policy.tier !== "default") {
+      // calicoPolicies render into the default tier: carrying the rule over would move it.
+      this.find(
+        site,
+        `Calico policy in tier ${policy.tier}`,
+        "dropped",
+        "the config's calicoPolicies live in the default tier; a tier's Pass and end-of-tier Deny have no config form",
+      );
+      return;
+    }
     if (policy.namespace === undefined || target?.kind !== "calico") {
       this.find(
         site,

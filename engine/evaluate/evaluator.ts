@@ -1,15 +1,22 @@
 /**
  * Policy evaluation for one flow direction ("corner") and for a source/destination pair.
  *
- * Combination rule (Calico's default tier, which also holds the Kubernetes policies at order 1000;
+ * Combination rule, as Felix renders an endpoint's chain (projectcalico/calico v3.31.7
+ * felix/rules/endpoints.go, the tier loop of the endpoint chain; docs:
+ * https://docs.tigera.io/calico/latest/reference/resources/tier and
  * https://docs.tigera.io/calico/latest/network-policy/policy-tiers/tiered-policy):
- * policies that select the local endpoint for the direction are walked by (order, name); inside a
- * policy rules run in order; the first matching Allow or Deny decides; Log does not decide; Pass
- * leaves the tier, and with no further tier the namespace's Kubernetes profile applies, which
- * allows. If some policy selected the endpoint but no rule decided, the packet is dropped; if no
- * policy selected it, the endpoint is not isolated and everything is allowed.
- * With only Kubernetes policies (all Allow) this reduces exactly to the Kubernetes semantics:
- * isolated as soon as one policy selects the pod, allowed if any rule of any of them matches.
+ * - only policies that select the local endpoint and list the direction take part; a tier with
+ *   none of them is skipped;
+ * - tiers run by (order, name), inside a tier policies by (order, name), inside a policy rules
+ *   in order; the first matching Allow or Deny decides; Log does not decide; Pass skips the rest
+ *   of the tier and goes on with the next tier that applies;
+ * - a tier that applies but where nothing decided or passed ends with its `defaultAction`:
+ *   Deny (the default) drops the packet, Pass goes on with the next tier;
+ * - after the last tier (a packet passed out of every tier that applied, or no tier applied),
+ *   the endpoint's profiles run: a Kubernetes pod's namespace profile allows everything.
+ * So an endpoint no policy selects is not isolated, and with only the default tier (Kubernetes
+ * policies at order 1000, all Allow) this is exactly the Kubernetes semantics: isolated as soon
+ * as one policy selects the pod, allowed if any rule of any of them matches.
  */
 import * as conn from "../model/connections";
 import * as iv from "../model/intervals";
@@ -25,8 +32,10 @@ import type {
   EndpointMatcher,
   NormalPolicy,
   NormalRule,
+  NormalTier,
   PodInfo,
   RuleAction,
+  TierDefaultAction,
 } from "../model/types";
 
 export function describeEndpoint(endpoint: Endpoint): string {
@@ -61,6 +70,19 @@ export interface RuleMatch {
   readonly peer: EndpointMatcher | "any";
 }
 
+/** A tier the packet left by a Pass: the Pass rule, or the tier's `defaultAction: Pass`. */
+export interface TierPass {
+  readonly tier: string;
+  /** The Pass rule; absent when no rule decided and the tier's defaultAction passed it. */
+  readonly by?: RuleMatch;
+}
+
+/** The policies of one tier that apply to an endpoint for a direction, in evaluation order. */
+export interface ApplicableTier {
+  readonly tier: NormalTier;
+  readonly policies: readonly NormalPolicy[];
+}
+
 export interface CornerDecision {
   readonly direction: Direction;
   /** The endpoint whose policies are evaluated (source for egress, destination for ingress). */
@@ -69,7 +91,17 @@ export interface CornerDecision {
   readonly evaluated: boolean;
   readonly isolated: boolean;
   readonly allowed: boolean;
+  /**
+   * The rule that decided: an Allow or Deny; or, when the packet passed out of the last tier
+   * that applies and the namespace profile allowed it, that tier's Pass rule (action Pass).
+   */
   readonly decidedBy?: RuleMatch & { readonly action: RuleAction };
+  /** The tier where the verdict was taken (absent when not isolated). */
+  readonly tier?: string;
+  /** Set when no rule of `tier` decided: its default action (Deny, or Pass to the profile). */
+  readonly endOfTier?: { readonly tier: string; readonly action: TierDefaultAction };
+  /** Tiers the packet passed on the way, in order (the last one too when the profile allowed). */
+  readonly passed: readonly TierPass[];
   readonly selectingPolicies: readonly ObjectRef[];
   /** Log rules that matched on the way (they never decide). */
   readonly logged: readonly RuleMatch[];
@@ -92,6 +124,7 @@ export class Evaluator {
   private readonly byNamespace = new Map<string, NormalPolicy[]>();
   private readonly globalPolicies: NormalPolicy[] = [];
   private readonly applicableCache = new Map<string, readonly NormalPolicy[]>();
+  private readonly tierCache = new WeakMap<readonly NormalPolicy[], readonly ApplicableTier[]>();
   /** The third gate at meshed destinations: ztunnel authorization. */
   readonly ztunnel: ZtunnelGate;
 
@@ -130,6 +163,16 @@ export class Evaluator {
     );
     if (key !== undefined) this.applicableCache.set(key, list);
     return list;
+  }
+
+  /** The tiers that apply to the pod for a direction, each with its applicable policies. */
+  applicableTiers(pod: PodInfo, direction: Direction): readonly ApplicableTier[] {
+    const policies = this.applicablePolicies(pod, direction);
+    // applicablePolicies returns one cached list per pod and direction: group it once.
+    let tiers = this.tierCache.get(policies);
+    if (tiers === undefined)
+      this.tierCache.set(policies, (tiers = groupByTier(this.model, policies)));
+    return tiers;
   }
 
   /**
@@ -202,20 +245,29 @@ export class Evaluator {
   cornerConnections(direction: Direction, source: Endpoint, destination: Endpoint): ConnectionSet {
     const local = direction === "egress" ? source : destination;
     if (local.kind !== "pod") return conn.ALL_CONNECTIONS;
-    const policies = this.applicablePolicies(local.pod, direction);
-    if (policies.length === 0) return conn.ALL_CONNECTIONS;
-    let undecided: ConnectionSet = conn.ALL_CONNECTIONS;
+    const tiers = this.applicableTiers(local.pod, direction);
+    if (tiers.length === 0) return conn.ALL_CONNECTIONS;
+    // What reaches the current tier; what leaves it by Pass reaches the next one.
+    let reaching: ConnectionSet = conn.ALL_CONNECTIONS;
     let allowed: ConnectionSet = conn.NO_CONNECTIONS;
-    for (const { rule } of this.matchingRules(policies, direction, source, destination)) {
-      if (rule.action === "Log") continue;
-      const hit = conn.intersectConnections(rule.connections(destination), undecided);
-      if (conn.isEmptyConnections(hit)) continue;
-      if (rule.action === "Allow" || rule.action === "Pass")
-        allowed = conn.unionConnections(allowed, hit);
-      undecided = conn.subtractConnections(undecided, hit);
-      if (conn.isEmptyConnections(undecided)) break;
+    for (const { tier, policies } of tiers) {
+      let undecided = reaching;
+      let passed: ConnectionSet = conn.NO_CONNECTIONS;
+      for (const { rule } of this.matchingRules(policies, direction, source, destination)) {
+        if (rule.action === "Log") continue;
+        const hit = conn.intersectConnections(rule.connections(destination), undecided);
+        if (conn.isEmptyConnections(hit)) continue;
+        if (rule.action === "Allow") allowed = conn.unionConnections(allowed, hit);
+        else if (rule.action === "Pass") passed = conn.unionConnections(passed, hit);
+        undecided = conn.subtractConnections(undecided, hit);
+        if (conn.isEmptyConnections(undecided)) break;
+      }
+      if (tier.defaultAction === "Pass") passed = conn.unionConnections(passed, undecided);
+      reaching = passed;
+      if (conn.isEmptyConnections(reaching)) break;
     }
-    return allowed;
+    // Passed out of the last tier that applies: the namespace profile allows it.
+    return conn.isEmptyConnections(reaching) ? allowed : conn.unionConnections(allowed, reaching);
   }
 
   /** Which rule decides one (protocol, port) at one corner. */
@@ -236,32 +288,88 @@ export class Evaluator {
         allowed: true,
         selectingPolicies: [],
         logged: [],
+        passed: [],
       };
-    const policies = this.applicablePolicies(local.pod, direction);
+    const tiers = this.applicableTiers(local.pod, direction);
     const base = {
       direction,
       local: describeEndpoint(local),
       evaluated: true,
-      selectingPolicies: policies.map((p) => p.ref),
+      selectingPolicies: tiers.flatMap((t) => t.policies.map((p) => p.ref)),
     };
-    if (policies.length === 0) return { ...base, isolated: false, allowed: true, logged: [] };
+    if (tiers.length === 0)
+      return { ...base, isolated: false, allowed: true, logged: [], passed: [] };
     const logged: RuleMatch[] = [];
-    for (const match of this.matchingRules(policies, direction, source, destination)) {
-      if (!conn.allowsConnection(match.rule.connections(destination), protocol, port)) continue;
-      if (match.rule.action === "Log") {
-        logged.push(match);
-        continue;
+    const passed: TierPass[] = [];
+    for (const { tier, policies } of tiers) {
+      let passedBy: RuleMatch | undefined;
+      for (const match of this.matchingRules(policies, direction, source, destination)) {
+        if (!conn.allowsConnection(match.rule.connections(destination), protocol, port)) continue;
+        if (match.rule.action === "Log") {
+          logged.push(match);
+          continue;
+        }
+        if (match.rule.action === "Pass") {
+          passedBy = match;
+          break;
+        }
+        return {
+          ...base,
+          isolated: true,
+          allowed: match.rule.action === "Allow",
+          decidedBy: { ...match, action: match.rule.action },
+          tier: tier.name,
+          logged,
+          passed,
+        };
       }
-      return {
-        ...base,
-        isolated: true,
-        allowed: match.rule.action !== "Deny",
-        decidedBy: { ...match, action: match.rule.action },
-        logged,
-      };
+      if (passedBy === undefined && tier.defaultAction === "Deny")
+        return {
+          ...base,
+          isolated: true,
+          allowed: false,
+          tier: tier.name,
+          endOfTier: { tier: tier.name, action: "Deny" },
+          logged,
+          passed,
+        };
+      passed.push(passedBy === undefined ? { tier: tier.name } : { tier: tier.name, by: passedBy });
     }
-    return { ...base, isolated: true, allowed: false, logged };
+    // Passed out of every tier that applies: the namespace profile allows it.
+    const last = passed[passed.length - 1];
+    return {
+      ...base,
+      isolated: true,
+      allowed: true,
+      ...(last.by ? { decidedBy: { ...last.by, action: "Pass" as const } } : {}),
+      tier: last.tier,
+      ...(last.by ? {} : { endOfTier: { tier: last.tier, action: "Pass" as const } }),
+      logged,
+      passed,
+    };
   }
+}
+
+/**
+ * Consecutive runs of one tier in a policy list sorted by comparePolicies, with the model's tier
+ * objects. Every policy's tier is in `model.tiers` (buildModel refuses any other).
+ */
+export function groupByTier(
+  model: ClusterModel,
+  policies: readonly NormalPolicy[],
+): ApplicableTier[] {
+  const groups: { tier: NormalTier; policies: NormalPolicy[] }[] = [];
+  for (const policy of policies) {
+    const current = groups[groups.length - 1];
+    if (current !== undefined && current.tier.name === policy.tier) {
+      current.policies.push(policy);
+      continue;
+    }
+    const tier = model.tiers.get(policy.tier);
+    if (tier === undefined) throw new Error(`internal: tier ${policy.tier} is not in the model`);
+    groups.push({ tier, policies: [policy] });
+  }
+  return groups;
 }
 
 export interface PairResult {

@@ -192,6 +192,10 @@ export function computeConnectivity(
   ): { pods: Candidates; blocks: "all" | Set<number> } => {
     const policies = evaluator.applicablePolicies(c.representative, direction);
     if (policies.length === 0) return { pods: "all", blocks: "all" };
+    // A tier whose defaultAction is Pass can hand anything its rules do not decide to the
+    // profile (which allows): no rule bounds the candidates then.
+    if (policies.some((p) => evaluator.model.tiers.get(p.tier)?.defaultAction === "Pass"))
+      return { pods: "all", blocks: "all" };
     const local = podEndpoint(c.representative);
     let pods = new Set<number>() as Candidates;
     const blocks = new Set<number>();

@@ -12,9 +12,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   apiGroupOf,
+  duplicateObjectMessage,
   isClusterScoped,
   isNamespacedPolicyKind,
   isPolicyGroup,
+  objectIdentity,
   policyGroupKinds,
 } from "./kinds";
 import {
@@ -190,12 +192,41 @@ class Reader {
   }
 
   /** Checks that need the whole object: kinds of policy groups, and namespaces. */
+  private readonly identities = new Map<string, string>();
+
+  /**
+   * Two objects of a kind that decides traffic (a policy group's, or a Namespace) with one
+   * identity: the cluster keeps the one applied last, which the tree cannot tell, so the input
+   * cannot be judged. Read after --namespace filled in (kustomize refuses such a pair too).
+   */
+  private noteIdentity(item: SourcedObject, apiVersion: string, kind: string, group: string): void {
+    if (kind === "" || !(isPolicyGroup(group) || (kind === "Namespace" && apiVersion === "v1")))
+      return;
+    const metadata = isObject(item.object.metadata) ? item.object.metadata : {};
+    const name = typeof metadata.name === "string" ? metadata.name : "";
+    if (name === "") return;
+    const namespace = isClusterScoped(apiVersion, kind)
+      ? undefined
+      : typeof metadata.namespace === "string" && metadata.namespace !== ""
+        ? metadata.namespace
+        : this.options.namespace;
+    const identity = objectIdentity(apiVersion, kind, namespace, name);
+    const first = this.identities.get(identity);
+    if (first === undefined) this.identities.set(identity, item.source);
+    else
+      this.report(
+        `${item.source} metadata.name`,
+        duplicateObjectMessage(kind, namespace, name, first),
+      );
+  }
+
   checkObjects(): void {
     for (const item of this.objects) {
       const { object } = item;
       const kind = typeof object.kind === "string" ? object.kind : "";
       const apiVersion = typeof object.apiVersion === "string" ? object.apiVersion : "";
       const group = apiGroupOf(apiVersion);
+      this.noteIdentity(item, apiVersion, kind, group);
       if (kind !== "" && isPolicyGroup(group) && !(policyGroupKinds(group) ?? []).includes(kind)) {
         this.report(
           item.source,

@@ -106,3 +106,31 @@ export function isNamespacedPolicyKind(apiVersion: string, kind: string): boolea
   const kinds = POLICY_GROUP_KINDS[apiGroupOf(apiVersion)];
   return kinds !== undefined && kind in kinds && !kinds[kind];
 }
+
+/**
+ * One object's identity as the API server keys it: group, kind, namespace, name. Calico's
+ * API server (projectcalico.org) stores its objects as crd.projectcalico.org CRDs, so both
+ * groups name one object.
+ */
+export function objectIdentity(
+  apiVersion: string,
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+): string {
+  const group = apiGroupOf(apiVersion).replace(/^crd\.projectcalico\.org$/, "projectcalico.org");
+  return `${group}|${kind}|${namespace ?? ""}|${name}`;
+}
+
+/**
+ * Why a second object with an identity already seen cannot be judged: the API server keeps one
+ * object per kind, namespace and name, the one applied last, and a tree does not say which.
+ */
+export function duplicateObjectMessage(
+  kind: string,
+  namespace: string | undefined,
+  name: string,
+  firstSource: string | undefined,
+): string {
+  return `duplicate object: ${firstSource ?? "an earlier document"} defines ${kind} ${namespace ? `${namespace}/` : ""}${name} too; the cluster keeps only the one applied last, which the files cannot tell: rename or remove one`;
+}

@@ -11,9 +11,11 @@ import {
   type NormalAuthorizationPolicy,
   type NormalPeerAuthentication,
 } from "../normalise/istio-authorization";
+import { duplicateObjectMessage, objectIdentity } from "../load/kinds";
 import { isStagedKind, normaliseStagedPolicy } from "../normalise/staged";
 import { NetworkSetScope } from "../normalise/matchers";
 import { NETWORK_SET_KINDS, normaliseNetworkSet } from "../normalise/network-set";
+import { BUILT_IN_DEFAULT_TIER, DEFAULT_TIER, normaliseTier } from "../normalise/tier";
 import { isPortProtocol } from "./connections";
 import type { PortProtocol } from "./connections";
 import { formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
@@ -32,6 +34,7 @@ import type {
   NamespaceInfo,
   NetworkSetInfo,
   NormalPolicy,
+  NormalTier,
   PodInfo,
   ResolvedOptions,
 } from "./types";
@@ -327,7 +330,14 @@ export function makePod(
   };
 }
 
+/**
+ * Felix's evaluation order: tiers by (order, name), a missing order last (`TierLess` in
+ * projectcalico/calico felix/calc/policy_sorter.go), then inside a tier policies by (order,
+ * key name), a missing order last (`PolKVLess`).
+ */
 export function comparePolicies(a: NormalPolicy, b: NormalPolicy): number {
+  if (a.tierOrder !== b.tierOrder) return a.tierOrder < b.tierOrder ? -1 : 1;
+  if (a.tier !== b.tier) return a.tier < b.tier ? -1 : 1;
   if (a.order !== b.order) return a.order < b.order ? -1 : 1;
   if (a.sortName !== b.sortName) return a.sortName < b.sortName ? -1 : 1;
   return (a.namespace ?? "") < (b.namespace ?? "")
@@ -400,7 +410,9 @@ export function buildModel(
   const ignored: IgnoredObject[] = [];
   const authorizationPolicies: NormalAuthorizationPolicy[] = [];
   const peerAuthentications: NormalPeerAuthentication[] = [];
-  const seen = new Set<string>();
+  /** Identity of every object read → its source, to name both duplicates. */
+  const seen = new Map<string, string | undefined>();
+  const tiers = new Map<string, NormalTier>();
   const serviceAccounts = new Map<string, Labels>();
   // Bound once every object is read: a policy may come before the sets its selectors match.
   const networkSetScope = new NetworkSetScope();
@@ -427,7 +439,8 @@ export function buildModel(
       kind === "Namespace" ||
       kind === "GlobalNetworkPolicy" ||
       kind === "GlobalNetworkSet" ||
-      kind === "StagedGlobalNetworkPolicy";
+      kind === "StagedGlobalNetworkPolicy" ||
+      kind === "Tier";
     // netpol-analyzer and kubectl both put objects without a namespace into "default".
     const namespace = clusterScoped ? undefined : (rawNamespace ?? "default");
     const ref: ObjectRef = { kind: kind || "(no kind)", namespace, name: name || "(no name)" };
@@ -435,7 +448,7 @@ export function buildModel(
       sink.report(ref, "kind", "missing", source);
       continue;
     }
-    const identity = `${apiVersion.split("/")[0]}|${kind}|${namespace ?? ""}|${name}`;
+    const identity = objectIdentity(apiVersion, kind, namespace, name);
     const istio =
       apiVersion.startsWith("security.istio.io/") &&
       (kind === "AuthorizationPolicy" || kind === "PeerAuthentication");
@@ -448,6 +461,7 @@ export function buildModel(
       kind === "NetworkPolicy" ||
       kind === "GlobalNetworkPolicy" ||
       (NETWORK_SET_KINDS.has(kind) && isCalicoApiVersion(apiVersion)) ||
+      (kind === "Tier" && isCalicoApiVersion(apiVersion)) ||
       (isStagedKind(kind) && isCalicoApiVersion(apiVersion));
     if (!modelled) {
       if (UNMODELLED_POLICY_KINDS.has(kind)) {
@@ -468,10 +482,15 @@ export function buildModel(
       continue;
     }
     if (seen.has(identity)) {
-      sink.report(ref, "metadata.name", "duplicate object", source);
+      sink.report(
+        ref,
+        "metadata.name",
+        duplicateObjectMessage(kind, namespace, name, seen.get(identity)),
+        source,
+      );
       continue;
     }
-    seen.add(identity);
+    seen.set(identity, source);
     if (NETWORK_SET_KINDS.has(kind)) {
       // Its namespace's labels are known only once every Namespace is read. A set alone does
       // not make its namespace one the inventory invents pods for.
@@ -497,6 +516,11 @@ export function buildModel(
         const policy = normalisePeerAuthentication(obj, ns, root, sink, source);
         if (policy) peerAuthentications.push(policy);
       }
+      continue;
+    }
+    if (kind === "Tier") {
+      const tier = normaliseTier(obj, ref, sink, source);
+      if (tier) tiers.set(tier.name, tier);
       continue;
     }
     if (kind === "Namespace") {
@@ -606,7 +630,7 @@ export function buildModel(
         source,
         networkSetScope,
       );
-      if (policy) stagedPolicies.push(policy);
+      if (policy) stagedPolicies.push(source === undefined ? policy : { ...policy, source });
       continue;
     }
     ignored.push({ apiVersion, kind, namespace, name });
@@ -692,9 +716,12 @@ export function buildModel(
   checkServiceAccountsKnown(pending, serviceAccounts, reads, sink);
   checkWorkloadsUniform(pods, pending, reads, sink);
   reportCompetingPeerAuthentications(peerAuthentications, sink);
+  if (!tiers.has(DEFAULT_TIER)) tiers.set(DEFAULT_TIER, BUILT_IN_DEFAULT_TIER);
+  const tiered = [policies, stagedPolicies].map((list) => placeInTiers(list, tiers, sink));
   if (sink.problems.length > 0) throw new ManifestError(sink.problems);
-  policies.sort(comparePolicies);
-  stagedPolicies.sort(comparePolicies);
+  const [enforcedInTiers, stagedInTiers] = tiered;
+  policies.splice(0, policies.length, ...enforcedInTiers.sort(comparePolicies));
+  stagedPolicies.splice(0, stagedPolicies.length, ...stagedInTiers.sort(comparePolicies));
   const byRef = (a: { ref: ObjectRef }, b: { ref: ObjectRef }) =>
     `${a.ref.namespace}/${a.ref.name}` < `${b.ref.namespace}/${b.ref.name}` ? -1 : 1;
   const model: ClusterModel = {
@@ -702,6 +729,7 @@ export function buildModel(
     namespaces,
     pods,
     policies,
+    tiers,
     ...(stagedPolicies.length > 0 ? { stagedPolicies } : {}),
     ...(networkSets.length > 0 ? { networkSets } : {}),
     ignored,
@@ -713,6 +741,35 @@ export function buildModel(
   return pods.length === 0 && engineOptions.representativePods !== false
     ? withRepresentativePods(model, engineOptions.extraNamespaces)
     : model;
+}
+
+/**
+ * Each policy with its tier's order. A tier no Tier object declares (other than the built-in
+ * default) is an error at the policy's spec.tier: Calico refuses to create the policy
+ * (clientv3 checks the tier exists), so it never takes effect, and guessing its order would
+ * misplace every verdict it takes part in.
+ */
+function placeInTiers(
+  list: readonly NormalPolicy[],
+  tiers: ReadonlyMap<string, NormalTier>,
+  sink: ProblemSink,
+): NormalPolicy[] {
+  const placed: NormalPolicy[] = [];
+  for (const policy of list) {
+    const tier = tiers.get(policy.tier);
+    if (tier === undefined) {
+      const known = [...tiers.keys()].sort().join(", ");
+      sink.report(
+        policy.ref,
+        "spec.tier",
+        `tier ${policy.tier} is not defined by any Tier object in the input (tiers: ${known}): add its Tier (projectcalico.org/v3) to the input`,
+        policy.source,
+      );
+      continue;
+    }
+    placed.push(tier.order === policy.tierOrder ? policy : { ...policy, tierOrder: tier.order });
+  }
+  return placed;
 }
 
 /** What policies read of a pod, each with the first place that reads it (for messages). */

@@ -348,13 +348,38 @@ export interface StagedMarker {
   readonly enforcedKind: EnforcedPolicyKind;
 }
 
+/** What a Calico tier does when it applies to an endpoint and none of its policies decides. */
+export type TierDefaultAction = "Deny" | "Pass";
+
+/**
+ * A Calico `Tier` (projectcalico.org/v3), or the built-in `default` tier when the input has none.
+ * Tiers run by (order, name); a missing order sorts after every ordered tier (+Infinity).
+ */
+export interface NormalTier {
+  readonly name: string;
+  readonly order: number;
+  readonly defaultAction: TierDefaultAction;
+  /** False for the built-in default tier that no input object declares. */
+  readonly declared: boolean;
+  /** File and document of the Tier object, when loaded from files. */
+  readonly source?: string;
+}
+
 export interface NormalPolicy {
   readonly ref: ObjectRef & { readonly kind: PolicyKind };
   /** Namespace the policy lives in; undefined for a GlobalNetworkPolicy. */
   readonly namespace?: string;
+  /** Calico tier (`spec.tier`; `default` when absent and for Kubernetes policies). */
+  readonly tier: string;
+  /** The tier's order (set by buildModel from the Tier objects; sorts before `order`). */
+  readonly tierOrder: number;
   /** Calico order; Kubernetes policies are 1000; a missing Calico order is +Infinity. */
   readonly order: number;
-  /** Name used to break ties between equal orders (Calico sorts by name). */
+  /**
+   * Name used to break ties between equal orders, as Felix sorts them: its policy key, which is
+   * `<namespace>/<name>` for namespaced kinds (`<namespace>/knp.default.<name>` for Kubernetes
+   * policies) and `<name>` for global ones.
+   */
   readonly sortName: string;
   readonly appliesTo: { readonly ingress: boolean; readonly egress: boolean };
   readonly ingress: readonly NormalRule[];
@@ -381,8 +406,13 @@ export interface ClusterModel {
   readonly options: ResolvedOptions;
   readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
   readonly pods: readonly PodInfo[];
-  /** All enforced policies, sorted by (order, sortName). Staged policies are never here. */
+  /**
+   * All enforced policies, sorted by (tierOrder, tier, order, sortName). Staged policies are
+   * never here.
+   */
   readonly policies: readonly NormalPolicy[];
+  /** Every tier by name, the built-in `default` tier included. */
+  readonly tiers: ReadonlyMap<string, NormalTier>;
   /**
    * Staged policies (each with its `staged` marker), sorted like `policies`. No evaluation reads
    * them; `promotedModel` and `pendingModel` (engine/evaluate/promote.ts) turn them into views.

@@ -6,7 +6,8 @@
  * - `types` defaults from the rules present: egress rules only → [Egress]; otherwise [Ingress],
  *   plus Egress when both kinds of rules are present;
  * - rules run in order; Allow and Deny decide, Log continues, Pass leaves the tier.
- * Fields this engine cannot model faithfully (tiers other than default, policy-level serviceAccountSelector,
+ * - `tier`: the policy's tier (engine/normalise/tier.ts), `default` when absent.
+ * Fields this engine cannot model faithfully (policy-level serviceAccountSelector,
  * services, HTTP match, ICMP type/code, source ports) are rejected rather than approximated.
  */
 import { CalicoSelectorError, parseSelectorAst, selectorLabelKeys } from "../calico/selector-ast";
@@ -36,6 +37,7 @@ import {
   portEntriesToConnections,
 } from "./k8s-policy";
 import { isObject, readRuleList, startObject, type Raw } from "./raw";
+import { DEFAULT_TIER_ORDER, readPolicyTier } from "./tier";
 
 const PROTOCOL_NUMBERS: Readonly<Record<number, string>> = {
   1: "ICMP",
@@ -474,8 +476,7 @@ export function normaliseCalicoPolicy(
   ];
   for (const key of Object.keys(spec))
     if (!known.includes(key)) fail(`spec.${key}`, "unknown field");
-  if (spec.tier !== undefined && spec.tier !== "default")
-    fail("spec.tier", "only the default tier is modelled");
+  const tier = readPolicyTier(spec, ref.name, fail);
   if (
     typeof spec.serviceAccountSelector === "string" &&
     spec.serviceAccountSelector.trim() !== "" &&
@@ -619,7 +620,7 @@ export function normaliseCalicoPolicy(
     });
   const ingress = buildRules("ingress", ingressRaw);
   const egress = buildRules("egress", egressRaw);
-  if (failed() || selector === undefined) return undefined;
+  if (failed() || selector === undefined || tier === undefined) return undefined;
   const target = selector.node;
   const nsTarget = namespaceSelector?.node;
   const kind: PolicyKind = global
@@ -629,8 +630,11 @@ export function normaliseCalicoPolicy(
   return {
     ref: { kind, namespace: policyNamespace, name: ref.name },
     namespace: policyNamespace,
+    tier,
+    // The tier's order is known once every Tier object is read (buildModel sets it).
+    tierOrder: DEFAULT_TIER_ORDER,
     order,
-    sortName: ref.name,
+    sortName: policyNamespace === undefined ? ref.name : `${policyNamespace}/${ref.name}`,
     appliesTo: { ingress: appliesIngress, egress: appliesEgress },
     ingress: appliesIngress ? ingress : [],
     egress: appliesEgress ? egress : [],

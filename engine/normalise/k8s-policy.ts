@@ -9,6 +9,7 @@
  * Every rule is an Allow rule with order 1000, as Calico converts Kubernetes policies
  * (https://docs.tigera.io/calico/latest/network-policy/get-started/calico-policy/calico-network-policy).
  */
+import { DEFAULT_TIER, DEFAULT_TIER_ORDER } from "./tier";
 import type { ConnectionSet } from "../model/connections";
 import * as conn from "../model/connections";
 import type { Ipv4Range, Ipv6Range } from "../model/ipv4";
@@ -469,8 +470,13 @@ export function normaliseKubernetesPolicy(
   return {
     ref: { kind: "NetworkPolicy", namespace, name: ref.name },
     namespace,
+    // Calico puts Kubernetes policies in the default tier at order 1000, named
+    // knp.default.<name> (libcalico-go k8s/conversion K8sNetworkPolicyToCalico); Felix's key
+    // adds the namespace (syncer networkpolicyprocessor).
+    tier: DEFAULT_TIER,
+    tierOrder: DEFAULT_TIER_ORDER,
     order: KUBERNETES_POLICY_ORDER,
-    sortName: `knp.default.${ref.name}`,
+    sortName: `${namespace}/knp.default.${ref.name}`,
     appliesTo: { ingress: appliesIngress, egress: appliesEgress },
     ingress: appliesIngress ? ingress : [],
     egress: appliesEgress ? egress : [],

@@ -18,6 +18,7 @@ import { normaliseCalicoPolicy } from "./calico-policy";
 import type { NetworkSetScope } from "./matchers";
 import { normaliseKubernetesPolicy } from "./k8s-policy";
 import { isObject, type Raw } from "./raw";
+import { DEFAULT_TIER, DEFAULT_TIER_ORDER, readPolicyTier } from "./tier";
 
 export const STAGED_KINDS: Readonly<
   Record<string, { kind: StagedKind; enforced: EnforcedPolicyKind }>
@@ -86,11 +87,16 @@ export function normaliseStagedPolicy(
     for (const key of extra)
       fail(`spec.${key}`, "must be empty when stagedAction is Delete (Calico validation)");
     if (extra.length > 0) return undefined;
+    const tier =
+      entry.enforced === "NetworkPolicy" ? DEFAULT_TIER : readPolicyTier(spec, ref.name, fail);
+    if (tier === undefined) return undefined;
     return {
       ref: { kind: entry.kind, namespace, name: ref.name },
       namespace,
+      tier,
+      tierOrder: DEFAULT_TIER_ORDER,
       order: Number.POSITIVE_INFINITY,
-      sortName: ref.name,
+      sortName: namespace === undefined ? ref.name : `${namespace}/${ref.name}`,
       appliesTo: { ingress: false, egress: false },
       ingress: [],
       egress: [],

@@ -99,6 +99,7 @@ function notEvaluated(direction: CornerDecision["direction"], local: string): Co
     allowed: true,
     selectingPolicies: [],
     logged: [],
+    passed: [],
   };
 }
 
@@ -211,19 +212,46 @@ function cornerLine(
   if (!d.evaluated) line = `${what} (${d.local}): outside the cluster, no policy applies.`;
   else if (!d.isolated)
     line = `${what} (${d.local}): not isolated (no policy selects it for ${d.direction === "egress" ? "Egress" : "Ingress"}), so ${proto} is allowed.`;
-  else if (d.decidedBy) {
-    const rule = d.decidedBy.rule;
-    const verb = d.decidedBy.action === "Deny" ? "denied" : "allowed";
-    line =
-      `${what} (${d.local}): ${verb} by ${formatRef(d.decidedBy.policy.ref)} ${d.direction} rule #${rule.index + 1} ` +
-      `(${rule.path}, action ${d.decidedBy.action}) - peer: ${describePeer(d.decidedBy.peer)}; ports: ${rule.portsDescription}.`;
-    if (d.decidedBy.action === "Pass")
-      line +=
-        " Pass leaves the default tier; with no later tier the Kubernetes namespace profile allows it.";
-  } else {
-    line =
-      `${what} (${d.local}): denied - selected by ${d.selectingPolicies.map(formatRef).join(", ")}, ` +
-      `but no rule matches ${proto} ${d.direction === "egress" ? "to" : "from"} ${describeEndpoint(remote)} (default deny once isolated).`;
+  else {
+    // Tiers are named once the input has more than the default tier.
+    const tiered = model.tiers.size > 1 || (d.tier !== undefined && d.tier !== "default");
+    const inTier = (tier: string | undefined): string =>
+      tiered && tier !== undefined ? `, tier ${tier}` : "";
+    const passes = d.passed
+      .filter((p) => p.tier !== d.tier)
+      .map((p) =>
+        p.by
+          ? `tier ${p.tier} passed it (${formatRef(p.by.policy.ref)} ${p.by.rule.path})`
+          : `tier ${p.tier} passed it (no rule matched; its defaultAction is Pass)`,
+      );
+    const before = passes.length > 0 ? `${passes.join("; ")}; then ` : "";
+    // The policies of the deciding tier (the others passed it on, as said above).
+    const inDecidingTier = d.selectingPolicies.filter(
+      (ref) => model.policies.find((p) => p.ref === ref)?.tier === d.tier,
+    );
+    const selecting = (tiered ? inDecidingTier : d.selectingPolicies).map(formatRef).join(", ");
+    const towards = `${proto} ${d.direction === "egress" ? "to" : "from"} ${describeEndpoint(remote)}`;
+    if (d.decidedBy) {
+      const rule = d.decidedBy.rule;
+      const verb = d.decidedBy.action === "Deny" ? "denied" : "allowed";
+      line =
+        `${what} (${d.local}): ${before}${verb} by ${formatRef(d.decidedBy.policy.ref)} ${d.direction} rule #${rule.index + 1} ` +
+        `(${rule.path}, action ${d.decidedBy.action}${inTier(d.tier)}) - peer: ${describePeer(d.decidedBy.peer)}; ports: ${rule.portsDescription}.`;
+      if (d.decidedBy.action === "Pass")
+        line += ` Pass leaves tier ${d.tier}; no later tier applies, so the Kubernetes namespace profile allows it.`;
+    } else if (d.endOfTier?.action === "Pass") {
+      line =
+        `${what} (${d.local}): ${before}allowed - no rule of tier ${d.tier} (${selecting}) matches ${towards}; ` +
+        `its defaultAction Pass passes it and no later tier applies, so the Kubernetes namespace profile allows it.`;
+    } else if (tiered) {
+      line =
+        `${what} (${d.local}): ${before}denied at the end of tier ${d.tier} - selected by ${selecting}, ` +
+        `but no rule of the tier matches ${towards} (the tier's defaultAction is Deny).`;
+    } else {
+      line =
+        `${what} (${d.local}): denied - selected by ${d.selectingPolicies.map(formatRef).join(", ")}, ` +
+        `but no rule matches ${towards} (default deny once isolated).`;
+    }
   }
   for (const log of d.logged) line += ` (Logged by ${formatRef(log.policy.ref)} ${log.rule.path}.)`;
   const note = ipSwitchNote(model, d, remote);
@@ -390,6 +418,7 @@ export function explainFlow(
             allowed: true,
             selectingPolicies: [],
             logged: [],
+            passed: [],
           } as CornerDecision)
         : evaluator.cornerDecision("egress", source, destination, protocol, port);
       const ingress = evaluator.cornerDecision("ingress", source, destination, protocol, port);

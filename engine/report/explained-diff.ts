@@ -149,7 +149,13 @@ function describeCorner(decision: CornerDecision): { text: string; rule?: RuleRe
   if (!decision.isolated)
     return { text: `${decision.direction}: ${decision.local} is not isolated` };
   const by = decision.decidedBy;
-  if (by === undefined) return { text: `${decision.direction}: denied` };
+  if (by === undefined)
+    return {
+      text:
+        decision.endOfTier?.action === "Pass"
+          ? `${decision.direction}: tier ${decision.endOfTier.tier} passes it (defaultAction Pass), the namespace profile allows it`
+          : `${decision.direction}: denied`,
+    };
   const source = by.policy.source;
   return {
     text: `${decision.direction}: ${formatRef(by.policy.ref)} ${by.rule.path}${source ? ` (${source})` : ""}`,

@@ -8,7 +8,8 @@
  *   (real pods, plus the engine's representative inventory for the namespace), so a
  *   question like "does the probe source reach every pod on every port" has pods to ask about
  *   even when the input holds policies only;
- * - `cornerConnections` (via the Evaluator): what one corner allows between two endpoints.
+ * - `cornerConnections` (via the Evaluator): what one corner allows between two endpoints;
+ * - `shadowedRules`: Allow and Pass rules an earlier Deny of their tier always decides first.
  */
 import * as conn from "../model/connections";
 import type { ConnectionSet } from "../model/connections";
@@ -25,7 +26,8 @@ import type {
   NormalRule,
   PodInfo,
 } from "../model/types";
-import { matcherMatches } from "../evaluate/evaluator";
+import { groupByTier, matcherMatches, type ApplicableTier } from "../evaluate/evaluator";
+import { DEFAULT_TIER } from "../normalise/tier";
 
 /** A contiguous block of external addresses and what the policy admits for it. */
 export interface ExternalAdmission<R = Ipv4Range> {
@@ -45,10 +47,22 @@ function localOf(rule: NormalRule, direction: Direction) {
 }
 
 /**
+ * Whether a Pass rule of `policy` may admit by itself, judged on the one policy: Pass hands the
+ * packet to the next tier that applies, and only after the last one does the namespace profile
+ * allow it. A tier other than `default` exists to hand over to later tiers (the default tier
+ * among them, where the namespace's own policies decide), so its Pass admits nothing itself; a
+ * Pass in the default tier, which is normally the last, counts as admitting (upper bound).
+ */
+function passMayAdmit(policy: NormalPolicy): boolean {
+  return policy.tier === DEFAULT_TIER;
+}
+
+/**
  * What `policy` admits from (ingress) or to (egress) external IPv4 addresses, for some pod it
  * selects. Rules run in order as in the evaluator; the answer is an upper bound: an Allow rule
  * counts whenever it may match (named ports resolve to anything, a local selector may match), a
- * Deny rule only removes what it surely matches (no local selector, numeric ports).
+ * Deny rule only removes what it surely matches (no local selector, numeric ports); a Pass rule
+ * admits only in the default tier (`passMayAdmit`) and elsewhere removes like a Deny.
  */
 export function externalAdmission(policy: NormalPolicy, direction: Direction): ExternalAdmission[] {
   const rules = policy[direction];
@@ -67,7 +81,7 @@ export function externalAdmission(policy: NormalPolicy, direction: Direction): E
       if (rule.action === "Log") continue;
       if (matcherMatches(remoteOf(rule, direction), endpoint) === undefined) continue;
       const surely = localOf(rule, direction) === "any";
-      if (rule.action === "Deny") {
+      if (rule.action === "Deny" || (rule.action === "Pass" && !passMayAdmit(policy))) {
         if (surely) undecided = conn.subtractConnections(undecided, rule.certainConnections);
         continue;
       }
@@ -103,7 +117,7 @@ export function ipv6Admission(
 ): ExternalAdmission<Ipv6Range>[] {
   const out: ExternalAdmission<Ipv6Range>[] = [];
   for (const rule of policy[direction]) {
-    if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+    if (rule.action !== "Allow" && !(rule.action === "Pass" && passMayAdmit(policy))) continue;
     let ranges: Ipv6Range[] = [];
     let connections = rule.possibleConnections;
     if (rule.written) {
@@ -186,4 +200,198 @@ export function representativePods(model: ClusterModel, namespace: string): PodI
   const pods = invented ? hypothetical : [...real, ...hypothetical];
   perNamespace.set(namespace, pods);
   return pods;
+}
+
+/** A rule that can never decide: what it matches is always decided before it is reached. */
+export interface ShadowedRule {
+  readonly policy: NormalPolicy;
+  readonly direction: Direction;
+  /** The Allow or Pass rule that never fires. */
+  readonly rule: NormalRule;
+  /** The rule's tier. */
+  readonly tier: string;
+  /**
+   * What decides first: an earlier Deny of the same tier (in the same policy, or in a policy
+   * before it), or an earlier tier that applies to every endpoint the rule is for, passes
+   * nothing and ends with Deny.
+   */
+  readonly shadowedBy:
+    | { readonly kind: "rule"; readonly policy: NormalPolicy; readonly rule: NormalRule }
+    | {
+        readonly kind: "endOfTier";
+        readonly tier: string;
+        /** The earlier tier's policies that select the rule's endpoints. */
+        readonly policies: readonly NormalPolicy[];
+      };
+}
+
+/**
+ * Allow and Pass rules that never decide, because something earlier in Calico order always
+ * decides every packet they match:
+ *
+ * - **An earlier Deny of the same tier.** A Deny rule D of a policy Q comes before the rule R of
+ *   policy P in the same tier and direction (Q before P by (order, name), or Q = P and D earlier
+ *   in the list), Q selects every endpoint R is for, and D surely matches every packet R may
+ *   match: D's local side covers R's, D's remote side covers R's, and R's possible connections
+ *   lie inside D's certain ones (named ports count as every port for R and as none for D).
+ *   Every packet R matches is then decided before R is reached (denied by D, or decided or
+ *   passed by a rule before D). Inside one tier only: across tiers, a Pass before D could let
+ *   the packet reach R.
+ * - **An earlier tier that passes nothing.** A tier before R's tier whose default action is Deny,
+ *   whose policies (for the direction) select every endpoint R is for, and none of which has a
+ *   Pass rule for the direction: no packet of those endpoints reaches a later tier.
+ *
+ * Coverage is judged over the model's pods plus the representative inventory of every
+ * namespace (engine/model/representative.ts) and over the external address blocks cut at both
+ * rules' ranges: exact for address peers and "any"; for selectors, the inventory's label sets
+ * are witnesses of single selectors, so a shadow it reports holds for every pod the policies
+ * tell apart. IPv6: R is not shadowed by an `ipVersion: 4` Deny unless R is IPv4-only too, nor,
+ * when R names IPv6 addresses, by a Deny that names any peer. A rule for no known endpoint is
+ * not reported (a dead selector, not a shadow). Sorted as the model's policies.
+ */
+export function shadowedRules(model: ClusterModel): ShadowedRule[] {
+  const directions: readonly Direction[] = ["ingress", "egress"];
+  // Only a Deny rule or a tier before the default one can shadow anything.
+  const mayShadow =
+    model.tiers.size > 1 ||
+    model.policies.some((p) => directions.some((d) => p[d].some((r) => r.action === "Deny")));
+  if (!mayShadow) return [];
+  const universe = shadowUniverse(model);
+  const selected = new Map<NormalPolicy, PodInfo[]>();
+  const selectedBy = (policy: NormalPolicy): PodInfo[] => {
+    let pods = selected.get(policy);
+    if (pods === undefined)
+      selected.set(policy, (pods = universe.filter((p) => policy.selects(p))));
+    return pods;
+  };
+  const tiers = groupByTier(model, model.policies);
+  const out: ShadowedRule[] = [];
+  model.policies.forEach((policy, index) => {
+    for (const direction of directions) {
+      if (!policy.appliesTo[direction]) continue;
+      for (const rule of policy[direction]) {
+        if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+        if (conn.isEmptyConnections(rule.possibleConnections)) continue;
+        const localPods = selectedBy(policy).filter(
+          (pod) => matcherMatches(localOf(rule, direction), { kind: "pod", pod }) !== undefined,
+        );
+        if (localPods.length === 0) continue;
+        const by =
+          earlierTierClosing(tiers, policy, direction, localPods, selectedBy) ??
+          earlierDenyCovering(model, index, direction, rule, localPods, universe, selectedBy);
+        if (by) out.push({ policy, direction, rule, tier: policy.tier, shadowedBy: by });
+      }
+    }
+  });
+  return out;
+}
+
+/** An earlier tier that applies to every one of `localPods`, passes nothing and ends with Deny. */
+function earlierTierClosing(
+  tiers: readonly ApplicableTier[],
+  policy: NormalPolicy,
+  direction: Direction,
+  localPods: readonly PodInfo[],
+  selectedBy: (policy: NormalPolicy) => PodInfo[],
+): ShadowedRule["shadowedBy"] | undefined {
+  for (const { tier, policies } of tiers) {
+    if (tier.name === policy.tier) return undefined;
+    if (tier.defaultAction !== "Deny") continue;
+    const local = new Set(localPods.map((p) => p.id));
+    const applying = policies.filter(
+      (p) => p.appliesTo[direction] && selectedBy(p).some((pod) => local.has(pod.id)),
+    );
+    if (applying.some((p) => p[direction].some((r) => r.action === "Pass"))) continue;
+    const covered = new Set(applying.flatMap((p) => selectedBy(p).map((pod) => pod.id)));
+    if (localPods.every((pod) => covered.has(pod.id)))
+      return { kind: "endOfTier", tier: tier.name, policies: applying };
+  }
+  return undefined;
+}
+
+/** Every pod the model has or its inventory invents for a namespace it names. */
+function shadowUniverse(model: ClusterModel): PodInfo[] {
+  const pods = new Map<string, PodInfo>();
+  for (const pod of model.pods) pods.set(`${pod.namespace}/${pod.name}`, pod);
+  for (const namespace of model.namespaces.keys())
+    for (const pod of representativePods(model, namespace))
+      if (!pods.has(`${pod.namespace}/${pod.name}`)) pods.set(`${pod.namespace}/${pod.name}`, pod);
+  return [...pods.values()];
+}
+
+function earlierDenyCovering(
+  model: ClusterModel,
+  index: number,
+  direction: Direction,
+  rule: NormalRule,
+  localPods: readonly PodInfo[],
+  universe: readonly PodInfo[],
+  selectedBy: (policy: NormalPolicy) => PodInfo[],
+): ShadowedRule["shadowedBy"] | undefined {
+  const policy = model.policies[index];
+  for (let i = index; i >= 0; i--) {
+    const earlier = model.policies[i];
+    if (earlier.tier !== policy.tier) break;
+    if (!earlier.appliesTo[direction]) continue;
+    const rules = earlier[direction];
+    const last = earlier === policy ? rule.index : rules.length;
+    for (let r = 0; r < last; r++) {
+      const deny = rules[r];
+      if (deny.action !== "Deny") continue;
+      if (!connectionsInside(rule.possibleConnections, deny.certainConnections)) continue;
+      if (!ipv6Covered(rule, deny, direction)) continue;
+      if (earlier !== policy && !covers(selectedBy(earlier), localPods)) continue;
+      const local = (pod: PodInfo): boolean =>
+        matcherMatches(localOf(deny, direction), { kind: "pod", pod }) !== undefined;
+      if (!localPods.every(local)) continue;
+      if (!remoteCovered(remoteOf(rule, direction), remoteOf(deny, direction), universe)) continue;
+      return { kind: "rule", policy: earlier, rule: deny };
+    }
+  }
+  return undefined;
+}
+
+function connectionsInside(inner: ConnectionSet, outer: ConnectionSet): boolean {
+  return conn.isEmptyConnections(conn.subtractConnections(inner, outer));
+}
+
+function covers(outer: readonly PodInfo[], inner: readonly PodInfo[]): boolean {
+  const ids = new Set(outer.map((p) => p.id));
+  return inner.every((p) => ids.has(p.id));
+}
+
+/** Whether `deny`'s remote side matches every endpoint `rule`'s remote side matches. */
+function remoteCovered(
+  ruleSide: NormalRule["sources"],
+  denySide: NormalRule["sources"],
+  universe: readonly PodInfo[],
+): boolean {
+  if (denySide === "any") return true;
+  const matches = (side: NormalRule["sources"], endpoint: Endpoint): boolean =>
+    matcherMatches(side, endpoint) !== undefined;
+  for (const pod of universe) {
+    const endpoint: Endpoint = { kind: "pod", pod };
+    if (matches(ruleSide, endpoint) && !matches(denySide, endpoint)) return false;
+  }
+  const cuts = [ruleSide, denySide].flatMap((side) =>
+    side === "any" ? [] : side.flatMap((m) => m.ranges),
+  );
+  for (const range of partitionIpv4(cuts)) {
+    const endpoint: Endpoint = { kind: "external", range };
+    if (matches(ruleSide, endpoint) && !matches(denySide, endpoint)) return false;
+  }
+  return true;
+}
+
+/** What the IPv4 model cannot see: IPv6 traffic `rule` opens that `deny` does not deny. */
+function ipv6Covered(rule: NormalRule, deny: NormalRule, direction: Direction): boolean {
+  const ruleIpv4Only = rule.calico !== undefined && rule.calico.ipv6Connections === undefined;
+  const denyIpv4Only = deny.calico !== undefined && deny.calico.ipv6Connections === undefined;
+  if (denyIpv4Only && !ruleIpv4Only) return false;
+  const namesIpv6 = rule.calico
+    ? [rule.calico.source, rule.calico.destination].some((e) => e.nets.some((n) => n.family === 6))
+    : rule.written !== undefined &&
+      rule.written.peers !== "any" &&
+      rule.written.peers.some((p) => p.kind === "ipBlock" && p.family === 6);
+  return !namesIpv6 || remoteOf(deny, direction) === "any";
 }

@@ -6,6 +6,7 @@
 import {
   CALICO_GLOBAL_NETWORK_POLICY_TYPE,
   CALICO_NETWORK_POLICY_TYPE,
+  CALICO_TIER_TYPE,
   K8S_NAMESPACE_TYPE,
   K8S_NETWORK_POLICY_TYPE,
 } from "./reading";
@@ -28,6 +29,7 @@ export function pulumiTypeOf(apiVersion: unknown, kind: unknown): string | undef
   if (group === "projectcalico.org" || group === "crd.projectcalico.org") {
     if (kind === "NetworkPolicy") return CALICO_NETWORK_POLICY_TYPE;
     if (kind === "GlobalNetworkPolicy") return CALICO_GLOBAL_NETWORK_POLICY_TYPE;
+    if (kind === "Tier") return CALICO_TIER_TYPE;
     const staged = stagedPulumiTypeOf(kind);
     if (staged) return staged;
   }

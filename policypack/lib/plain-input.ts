@@ -5,7 +5,7 @@
  */
 import type { SourcedObject } from "../../engine";
 import type { StackSubject } from "./policy";
-import { K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "./reading";
+import { CALICO_TIER_TYPE, K8S_NAMESPACE_TYPE, manifestOf, POLICY_TYPES } from "./reading";
 import { CLUSTER_PROTECTION_TYPE } from "./stack";
 
 export interface PlainInput {
@@ -21,9 +21,15 @@ export function plainInput(resources: readonly StackSubject[]): PlainInput | und
   const policies = resources.filter((r) => POLICY_TYPES.includes(r.type));
   if (policies.length === 0) return undefined;
   const sourceOf = (name: string): string => name.slice(name.lastIndexOf(" @ ") + 3);
-  // The Namespaces too: a namespace the input declares is known to exist.
+  // The Namespaces too: a namespace the input declares is known to exist; and the Tiers, which
+  // order the policies.
   const objects = resources
-    .filter((r) => POLICY_TYPES.includes(r.type) || r.type === K8S_NAMESPACE_TYPE)
+    .filter(
+      (r) =>
+        POLICY_TYPES.includes(r.type) ||
+        r.type === K8S_NAMESPACE_TYPE ||
+        r.type === CALICO_TIER_TYPE,
+    )
     .map((r) => ({ object: manifestOf(r.type, r.props), source: sourceOf(r.name) }));
   const urns = new Map(policies.map((r) => [sourceOf(r.name), r.urn]));
   return { objects, urnOf: (s) => (s === undefined ? undefined : urns.get(s)), sourceOf };

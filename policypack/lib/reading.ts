@@ -24,6 +24,8 @@ export const CALICO_GLOBAL_NETWORK_POLICY_TYPE =
   "kubernetes:projectcalico.org/v3:GlobalNetworkPolicy";
 export const CALICO_POLICY_TYPES = [CALICO_NETWORK_POLICY_TYPE, CALICO_GLOBAL_NETWORK_POLICY_TYPE];
 export const POLICY_TYPES = [K8S_NETWORK_POLICY_TYPE, ...CALICO_POLICY_TYPES];
+/** Calico's Tier: no policy judges it alone; stack views feed it to the connectivity model. */
+export const CALICO_TIER_TYPE = "kubernetes:projectcalico.org/v3:Tier";
 
 /** Calico's staged kinds (Calico Open Source 3.30+): read by the engine, judged as promoted. */
 export const STAGED_K8S_NETWORK_POLICY_TYPE =
@@ -39,6 +41,7 @@ const API_OF_TYPE: Readonly<Record<string, readonly [string, string]>> = {
   [CALICO_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "NetworkPolicy"],
   [CALICO_GLOBAL_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "GlobalNetworkPolicy"],
   [K8S_NAMESPACE_TYPE]: ["v1", "Namespace"],
+  [CALICO_TIER_TYPE]: ["projectcalico.org/v3", "Tier"],
   [STAGED_K8S_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedKubernetesNetworkPolicy"],
   [STAGED_CALICO_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedNetworkPolicy"],
   [STAGED_CALICO_GLOBAL_NETWORK_POLICY_TYPE]: ["projectcalico.org/v3", "StagedGlobalNetworkPolicy"],
@@ -95,11 +98,27 @@ export function readPolicy(type: string, props: Record<string, unknown>): Normal
     if (typeof metadata.namespace !== "string" || metadata.namespace === "")
       throw new MalformedError("metadata.namespace", "expected the namespace the object lives in");
   }
-  const model = buildModel([...networkSetContext, object], { ipBlockMatchesPods: false });
+  const model = buildModel([...networkSetContext, object, ...tierStandIn(object)], {
+    ipBlockMatchesPods: false,
+  });
   const policy = model.policies[0] ?? model.stagedPolicies?.[0];
   if (!policy) throw new Error(`internal: the engine did not read ${type} as a policy`);
   readings.set(props, policy);
   return policy;
+}
+
+/**
+ * One object is read alone, so the Tier it names is not in the input: a stand-in lets the engine
+ * read the object's own rules (which is all a per-object check judges; the tier's order and
+ * default action matter only between objects). Whether the Tier exists is judged where every
+ * object is seen: the stack view feeds the real Tier objects to the connectivity model, which
+ * refuses a policy whose tier none defines.
+ */
+function tierStandIn(object: Record<string, unknown>): Record<string, unknown>[] {
+  const spec = isObject(object.spec) ? object.spec : {};
+  const tier = spec.tier;
+  if (typeof tier !== "string" || tier === "" || tier === "default") return [];
+  return [{ apiVersion: "projectcalico.org/v3", kind: "Tier", metadata: { name: tier }, spec: {} }];
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Finding, StackSubject } from "./policy";
 import { isObject } from "./read";
 import {
   CALICO_POLICY_TYPES,
+  CALICO_TIER_TYPE,
   K8S_NAMESPACE_TYPE,
   K8S_NETWORK_POLICY_TYPE,
   manifestOf,
@@ -40,7 +41,7 @@ export interface NetpolEntry {
 export interface StackView {
   /** Kubernetes NetworkPolicies, each read by the engine. */
   readonly netpols: readonly NetpolEntry[];
-  /** Every object that feeds a connectivity model (policies and Namespaces), as manifests. */
+  /** Every object that feeds a connectivity model (policies, Tiers, Namespaces), as manifests. */
   readonly manifests: readonly Record<string, unknown>[];
   /** Facts of the stack itself when a ClusterProtection is present, else the pack config's. */
   readonly facts: ClusterFacts;
@@ -118,6 +119,9 @@ export function readStack(
       if (!policy) continue;
       manifests.push(manifestOf(subject.type, subject.props));
       if (subject.type === K8S_NETWORK_POLICY_TYPE) netpols.push({ urn: subject.urn, policy });
+    } else if (subject.type === CALICO_TIER_TYPE) {
+      // Tiers order the policies of every model built from the view.
+      manifests.push(manifestOf(subject.type, subject.props));
     } else if (subject.type === CLUSTER_PROTECTION_TYPE) {
       clusterConfig = readSafely(
         subject,

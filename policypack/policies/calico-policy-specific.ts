@@ -2,7 +2,8 @@
  * Policy 10: Calico `projectcalico.org/v3` policies are explicit and specific.
  *
  * - `spec.selector` parses as a Calico selector expression (Calico syntax, `app == 'x'`, not a
- *   Kubernetes matchLabels map); an absent selector selects every endpoint of the namespace;
+ *   Kubernetes matchLabels map); an absent selector selects every endpoint of the namespace,
+ *   which is reported unless every rule is a Pass (a tier's catch-all, which must select all);
  * - `spec.types` is explicit (Calico defaults it like Kubernetes policyTypes);
  * - no rule names a /0 network: ICMP and every other destination names its nets;
  * - an `Allow` rule names a protocol, its remote side (nets, selectors or, Calico Enterprise,
@@ -65,11 +66,19 @@ function selectorFindings(subjectName: string, error: ManifestError): Finding[] 
   return findings;
 }
 
+/** Every rule of the policy is a Pass: it only hands traffic to the next tier. */
+function isPassOnly(policy: NormalPolicy): boolean {
+  const rules = [...policy.ingress, ...policy.egress];
+  return rules.length > 0 && rules.every((rule) => rule.action === "Pass");
+}
+
 function judge(policy: NormalPolicy, privateRanges: readonly string[]): Finding[] {
   const finding = (path: string, problem: string, fix: string): Finding =>
     policyFinding(policy, path, problem, fix);
   const findings: Finding[] = [];
-  if (policy.written.selectorText === undefined) {
+  // A tier's Pass-only catch-all must select every endpoint: with a narrower selector, the
+  // endpoints it leaves out meet the tier's end-of-tier Deny instead of the next tier.
+  if (policy.written.selectorText === undefined && !isPassOnly(policy)) {
     findings.push(
       finding(
         "spec.selector",

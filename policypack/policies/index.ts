@@ -26,6 +26,7 @@ import { noAllNamespacesSelector } from "./no-all-namespaces-selector";
 import { oneBaselinePerNamespace } from "./one-baseline-per-namespace";
 import { rulesNamePorts } from "./rules-name-ports";
 import { unnamedConnections } from "./unnamed-connections";
+import { shadowedRulesPolicy } from "./shadowed-rules";
 
 export const PACK_NAME = "zt-netpol-guard";
 
@@ -53,4 +54,5 @@ export const policies: readonly PackPolicy[] = [
   deadPeerOutage,
   deadPeer,
   dnsOverTcp,
+  shadowedRulesPolicy,
 ];

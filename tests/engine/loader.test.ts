@@ -245,6 +245,46 @@ describe("engine loader: kustomizations", () => {
 });
 
 describe("engine loader: fail closed", () => {
+  it("refuses two objects of one kind, namespace and name, naming both files", () => {
+    const gnp = (rules: Obj) => ({
+      apiVersion: "projectcalico.org/v3",
+      kind: "GlobalNetworkPolicy",
+      metadata: { name: "default-deny" },
+      spec: { selector: "all()", types: ["Ingress"], ...rules },
+    });
+    const root = tree({
+      "base/deny.yaml": JSON.stringify(gnp({})),
+      "team/deny.yaml": JSON.stringify({
+        ...gnp({ ingress: [] }),
+        apiVersion: "crd.projectcalico.org/v1",
+      }),
+      "team/policies.yaml": `${JSON.stringify(denyAll("a"))}\n---\n${JSON.stringify(denyAll("a"))}`,
+    });
+    const message = problemsOf(() => loadInputs([root]));
+    assert.match(
+      message,
+      /team\/deny\.yaml metadata\.name: duplicate object: .*base\/deny\.yaml defines GlobalNetworkPolicy default-deny too/,
+    );
+    assert.match(
+      message,
+      /team\/policies\.yaml#1 metadata\.name: duplicate object: .*team\/policies\.yaml#0 defines NetworkPolicy a\/deny too/,
+    );
+    // One name in two namespaces, or for two kinds, is two objects; --namespace fills in first.
+    loadInputs(["-"], {
+      readStdin: () =>
+        `${JSON.stringify(denyAll("a"))}\n---\n${JSON.stringify(denyAll("b"))}\n---\n${JSON.stringify({ ...denyAll("a"), apiVersion: "projectcalico.org/v3", spec: {} })}`,
+    });
+    assert.match(
+      problemsOf(() =>
+        loadInputs(["-"], {
+          namespace: "a",
+          readStdin: () => `${JSON.stringify(denyAll("a"))}\n---\n${JSON.stringify(denyAll())}`,
+        }),
+      ),
+      /-#1 metadata\.name: duplicate object: -#0 defines NetworkPolicy a\/deny too/,
+    );
+  });
+
   it("refuses a kind that does not exist in a policy API group, with a did-you-mean", () => {
     for (const apiVersion of [
       "networking.k8s.io/v1",

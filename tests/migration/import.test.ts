@@ -188,6 +188,43 @@ describe("npm run import on the 18-namespace seed-style tree", function () {
 describe("import on small trees", () => {
   const small = path.join(__dirname, "../fixtures/migration/small-tree");
 
+  it("drops a Calico policy of a tier other than default, saying why", () => {
+    const objects = [
+      ...loadManifestPaths([small]),
+      {
+        object: {
+          apiVersion: "projectcalico.org/v3",
+          kind: "Tier",
+          metadata: { name: "security" },
+          spec: { order: 100 },
+        },
+        source: "tier.yaml#0",
+      },
+      {
+        object: {
+          apiVersion: "projectcalico.org/v3",
+          kind: "NetworkPolicy",
+          metadata: { name: "security.icmp", namespace: "loki" },
+          spec: {
+            tier: "security",
+            selector: "all()",
+            types: ["Egress"],
+            egress: [{ action: "Allow", protocol: "ICMP", destination: { nets: ["10.0.0.1/32"] } }],
+          },
+        },
+        source: "icmp.yaml#0",
+      },
+    ];
+    const result = importPolicies(buildModel(objects, { representativePods: false }), "small");
+    const dropped = result.findings.filter((f) => f.problem === "Calico policy in tier security");
+    assert.ok(dropped.length > 0, JSON.stringify(result.findings));
+    assert.ok(dropped.every((f) => f.action === "dropped" && f.location.startsWith("icmp.yaml#0")));
+    const loki = (result.raw.namespaces as { name: string; calicoPolicies?: unknown[] }[]).find(
+      (n) => n.name === "loki",
+    );
+    assert.equal(loki?.calicoPolicies, undefined);
+  });
+
   it("protects only namespaces the tree has policies in, and reports flows to others", () => {
     const objects = [
       ...loadManifestPaths([small]),
