@@ -179,8 +179,9 @@ function main(argv: string[]): number {
       );
       for (const p of verdict.problems.slice(0, 20)) console.log(`  ${p}`);
       const window = verdict.isolatedWithoutBaseline;
+      // Reported, not judged: no dependsOn order closes this window (docs/rollout.md, "5. Promote").
       console.log(
-        `samples with enforced pod-scoped/Calico objects but no enforced baseline yet: ${window.length}`,
+        `first-enforcement window (reported, not judged): ${window.length} samples show enforced pod-scoped/Calico objects, which isolate the pods they select, before the enforced baseline with the namespace-wide allows exists`,
       );
       for (const w of window.slice(0, 5))
         console.log(`  sample ${w.sample}: ${w.objects.join(", ")}`);
