@@ -37,7 +37,8 @@ const isRolloutKind = (o: KubeObject): boolean =>
 /** A staged object's enforced twin: same metadata, the spec without `stagedAction`. */
 export function enforcedTwin(staged: KubeObject): KubeObject {
   const twin = ENFORCED_TWIN[staged.kind];
-  const { stagedAction: _stagedAction, ...spec } = (staged.spec ?? {}) as Record<string, unknown>;
+  const spec = { ...((staged.spec ?? {}) as Record<string, unknown>) };
+  delete spec.stagedAction;
   return { ...twin, metadata: staged.metadata, spec };
 }
 
