@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { differences, type KubeObject, keyOf, normaliseSpec, parseManifests } from "./compare";
 
-const isBaseline = (o: KubeObject): boolean =>
+export const isBaseline = (o: KubeObject): boolean =>
   o.kind === "NetworkPolicy" &&
   o.apiVersion === "networking.k8s.io/v1" &&
   o.metadata.name === `${o.metadata.namespace}-network-policy`;

@@ -6,12 +6,13 @@
  *   tsx scripts/e2e/compare.ts live <manifests.yaml> <live.json>...
  *   tsx scripts/e2e/compare.ts changes <before/manifests.yaml> <after/manifests.yaml> <preview.json>
  *   tsx scripts/e2e/compare.ts gone <manifests.yaml> <live.json>...
+ *   tsx scripts/e2e/compare.ts select <manifests.yaml> <apiGroup>   the plan's objects of one API group
  *
  * `live.json` files are `kubectl get … -o json` lists. Exit code 0 means the check holds; the
  * reasons are printed either way.
  */
 import { readFileSync } from "node:fs";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 
 export interface KubeObject {
   apiVersion: string;
@@ -262,8 +263,14 @@ function main(argv: string[]): number {
       for (const k of left) console.log(`  ${k}`);
       return left.length === 0 ? 0 : 1;
     }
+    case "select": {
+      const selected = plan(args[0]).filter((o) => o.apiVersion.startsWith(`${args[1]}/`));
+      process.stdout.write(selected.map((o) => `---\n${stringify(o)}`).join(""));
+      console.error(`${selected.length} ${args[1]} objects`);
+      return selected.length > 0 ? 0 : 1;
+    }
     default:
-      console.error("usage: compare.ts namespaces|live|changes|gone …");
+      console.error("usage: compare.ts namespaces|live|changes|gone|select …");
       return 2;
   }
 }
