@@ -283,9 +283,7 @@ export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> 
   let best: LaidOutPicture | undefined;
   let failure: unknown;
   const dense = graph.edges.length > LAYER_BOUND_MAX_EDGES;
-  const variants = dense
-    ? DENSE_FIT_VARIANTS
-    : FIT_VARIANTS.filter((v) => !v.compact);
+  const variants = dense ? DENSE_FIT_VARIANTS : FIT_VARIANTS.filter((v) => !v.compact);
   for (const variant of variants) {
     let laid: LaidOutPicture;
     try {
@@ -518,12 +516,7 @@ export async function renderConnectivityPage(
     }
     for (const [i, group] of grouping.groups.entries()) {
       // Hidden layers stay out of drill-downs (the per-namespace tables list them).
-      const drill = drillDownPicture(
-        connections.filter(visible),
-        grouping,
-        group,
-        pictureOptions,
-      );
+      const drill = drillDownPicture(connections.filter(visible), grouping, group, pictureOptions);
       parts.push(
         `<h3 id="${groupAnchor(group.label)}">${escapeHtml(group.label)} (${group.detail})</h3>`,
         `<p>${group.members.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
