@@ -254,15 +254,19 @@ export function renderMermaidMarkdown(
 export const PAGE_WIDTH = 1280;
 const PAGE_MARGIN = 24;
 export const MAX_PICTURE_WIDTH = PAGE_WIDTH - 2 * PAGE_MARGIN;
-/** Above this many namespaces the full picture shows groups, each drilled into below. */
+/**
+ * Above this many namespaces the full picture shows groups, each drilled into below (from
+ * MAX_GROUP_SIZE on, also when the flat picture does not fit; docs/engine.md).
+ */
 export const AGGREGATE_ABOVE_NAMESPACES = 40;
 
 /**
  * Left to right when that fits the page, otherwise top to bottom, then with a bound on the nodes
  * per layer; the narrowest result when nothing fits. Pictures of more than
- * `LAYER_BOUND_MAX_EDGES` edges try packing the edges' tracks closer instead of bounded layers: on
- * a group drilled into (70 edges) Coffman-Graham layering takes 15-30 s and is still too wide,
- * where the tracks of the orthogonal routes make most of the width.
+ * `LAYER_BOUND_MAX_EDGES` edges are laid out with the edges' tracks packed closer, and without
+ * bounded layers: on a group drilled into (70 edges) the tracks of the orthogonal routes make most
+ * of the width, and Coffman-Graham layering takes 15-30 s there and is still too wide. One layout
+ * of such a picture costs about a second of CPU, so they get at most two.
  */
 const FIT_VARIANTS: readonly LayoutVariant[] = [
   { direction: "RIGHT" },
@@ -273,9 +277,7 @@ const FIT_VARIANTS: readonly LayoutVariant[] = [
 ];
 const LAYER_BOUND_MAX_EDGES = 40;
 const DENSE_FIT_VARIANTS: readonly LayoutVariant[] = [
-  { direction: "RIGHT" },
   { direction: "RIGHT", compact: true },
-  { direction: "DOWN" },
   { direction: "DOWN", compact: true },
 ];
 
@@ -432,7 +434,6 @@ export async function renderConnectivityPage(
     `<p>Tick a layer to show it. Click a namespace for everything in and out of it, with reasons. Hover an edge for its reason.</p>`,
     layerToggles("full", layers),
   );
-  const aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
   const hidden = new Set(layers.filter((l) => l.hiddenByDefault).map((l) => l.id));
   const primary = (c: NamedConnection): string =>
     options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
@@ -445,18 +446,27 @@ export async function renderConnectivityPage(
       const reason = reasonOf(c, pictureOptions);
       return (reason.layers ?? [reason.layer]).includes(layer.id);
     };
+  const inCluster = (c: NamedConnection): boolean =>
+    c.from.kind === "namespace" && c.to.kind === "namespace";
+  // Groups above AGGREGATE_ABOVE_NAMESPACES, or from MAX_GROUP_SIZE on when the flat picture
+  // inside the cluster does not fit the page (docs/engine.md, "Pictures of large clusters").
+  let aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
+  let inside: string | undefined;
+  if (!aggregated) {
+    const tooWide = collector.tooWide.length;
+    inside = await pictureBlock(
+      fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
+      "inside-svg",
+    );
+    aggregated = collector.tooWide.length > tooWide && namespaces.length > MAX_GROUP_SIZE;
+  }
   if (!aggregated) {
     // Visible layers share one picture; each hidden layer is a picture of its own, shown by its
     // box: drawn into one layout, a hub layer (DNS: every namespace to one) buries the rest.
-    const inCluster = (c: NamedConnection): boolean =>
-      c.from.kind === "namespace" && c.to.kind === "namespace";
     // Inside the cluster and to/from outside are drawn apart: together they are twice as wide.
     parts.push(
       "<h3>Inside the cluster</h3>",
-      await pictureBlock(
-        fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
-        "inside-svg",
-      ),
+      inside!,
       "<h3>To and from outside the cluster</h3>",
       await pictureBlock(
         fullPicture(connections, [], pictureOptions, (c) => visible(c) && !inCluster(c)),
@@ -493,6 +503,15 @@ export async function renderConnectivityPage(
     }
   } else {
     const grouping = groupNamespaces(namespaces, (n) => aggregationKey(model, n, options));
+    // Each group drilled into costs about a second of layout; past MAX_DRAWN_GROUPS the
+    // overview could not be drawn anyway (every group twice, over MAX_DRAWN_NODES boxes).
+    const drawGroups = grouping.groups.length <= MAX_DRAWN_GROUPS;
+    const pictureBlock = (graph: PictureGraph, id: string): Promise<string> =>
+      drawGroups
+        ? collector.block(graph, id)
+        : Promise.resolve(
+            `<p class="too-dense">Not drawn: ${grouping.groups.length} groups are more than the ${MAX_DRAWN_GROUPS} the pictures of groups are drawn for; the tables list every edge.</p>`,
+          );
     parts.push(
       `<p>${namespaces.length} namespaces in ${grouping.groups.length} groups (by tier and mesh, at most ${MAX_GROUP_SIZE} namespaces each). The table counts the connections between groups; click a group for its namespaces and the reason of every edge, a namespace for everything in and out of it.</p>`,
       groupMatrix(connections.filter(visible), grouping),
@@ -596,6 +615,12 @@ ${parts.join("\n")}
  * Coffman-Graham layering overflows the stack on it). Large clusters are drawn in groups instead.
  */
 export const MAX_DRAWN_NODES = 60;
+
+/**
+ * The pictures of groups are drawn for at most this many groups (600 namespaces): the overview
+ * draws each group twice (sending, receiving) and would pass `MAX_DRAWN_NODES` beyond.
+ */
+export const MAX_DRAWN_GROUPS = MAX_DRAWN_NODES / 2;
 
 /**
  * Whether a picture is worth laying out: ELK routes anything, but beyond about three edges per
