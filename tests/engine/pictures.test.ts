@@ -391,6 +391,19 @@ describe("pictures of a large cluster", function () {
   });
 });
 
+describe("pictures of a cluster past 30 groups", function () {
+  this.timeout(600_000);
+
+  it("draws no group picture, and keeps the group table and every drill-down's section", async () => {
+    const model = buildModel(syntheticCluster(698));
+    const page = await renderConnectivityPage(model);
+    assert.ok(!page.pictures.some((p) => p.id === "aggregate-svg" || p.id.startsWith("group-")));
+    assert.match(page.html, /Not drawn: 35 groups are more than the 30/);
+    assert.equal(groupMatrixCounts(page.html).size > 0, true);
+    assert.equal([...page.html.matchAll(/<h3 id="group-namespaces_\d+_35">/g)].length, 35);
+  });
+});
+
 describe("pictures of a generated 200-namespace stack", function () {
   this.timeout(900_000);
   let result: RenderResult;
