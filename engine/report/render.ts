@@ -506,6 +506,7 @@ export async function renderConnectivityPage(
     // Each group drilled into costs about a second of layout; past MAX_DRAWN_GROUPS the
     // overview could not be drawn anyway (every group twice, over MAX_DRAWN_NODES boxes).
     const drawGroups = grouping.groups.length <= MAX_DRAWN_GROUPS;
+    const shown = connections.filter(visible);
     const pictureBlock = (graph: PictureGraph, id: string): Promise<string> =>
       drawGroups
         ? collector.block(graph, id)
@@ -514,11 +515,8 @@ export async function renderConnectivityPage(
           );
     parts.push(
       `<p>${namespaces.length} namespaces in ${grouping.groups.length} groups (by tier and mesh, at most ${MAX_GROUP_SIZE} namespaces each). The table counts the connections between groups; click a group for its namespaces and the reason of every edge, a namespace for everything in and out of it.</p>`,
-      groupMatrix(connections.filter(visible), grouping),
-      await pictureBlock(
-        aggregatePicture(connections.filter(visible), grouping, pictureOptions),
-        "aggregate-svg",
-      ),
+      groupMatrix(shown, grouping),
+      await pictureBlock(aggregatePicture(shown, grouping, pictureOptions), "aggregate-svg"),
     );
     for (const layer of layers.filter((l) => l.hiddenByDefault)) {
       const graph = aggregatePicture(connections.filter(inLayer(layer)), grouping, pictureOptions);
@@ -535,7 +533,7 @@ export async function renderConnectivityPage(
     }
     for (const [i, group] of grouping.groups.entries()) {
       // Hidden layers stay out of drill-downs (the per-namespace tables list them).
-      const drill = drillDownPicture(connections.filter(visible), grouping, group, pictureOptions);
+      const drill = drillDownPicture(shown, grouping, group, pictureOptions);
       parts.push(
         `<h3 id="${groupAnchor(group.label)}">${escapeHtml(group.label)} (${group.detail})</h3>`,
         `<p>${group.members.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
