@@ -1,11 +1,13 @@
 /**
- * npm run bench [-- SIZE…] [--scale]
+ * npm run bench [-- SIZE…] [--scale] [--pictures]
  * (default: the engine at 100 1000 5000 10000 namespaces, the scale table, one explain on the
  * homelab). Builds synthetic zero-trust clusters and times the full matrix and one explain; the
  * scale table runs the whole `npm run plan` on a generated stack of 2,000 namespaces (about
  * 6,000 flows) and `npm run check` on a 20 MB manifest set. Each measurement runs in its own child
  * process so peak RSS is clean; wall and CPU time are both reported, with the load average, since
- * wall time on a shared machine says little alone. A benchmark, not a test: it asserts nothing.
+ * wall time on a shared machine says little alone. The scale table also times the connectivity page
+ * (every ELK layout) of the homelab and of a generated 200-namespace stack (`--pictures`: only
+ * those rows). A benchmark, not a test: it asserts nothing.
  *
  * Each namespace gets: a baseline deny (both directions), DNS to kube-system/kube-dns (UDP+TCP 53),
  * API access (10.96.0.1/32:443 + 10.0.10.0/24:6443), Prometheus ingress from "monitoring",
@@ -337,7 +339,50 @@ async function measureCheck(size: number): Promise<ScaleMeasurement> {
   }
 }
 
-function childScale(flag: string, size: number): ScaleMeasurement {
+/** Namespaces of the generated stack whose connectivity page the bench draws (next to the homelab's 18). */
+const PICTURE_NAMESPACES = 200;
+
+/**
+ * The connectivity page of a stack (model, matrix and every ELK layout; the offline render of the
+ * stack before it is not timed): the homelab, or a generated stack of `size` namespaces.
+ */
+async function measurePictures(stack: "homelab" | number): Promise<ScaleMeasurement> {
+  const { renderStack } = await import("../plan/render");
+  const { expandConnections } = await import("../components/connections");
+  const { stackConnectivityPage } = await import("../plan/connectivity");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-bench-pictures-"));
+  try {
+    let result;
+    if (stack === "homelab") result = await renderStack("homelab");
+    else {
+      // The generated stack has kube-system, istio-system and monitoring besides its apps.
+      fs.writeFileSync(path.join(dir, "Pulumi.synthetic.yaml"), syntheticStackYaml(stack - 3));
+      result = await renderStack("synthetic", dir);
+    }
+    const connections = expandConnections(result.config);
+    const flows = connections.filter((c) => c.kind === "flow").length;
+    let namespaces = 0;
+    const measured = await timed(async () => {
+      const page = await stackConnectivityPage(result.config, result.manifests, connections);
+      namespaces = page.model.namespaces.size;
+      const widest = Math.max(0, ...page.pictures.map((p) => p.laid.width));
+      const undrawn = page.html.split('class="too-dense"').length - 1;
+      return {
+        exitCode: 0,
+        note: `${page.pictures.length} pictures drawn (widest ${widest} px), ${undrawn} left to tables`,
+      };
+    });
+    return {
+      what: "pictures",
+      input: `${stack === "homelab" ? "homelab" : "generated stack"}, ${namespaces} namespaces, ${flows} flows`,
+      ...measured,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function childScale(flag: string, size: number | "homelab"): ScaleMeasurement {
   const resultFile = path.join(os.tmpdir(), `zt-bench-${process.pid}-${flag}.json`);
   const child = spawnSync(
     process.execPath,
@@ -360,13 +405,10 @@ function childScale(flag: string, size: number): ScaleMeasurement {
 
 /** The scale table: plan at 2,000 namespaces, check on 20 MB, and the engine rows given. */
 function scaleTable(engineRows: readonly Measurement[]): string {
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(", ");
   const rows: ScaleMeasurement[] = [
     childScale("--plan-child", PLAN_NAMESPACES),
     childScale("--check-child", CHECK_NAMESPACES),
+    ...pictureRows(),
     ...engineRows
       .filter((r) => r.size === 10000)
       .map((r) => ({
@@ -379,6 +421,22 @@ function scaleTable(engineRows: readonly Measurement[]): string {
         note: "build + full matrix",
       })),
   ];
+  return scaleRows(rows);
+}
+
+/** The connectivity page of the homelab (18 namespaces) and of a generated 200-namespace stack. */
+function pictureRows(): ScaleMeasurement[] {
+  return [
+    childScale("--pictures-child", "homelab"),
+    childScale("--pictures-child", PICTURE_NAMESPACES),
+  ];
+}
+
+function scaleRows(rows: readonly ScaleMeasurement[]): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ");
   const target: Record<string, string> = {
     plan: "< 10 s, < 1 GiB",
     check: "< 5 s",
@@ -411,7 +469,12 @@ export function run(argv: readonly string[]): Promise<number> {
     description:
       "Measure the engine on synthetic zero-trust clusters (each size in its own process, with peak RSS), then one explain on the homelab. Asserts nothing.",
     exitCodes: [{ code: EXIT_OK, meaning: "the table was printed" }],
-    examples: ["npm run bench", "npm run bench -- 100 1000", "npm run bench -- 10000 --scale"],
+    examples: [
+      "npm run bench",
+      "npm run bench -- 100 1000",
+      "npm run bench -- 10000 --scale",
+      "npm run bench -- --pictures",
+    ],
   })
     .usage("[SIZE…] [--scale]")
     .argument("[sizes...]", "namespace counts to measure (default: 100 1000 5000 10000)")
@@ -423,7 +486,16 @@ export function run(argv: readonly string[]): Promise<number> {
     )
     .addOption(new Option("--child <size>", "measure one size in this process").hideHelp())
     .addOption(new Option("--plan-child <size>", "measure plan in this process").hideHelp())
+    .addOption(
+      new Option(
+        "--pictures",
+        "only the connectivity page rows: the homelab (18 namespaces) and a generated 200-namespace stack",
+      ),
+    )
     .addOption(new Option("--check-child <size>", "measure check in this process").hideHelp())
+    .addOption(
+      new Option("--pictures-child <stack>", "measure the pictures in this process").hideHelp(),
+    )
     .addOption(new Option("--result <file>", "where a child writes its measurement").hideHelp())
     .addOption(new Option("--homelab", "measure the homelab explain in this process").hideHelp());
   return runProgram(command, argv, async (c) => {
@@ -431,6 +503,8 @@ export function run(argv: readonly string[]): Promise<number> {
       child?: string;
       planChild?: string;
       checkChild?: string;
+      picturesChild?: string;
+      pictures?: boolean;
       result?: string;
       scale?: boolean;
       homelab?: boolean;
@@ -439,17 +513,32 @@ export function run(argv: readonly string[]): Promise<number> {
       process.stdout.write(JSON.stringify(measure(namespaceCount(flags.child))) + "\n");
       return EXIT_OK;
     }
-    if (flags.planChild !== undefined || flags.checkChild !== undefined) {
-      if (!flags.result) throw new UsageError("--plan-child and --check-child need --result FILE");
+    if (
+      flags.planChild !== undefined ||
+      flags.checkChild !== undefined ||
+      flags.picturesChild !== undefined
+    ) {
+      if (!flags.result)
+        throw new UsageError("--plan-child, --check-child and --pictures-child need --result FILE");
       const measurement =
         flags.planChild !== undefined
           ? await measurePlan(namespaceCount(flags.planChild))
-          : await measureCheck(namespaceCount(flags.checkChild!));
+          : flags.checkChild !== undefined
+            ? await measureCheck(namespaceCount(flags.checkChild))
+            : await measurePictures(
+                flags.picturesChild === "homelab"
+                  ? "homelab"
+                  : namespaceCount(flags.picturesChild!),
+              );
       fs.writeFileSync(flags.result, JSON.stringify(measurement));
       return EXIT_OK;
     }
     if (flags.homelab) {
       process.stdout.write((await benchHomelab()) + "\n");
+      return EXIT_OK;
+    }
+    if (flags.pictures) {
+      process.stdout.write(scaleRows(pictureRows()) + "\n");
       return EXIT_OK;
     }
     const given = (c.processedArgs[0] as string[]).map(namespaceCount);

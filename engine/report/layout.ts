@@ -138,6 +138,11 @@ export type Direction = "RIGHT" | "DOWN";
 export interface LayoutVariant {
   readonly direction: Direction;
   readonly layerBound?: number;
+  /**
+   * Tighter spacing between edges: in a dense picture (a group drilled into, 70 edges) the
+   * vertical tracks of the orthogonal routes, one per edge, make most of the width.
+   */
+  readonly compact?: boolean;
 }
 
 const ROOT_OPTIONS = {
@@ -173,6 +178,13 @@ function elkGraph(graph: PictureGraph, variant: LayoutVariant): ElkNode {
     layoutOptions: {
       ...ROOT_OPTIONS,
       "elk.direction": variant.direction,
+      ...(variant.compact
+        ? {
+            "elk.layered.spacing.edgeEdgeBetweenLayers": "5",
+            "elk.layered.spacing.edgeNodeBetweenLayers": "10",
+            "elk.spacing.edgeEdge": "6",
+          }
+        : {}),
       ...(variant.layerBound
         ? {
             "elk.layered.layering.strategy": "COFFMAN_GRAHAM",

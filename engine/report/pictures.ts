@@ -1,8 +1,7 @@
 /**
  * From namespace-level connections to pictures: the full picture (every allowed connection, one
  * edge per ordered pair, each in a layer that the page can hide), one picture per namespace (what
- * goes in and out, with reasons), and, for large clusters, an aggregate picture of groups that
- * links to one picture per group.
+ * goes in and out, with reasons); large clusters are drawn in groups (engine/report/aggregate.ts).
  */
 import * as conn from "../model/connections";
 import { peerName, type Connection, type ConnectivityPeer } from "./connectivity";
@@ -191,76 +190,6 @@ export function namespacePicture(
   };
 }
 
-/**
- * For large clusters: one node per group (the first level of `namespaceGroups`, or alphabetical
- * buckets of `bucketSize` when namespaces have no groups), one edge per ordered group pair with
- * the number of connections and the layers they belong to. Nodes link to `#group-<n>` sections.
- */
-export function aggregatePicture(
-  connections: readonly NamedConnection[],
-  namespaces: readonly string[],
-  groupOf: (peer: ConnectivityPeer) => string,
-  options: PictureOptions,
-): PictureGraph {
-  const members = new Map<string, number>();
-  for (const name of namespaces) {
-    const g = groupOf({ kind: "namespace", name });
-    members.set(g, (members.get(g) ?? 0) + 1);
-  }
-  const nodes = new Map<string, PictureNode>();
-  const groupNode = (peer: ConnectivityPeer, side: "from" | "to"): PictureNode => {
-    const group = groupOf(peer);
-    const count = members.get(group);
-    return peer.kind === "namespace"
-      ? {
-          id: `group:${group}`,
-          label: group,
-          kind: "aggregate",
-          detail: `${count} namespace${count === 1 ? "" : "s"}`,
-          href: `#${groupAnchor(group)}`,
-        }
-      : { id: nodeId(peer, side), label: endName(peer), kind: "external" };
-  };
-  for (const name of namespaces) {
-    const node = groupNode({ kind: "namespace", name }, "from");
-    nodes.set(node.id, node);
-  }
-  const pairs = new Map<
-    string,
-    { from: string; to: string; count: number; layers: Set<string>; undeclared: number }
-  >();
-  for (const c of connections) {
-    const from = groupNode(c.from, "from");
-    const to = groupNode(c.to, "to");
-    for (const n of [from, to]) if (!nodes.has(n.id)) nodes.set(n.id, n);
-    if (from.id === to.id) continue;
-    const key = `${from.id}\u0000${to.id}`;
-    if (!pairs.has(key))
-      pairs.set(key, { from: from.id, to: to.id, count: 0, layers: new Set(), undeclared: 0 });
-    const pair = pairs.get(key)!;
-    const reason = reasonOf(c, options);
-    pair.count++;
-    pair.layers.add(reason.layer);
-    if (options.explainConnection && reason.reasons.length === 0) pair.undeclared++;
-  }
-  const edges = [...pairs.values()].map((p, i): PictureEdge => {
-    const layers = [...p.layers].sort();
-    const label = `${p.count} connection${p.count === 1 ? "" : "s"}`;
-    // An aggregate edge is hidden only when every connection it stands for is hidden.
-    const layer = layers.length === 1 ? layers[0] : DEFAULT_LAYER;
-    return {
-      id: `a${i}`,
-      from: p.from,
-      to: p.to,
-      label: p.undeclared > 0 ? `${label} (${p.undeclared} undeclared)` : label,
-      title: `${label}: ${layers.join(", ")}`,
-      layer: p.undeclared > 0 ? UNDECLARED_LAYER : layer,
-      tone: p.undeclared > 0 ? "undeclared" : "plain",
-    };
-  });
-  return { nodes: [...nodes.values()], edges };
-}
-
 export const SHARED_LAYER = "shared";
 
 /**
@@ -286,22 +215,6 @@ export function sharedServiceLayer(
     (reaches.get(nodeId(c.from, "from"))?.size ?? 0) > threshold
       ? SHARED_LAYER
       : DEFAULT_LAYER;
-}
-
-export function groupAnchor(group: string): string {
-  return `group-${group.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-}
-
-/** Alphabetical buckets of at most `size` names, labelled by their first and last name. */
-export function alphabeticalBuckets(names: readonly string[], size: number): Map<string, string> {
-  const sorted = [...names].sort();
-  const bucketOf = new Map<string, string>();
-  for (let start = 0; start < sorted.length; start += size) {
-    const slice = sorted.slice(start, start + size);
-    const label = slice.length === 1 ? slice[0] : `${slice[0]} … ${slice[slice.length - 1]}`;
-    for (const name of slice) bucketOf.set(name, label);
-  }
-  return bucketOf;
 }
 
 export type { Connection };

@@ -2,7 +2,6 @@
  * Human reports: markdown matrix, Mermaid flowchart and a self-contained HTML page whose pictures
  * are laid out by ELK (engine/report/layout.ts) and drawn as inline SVG (no scripts, no CDN).
  */
-import * as conn from "../model/connections";
 import type { ClusterModel } from "../model/types";
 import { formatRangeAsCidr } from "../model/ipv4";
 import type { ClassConnectivity } from "../evaluate/matrix";
@@ -23,12 +22,17 @@ import {
 } from "./layout";
 import {
   aggregatePicture,
-  alphabeticalBuckets,
+  drillDownPicture,
+  groupAnchor,
+  groupNamespaces,
+  MAX_GROUP_SIZE,
+  type NamespaceGrouping,
+} from "./aggregate";
+import {
   connectionLabel,
   DEFAULT_LAYER,
   endName,
   fullPicture,
-  groupAnchor,
   namespaceAnchor,
   namespacePicture,
   reasonOf,
@@ -290,14 +294,19 @@ export function renderMermaidMarkdown(
 export const PAGE_WIDTH = 1280;
 const PAGE_MARGIN = 24;
 export const MAX_PICTURE_WIDTH = PAGE_WIDTH - 2 * PAGE_MARGIN;
-/** Above this many namespaces the full picture shows groups, each drilled into below. */
+/**
+ * Above this many namespaces the full picture shows groups, each drilled into below (from
+ * MAX_GROUP_SIZE on, also when the flat picture does not fit; docs/engine.md).
+ */
 export const AGGREGATE_ABOVE_NAMESPACES = 40;
-/** Buckets for namespaces without groups, in an aggregated picture. */
-const BUCKET_SIZE = 20;
 
 /**
  * Left to right when that fits the page, otherwise top to bottom, then with a bound on the nodes
- * per layer; the narrowest result when nothing fits.
+ * per layer; the narrowest result when nothing fits. Pictures of more than
+ * `LAYER_BOUND_MAX_EDGES` edges are laid out with the edges' tracks packed closer, and without
+ * bounded layers: on a group drilled into (70 edges) the tracks of the orthogonal routes make most
+ * of the width, and Coffman-Graham layering takes 15-30 s there and is still too wide. One layout
+ * of such a picture costs about a second of CPU, so they get at most two.
  */
 const FIT_VARIANTS: readonly LayoutVariant[] = [
   { direction: "RIGHT" },
@@ -306,15 +315,33 @@ const FIT_VARIANTS: readonly LayoutVariant[] = [
   { direction: "DOWN", layerBound: 4 },
   { direction: "RIGHT", layerBound: 4 },
 ];
+const LAYER_BOUND_MAX_EDGES = 40;
+const DENSE_FIT_VARIANTS: readonly LayoutVariant[] = [
+  { direction: "RIGHT", compact: true },
+  { direction: "DOWN", compact: true },
+];
 
 export async function layoutToFit(graph: PictureGraph): Promise<LaidOutPicture> {
   let best: LaidOutPicture | undefined;
-  for (const variant of FIT_VARIANTS) {
-    const laid = await layoutPicture(graph, variant);
+  let failure: unknown;
+  const dense = graph.edges.length > LAYER_BOUND_MAX_EDGES;
+  const variants = dense ? DENSE_FIT_VARIANTS : FIT_VARIANTS.filter((v) => !v.compact);
+  for (const variant of variants) {
+    let laid: LaidOutPicture;
+    try {
+      laid = await layoutPicture(graph, variant);
+    } catch (error) {
+      // ELK's recursion can overflow the stack on one variant (Coffman-Graham layering on a
+      // dense graph) while another lays the same graph out.
+      if (!(error instanceof RangeError)) throw error;
+      failure = error;
+      continue;
+    }
     if (laid.width <= MAX_PICTURE_WIDTH) return laid;
     if (!best || laid.width < best.width) best = laid;
   }
-  return best!;
+  if (!best) throw failure;
+  return best;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -338,7 +365,12 @@ class PictureCollector {
 
   /** A picture that cannot fit the page even laid out narrowest is left to the tables. */
   async block(graph: PictureGraph, id: string): Promise<string> {
-    const laid = drawable(graph) ? await layoutToFit(graph) : undefined;
+    const laid = drawable(graph)
+      ? await layoutToFit(graph).catch((error: unknown) => {
+          if (error instanceof RangeError) return undefined; // see layoutToFit
+          throw error;
+        })
+      : undefined;
     if (!laid || laid.width > MAX_PICTURE_WIDTH) {
       this.tooWide.push(id);
       return `<p class="too-dense">Too dense to draw within ${MAX_PICTURE_WIDTH} px (${graph.nodes.length} ends, ${graph.edges.length} edges): the tables list every edge.</p>`;
@@ -442,25 +474,39 @@ export async function renderConnectivityPage(
     `<p>Tick a layer to show it. Click a namespace for everything in and out of it, with reasons. Hover an edge for its reason.</p>`,
     layerToggles("full", layers),
   );
-  const aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
   const hidden = new Set(layers.filter((l) => l.hiddenByDefault).map((l) => l.id));
   const primary = (c: NamedConnection): string =>
     options.explainConnection && reasonOf(c, pictureOptions).reasons.length === 0
       ? UNDECLARED_LAYER
       : reasonOf(c, pictureOptions).layer;
   const visible = (c: NamedConnection): boolean => !hidden.has(primary(c));
+  const inLayer =
+    (layer: LayerSpec) =>
+    (c: NamedConnection): boolean => {
+      const reason = reasonOf(c, pictureOptions);
+      return (reason.layers ?? [reason.layer]).includes(layer.id);
+    };
+  const inCluster = (c: NamedConnection): boolean =>
+    c.from.kind === "namespace" && c.to.kind === "namespace";
+  // Groups above AGGREGATE_ABOVE_NAMESPACES, or from MAX_GROUP_SIZE on when the flat picture
+  // inside the cluster does not fit the page (docs/engine.md, "Pictures of large clusters").
+  let aggregated = namespaces.length > AGGREGATE_ABOVE_NAMESPACES;
+  let inside: string | undefined;
+  if (!aggregated) {
+    const tooWide = collector.tooWide.length;
+    inside = await pictureBlock(
+      fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
+      "inside-svg",
+    );
+    aggregated = collector.tooWide.length > tooWide && namespaces.length > MAX_GROUP_SIZE;
+  }
   if (!aggregated) {
     // Visible layers share one picture; each hidden layer is a picture of its own, shown by its
     // box: drawn into one layout, a hub layer (DNS: every namespace to one) buries the rest.
-    const inCluster = (c: NamedConnection): boolean =>
-      c.from.kind === "namespace" && c.to.kind === "namespace";
     // Inside the cluster and to/from outside are drawn apart: together they are twice as wide.
     parts.push(
       "<h3>Inside the cluster</h3>",
-      await pictureBlock(
-        fullPicture(connections, [], pictureOptions, (c) => visible(c) && inCluster(c)),
-        "inside-svg",
-      ),
+      inside!,
       "<h3>To and from outside the cluster</h3>",
       await pictureBlock(
         fullPicture(connections, [], pictureOptions, (c) => visible(c) && !inCluster(c)),
@@ -480,13 +526,9 @@ export async function renderConnectivityPage(
         `<p>Only in the hidden layers: ${onlyHidden.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(", ")}.</p>`,
       );
     for (const layer of layers.filter((l) => l.hiddenByDefault)) {
-      const inLayer = (c: NamedConnection): boolean => {
-        const reason = reasonOf(c, pictureOptions);
-        return (reason.layers ?? [reason.layer]).includes(layer.id);
-      };
       // Hub pictures (everyone to DNS) read best flat: groups would stack them side by side.
       const flat = { ...pictureOptions, namespaceGroups: () => [] };
-      const graph = fullPicture(connections, [], flat, inLayer);
+      const graph = fullPicture(connections, [], flat, inLayer(layer));
       parts.push(
         `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
         graph.edges.length > 0
@@ -500,47 +542,48 @@ export async function renderConnectivityPage(
       );
     }
   } else {
-    const firstGroup = (name: string): string | undefined => options.namespaceGroups?.(name)[0];
-    const buckets = alphabeticalBuckets(
-      namespaces.filter((n) => !firstGroup(n)),
-      BUCKET_SIZE,
-    );
-    const groupOf = (peer: ConnectivityPeer): string =>
-      peer.kind === "namespace"
-        ? (firstGroup(peer.name) ?? buckets.get(peer.name) ?? peer.name)
-        : endName(peer);
-    const groups = [...new Set(namespaces.map((n) => groupOf({ kind: "namespace", name: n })))];
-    const aggregate = aggregatePicture(connections, namespaces, groupOf, pictureOptions);
+    const grouping = groupNamespaces(namespaces, (n) => aggregationKey(model, n, options));
+    // Each group drilled into costs about a second of layout; past MAX_DRAWN_GROUPS the
+    // overview could not be drawn anyway (every group twice, over MAX_DRAWN_NODES boxes).
+    const drawGroups = grouping.groups.length <= MAX_DRAWN_GROUPS;
+    const shown = connections.filter(visible);
+    const pictureBlock = (graph: PictureGraph, id: string): Promise<string> =>
+      drawGroups
+        ? collector.block(graph, id)
+        : Promise.resolve(
+            `<p class="too-dense">Not drawn: ${grouping.groups.length} groups are more than the ${MAX_DRAWN_GROUPS} the pictures of groups are drawn for; the tables list every edge.</p>`,
+          );
     parts.push(
-      `<p>${namespaces.length} namespaces in ${groups.length} groups. The table counts the connections between groups; click a group for its namespaces, a namespace for everything in and out of it.</p>`,
-      groupMatrix(connections.filter(visible), groups, groupOf),
-      await pictureBlock(aggregate, "aggregate-svg"),
+      `<p>${namespaces.length} namespaces in ${grouping.groups.length} groups (by tier and mesh, at most ${MAX_GROUP_SIZE} namespaces each). The table counts the connections between groups; click a group for its namespaces and the reason of every edge, a namespace for everything in and out of it.</p>`,
+      groupMatrix(shown, grouping),
+      await pictureBlock(aggregatePicture(shown, grouping, pictureOptions), "aggregate-svg"),
     );
-    for (const [i, group] of groups.entries()) {
-      const inGroup = namespaces.filter((n) => groupOf({ kind: "namespace", name: n }) === group);
-      const members = new Set(inGroup);
-      // Inside the group namespaces are drawn one by one; everything else stays aggregated.
-      const outside = (peer: ConnectivityPeer): ConnectivityPeer =>
-        peer.kind === "namespace" && !members.has(peer.name)
-          ? { kind: "namespace", name: `group: ${groupOf(peer)}` }
-          : peer;
-      // Hidden layers stay out of group pictures (the tables below list them).
-      const touching = connections
-        .filter(
-          (c) =>
-            visible(c) &&
-            ((c.from.kind === "namespace" && members.has(c.from.name)) ||
-              (c.to.kind === "namespace" && members.has(c.to.name))),
-        )
-        .map((c) => ({ ...c, from: outside(c.from), to: outside(c.to) }));
-      const graph = fullPicture(dedupe(touching), inGroup, {
-        ...pictureOptions,
-        namespaceGroups: () => [],
-      });
+    for (const layer of layers.filter((l) => l.hiddenByDefault)) {
+      const graph = aggregatePicture(connections.filter(inLayer(layer)), grouping, pictureOptions);
       parts.push(
-        `<h3 id="${groupAnchor(group)}">${escapeHtml(group)} (${inGroup.length} namespaces)</h3>`,
-        await pictureBlock(graph, `group-svg-${i}`),
-        `<p>${inGroup.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
+        `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
+        graph.edges.length > 0
+          ? await pictureBlock(
+              { ...graph, edges: graph.edges.map((e) => ({ ...e, layer: layer.id })) },
+              `layer-svg-${layerClass(layer.id)}`,
+            )
+          : "<p>Nothing in this layer.</p>",
+        "</div>",
+      );
+    }
+    for (const [i, group] of grouping.groups.entries()) {
+      // Hidden layers stay out of drill-downs (the per-namespace tables list them).
+      const drill = drillDownPicture(shown, grouping, group, pictureOptions);
+      parts.push(
+        `<h3 id="${groupAnchor(group.label)}">${escapeHtml(group.label)} (${group.detail})</h3>`,
+        `<p>${group.members.map((n) => `<a href="#${namespaceAnchor(n)}">${escapeHtml(n)}</a>`).join(" · ")}</p>`,
+        await pictureBlock(drill.graph, `group-svg-${i}`),
+        drill.rows.length === 0
+          ? "<p>Nothing in or out in the layers shown.</p>"
+          : table(
+              ["from", "to", "allowed", "connections", "why"],
+              drill.rows.map((r) => [r.from, r.to, r.allowed, String(r.connections), r.why]),
+            ),
       );
     }
   }
@@ -604,53 +647,57 @@ ${parts.join("\n")}
 }
 
 /**
+ * Above this many boxes a picture is not laid out: at 90 px or more per box, 60 boxes already
+ * need six rows of the page's width, and the layout gets slow (the 200 namespaces and 591 flows of
+ * the synthetic stack's declared picture take 16 s to lay out, 8,540 px wide, and ELK's
+ * Coffman-Graham layering overflows the stack on it). Large clusters are drawn in groups instead.
+ */
+export const MAX_DRAWN_NODES = 60;
+
+/**
+ * The pictures of groups are drawn for at most this many groups (600 namespaces): the overview
+ * draws each group twice (sending, receiving) and would pass `MAX_DRAWN_NODES` beyond.
+ */
+export const MAX_DRAWN_GROUPS = MAX_DRAWN_NODES / 2;
+
+/**
  * Whether a picture is worth laying out: ELK routes anything, but beyond about three edges per
  * node (all groups talking to all) boxes and labels never fit the page, and the layout is slow.
  */
 function drawable(graph: PictureGraph): boolean {
-  return graph.edges.length <= Math.max(12, 3 * graph.nodes.length);
+  return (
+    graph.nodes.length <= MAX_DRAWN_NODES &&
+    graph.edges.length <= Math.max(12, 3 * graph.nodes.length)
+  );
 }
 
 /** Group × group counts of connections, each group linking to its section. */
-function groupMatrix(
-  connections: readonly NamedConnection[],
-  groups: readonly string[],
-  groupOf: (peer: ConnectivityPeer) => string,
-): string {
+function groupMatrix(connections: readonly NamedConnection[], grouping: NamespaceGrouping): string {
   const counts = new Map<string, number>();
   for (const c of connections) {
     if (c.from.kind !== "namespace" || c.to.kind !== "namespace") continue;
-    const key = `${groupOf(c.from)}\u0000${groupOf(c.to)}`;
+    const key = `${grouping.groupOf(c.from.name).label}\u0000${grouping.groupOf(c.to.name).label}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
+  const labels = grouping.groups.map((g) => g.label);
   const link = (g: string): string => `<a href="#${groupAnchor(g)}">${escapeHtml(g)}</a>`;
-  const head = `<tr><th>from \\ to</th>${groups.map((g) => `<th>${link(g)}</th>`).join("")}</tr>`;
-  const rows = groups.map(
+  const head = `<tr><th>from \\ to</th>${labels.map((g) => `<th>${link(g)}</th>`).join("")}</tr>`;
+  const rows = labels.map(
     (from) =>
-      `<tr><th>${link(from)}</th>${groups.map((to) => `<td>${counts.get(`${from}\u0000${to}`) ?? ""}</td>`).join("")}</tr>`,
+      `<tr><th>${link(from)}</th>${labels.map((to) => `<td>${counts.get(`${from}\u0000${to}`) ?? ""}</td>`).join("")}</tr>`,
   );
   return `<table class="group-matrix"><thead>${head}</thead><tbody>\n${rows.join("\n")}\n</tbody></table>`;
 }
 
-/** Connections whose ends were merged (into a group) are united per ordered pair. */
-function dedupe(connections: readonly NamedConnection[]): NamedConnection[] {
-  const byPair = new Map<string, NamedConnection>();
-  for (const c of connections) {
-    const key = `${peerName(c.from)}\u0000${peerName(c.to)}`;
-    const seen = byPair.get(key);
-    if (!seen) byPair.set(key, c);
-    else {
-      const connections = conn.unionConnections(seen.connections, c.connections);
-      byPair.set(key, {
-        ...seen,
-        connections,
-        ports: conn.connectionsToList(connections),
-        viaHbone: seen.viaHbone || c.viaHbone,
-        partial: [...seen.partial, ...c.partial],
-      });
-    }
-  }
-  return [...byPair.values()];
+/**
+ * The grouping key of a namespace (engine/report/aggregate.ts): its config groups (tier, mesh),
+ * else its mesh membership, else one key for all.
+ */
+function aggregationKey(model: ClusterModel, namespace: string, options: DiagramOptions): string {
+  const path = options.namespaceGroups?.(namespace) ?? [];
+  if (path.length > 0) return path.join(" · ");
+  if (!model.options.mesh) return "namespaces";
+  return model.namespaces.get(namespace)?.meshed ? "ambient mesh" : "outside the mesh";
 }
 
 function legend(meshed: boolean): string {

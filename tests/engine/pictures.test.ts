@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { expandConnections } from "../../components/connections";
 import {
@@ -28,6 +30,8 @@ import { connectionLabel } from "../../engine/report/pictures";
 import { declaredFlowFocus, stackConnectivityPage } from "../../plan/connectivity";
 import { renderStack, type RenderResult } from "../../plan/render";
 import { syntheticCluster } from "../../cli/bench";
+import { syntheticStackYaml } from "../../cli/lib/synthetic";
+import { groupNamespaces } from "../../engine/report/aggregate";
 import { knp, ns, pod } from "./helpers";
 
 const ROOT = path.join(__dirname, "../..");
@@ -308,14 +312,70 @@ describe("pictures of the homelab", function () {
   });
 });
 
+describe("pictures of a large cluster: grouping", () => {
+  it("groups by key, cuts a key of more than 20 into equal alphabetical runs, whatever the input order", () => {
+    const names = [
+      ...Array.from({ length: 45 }, (_, i) => `m-${String(i).padStart(2, "0")}`),
+      ...Array.from({ length: 20 }, (_, i) => `p-${String(i).padStart(2, "0")}`),
+      "solo",
+    ];
+    const keyOf = (n: string): string =>
+      n.startsWith("m-") ? "mesh" : n.startsWith("p-") ? "plain" : "alone";
+    const grouping = groupNamespaces([...names].reverse(), keyOf);
+    assert.deepEqual(
+      grouping.groups.map((g) => [g.label, g.members.length, g.detail]),
+      [
+        ["alone", 1, "1 namespace"],
+        ["mesh 1/3", 15, "m-00 … m-14"],
+        ["mesh 2/3", 15, "m-15 … m-29"],
+        ["mesh 3/3", 15, "m-30 … m-44"],
+        ["plain", 20, "20 namespaces"],
+      ],
+    );
+    assert.equal(grouping.groupOf("m-15").label, "mesh 2/3");
+    assert.deepEqual(groupNamespaces(names, keyOf).groups, grouping.groups);
+    assert.throws(() => grouping.groupOf("unknown"), /unknown is in no group/);
+  });
+});
+
+/** The group × group connection counts of the page's matrix, keyed "from\0to". */
+function groupMatrixCounts(html: string): Map<string, number> {
+  const matrix = html.slice(html.indexOf('<table class="group-matrix">'));
+  const table = matrix.slice(0, matrix.indexOf("</table>"));
+  const header = /<thead>(.*?)<\/thead>/s.exec(table)![1];
+  const columns = [...header.matchAll(/<a href="#[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]);
+  const counts = new Map<string, number>();
+  for (const row of table.slice(table.indexOf("<tbody>")).matchAll(/<tr>(.*?)<\/tr>/gs)) {
+    const from = /<th><a href="#[^"]+">([^<]+)<\/a><\/th>/.exec(row[1])![1];
+    [...row[1].matchAll(/<td>([^<]*)<\/td>/g)].forEach((cell, i) => {
+      if (cell[1]) counts.set(`${from}\u0000${columns[i]}`, Number(cell[1]));
+    });
+  }
+  return counts;
+}
+
+function assertCleanPictures(pictures: readonly PagePicture[]): void {
+  for (const p of pictures) {
+    assert.deepEqual(layoutProblems(p.laid), [], p.id);
+    assert.ok(p.laid.width <= MAX_PICTURE_WIDTH, `${p.id} is ${p.laid.width} px wide`);
+  }
+}
+
+/** Every box of a picture that links inside the page links to an element that exists. */
+function assertLinksResolve(html: string, picture: PagePicture): void {
+  for (const node of picture.graph.nodes)
+    if (node.href)
+      assert.ok(html.includes(`<h3 id="${node.href.slice(1)}">`), `${picture.id}: ${node.href}`);
+}
+
 describe("pictures of a large cluster", function () {
   this.timeout(600_000);
 
-  it("aggregates 200 namespaces into groups, each drilled into, drawing only what fits", async () => {
+  it("aggregates 200 namespaces without a stack into runs of 20, drawing the overview", async () => {
     const model = buildModel(syntheticCluster(198));
     assert.equal(model.namespaces.size, 200);
     const page = await renderConnectivityPage(model);
-    // Ten alphabetical buckets of 20 (the synthetic namespaces have no tiers): a linked matrix.
+    // No groups and no mesh: one key, cut into ten alphabetical runs, each drilled into.
     const matrix = page.html.slice(page.html.indexOf('<table class="group-matrix">'));
     const groupLinks = matrix.slice(0, matrix.indexOf("</thead>")).match(/href="#group-[^"]+"/g);
     assert.equal(groupLinks?.length, 10);
@@ -324,10 +384,135 @@ describe("pictures of a large cluster", function () {
       assert.ok(page.html.includes(`<h3 id="${anchor}">`), `drill-down for ${anchor}`);
     }
     assert.ok(page.html.includes('<h3 id="ns-ns-00000">'), "and each namespace has its section");
-    for (const p of page.pictures) {
-      assert.deepEqual(layoutProblems(p.laid), [], p.id);
-      assert.ok(p.laid.width <= MAX_PICTURE_WIDTH, `${p.id} is ${p.laid.width} px wide`);
+    const overview = page.pictures.find((p) => p.id === "aggregate-svg");
+    assert.ok(overview, "the overview is drawn");
+    assertLinksResolve(page.html, overview);
+    assertCleanPictures(page.pictures);
+  });
+});
+
+describe("pictures of a cluster past 30 groups", function () {
+  this.timeout(600_000);
+
+  it("draws no group picture, and keeps the group table and every drill-down's section", async () => {
+    const model = buildModel(syntheticCluster(698));
+    const page = await renderConnectivityPage(model);
+    assert.ok(!page.pictures.some((p) => p.id === "aggregate-svg" || p.id.startsWith("group-")));
+    assert.match(page.html, /Not drawn: 35 groups are more than the 30/);
+    assert.equal(groupMatrixCounts(page.html).size > 0, true);
+    assert.equal([...page.html.matchAll(/<h3 id="group-namespaces_\d+_35">/g)].length, 35);
+  });
+});
+
+describe("pictures of a generated 200-namespace stack", function () {
+  this.timeout(900_000);
+  let result: RenderResult;
+  let page: PagePicture[];
+  let html: string;
+
+  before(async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zt-pictures-"));
+    try {
+      // kube-system, istio-system and monitoring, and 197 application namespaces.
+      fs.writeFileSync(path.join(dir, "Pulumi.synthetic.yaml"), syntheticStackYaml(197));
+      result = await renderStack("synthetic", dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
+    const rendered = await stackConnectivityPage(
+      result.config,
+      result.manifests,
+      expandConnections(result.config),
+    );
+    assert.equal(rendered.model.namespaces.size, 200);
+    page = rendered.pictures;
+    html = rendered.html;
+  });
+
+  const drillDowns = (): PagePicture[] => page.filter((p) => p.id.startsWith("group-svg-"));
+
+  it("draws the overview and every group drilled into, each reading cleanly within the page", () => {
+    assert.ok(page.some((p) => p.id === "aggregate-svg"));
+    // Tiers first (kube-system, istio-system: platform), then mesh membership, cut at 20.
+    const headings = [...html.matchAll(/<h3 id="group-[^"]+">([^<]+)<\/h3>/g)].map((m) => m[1]);
+    assert.equal(headings.length, 11);
+    assert.ok(headings.includes("platform tier (2 namespaces)"), headings.join(", "));
+    assert.ok(headings.some((h) => h.startsWith("ambient mesh 1/5 (")));
+    assert.ok(headings.some((h) => h.startsWith("outside the mesh 5/5 (")));
+    assert.equal(drillDowns().length, 11, "every drill-down is drawn");
+    assertCleanPictures(page);
+  });
+
+  it("links every group box to its drill-down and every namespace box to its section", () => {
+    for (const p of [page.find((q) => q.id === "aggregate-svg")!, ...drillDowns()])
+      assertLinksResolve(html, p);
+  });
+
+  it("counts on each overview edge what the group matrix counts", () => {
+    const counts = groupMatrixCounts(html);
+    const overview = page.find((p) => p.id === "aggregate-svg")!;
+    const byId = new Map(overview.graph.nodes.map((n) => [n.id, n]));
+    let groupEdges = 0;
+    for (const edge of overview.graph.edges) {
+      const [from, to] = [byId.get(edge.from)!, byId.get(edge.to)!];
+      if (from.kind !== "aggregate" || to.kind !== "aggregate") continue;
+      groupEdges++;
+      assert.equal(
+        Number(/^(\d+) × /.exec(edge.label)?.[1]),
+        counts.get(`${from.label}\u0000${to.label}`),
+        `${from.label} -> ${to.label}: ${edge.label}`,
+      );
+    }
+    assert.ok(groupEdges > 0);
+  });
+
+  it("traces every declared flow to exactly one edge in each drill-down it touches", () => {
+    // A drill-down's group: the anchor of the last group heading above its picture.
+    const anchorOf = (p: PagePicture): string => {
+      const above = html.slice(0, html.indexOf(`id="${p.id}"`));
+      return [...above.matchAll(/<h3 id="(group-[^"]+)">/g)].at(-1)![1];
+    };
+    const pictureOf = new Map<string, PagePicture>();
+    for (const p of drillDowns())
+      for (const n of p.graph.nodes) if (n.kind === "namespace") pictureOf.set(n.label, p);
+    const flows = expandConnections(result.config).filter((c) => c.kind === "flow");
+    assert.equal(flows.length, 591);
+    for (const flow of flows) {
+      assert.ok(flow.from.kind === "workload" && flow.to.kind === "workload");
+      const [a, b] = [flow.from.namespace, flow.to.namespace];
+      for (const [own, other, side] of [
+        [a, b, "out:"],
+        [b, a, "in:"],
+      ] as const) {
+        const picture = pictureOf.get(own)!;
+        // The other end is a box of its own in the same group, else its group as one box.
+        const otherAnchor = `#${anchorOf(pictureOf.get(other)!)}`;
+        const otherId = picture.graph.nodes.find(
+          (n) =>
+            n.id === `ns:${other}` ||
+            (n.kind === "aggregate" && n.id.startsWith(side) && n.href === otherAnchor),
+        )?.id;
+        assert.ok(otherId, `${flow.name}: the other end in ${picture.id}`);
+        const [from, to] = side === "out:" ? [`ns:${own}`, otherId] : [otherId, `ns:${own}`];
+        const edges = picture.graph.edges.filter((e) => e.from === from && e.to === to);
+        assert.equal(edges.length, 1, `${flow.name} in ${picture.id}`);
+        assert.ok(edges[0].title.includes(`flow ${flow.name}`), `${flow.name}: ${edges[0].title}`);
+      }
+    }
+    // The table under each drill-down names the flows too.
+    const section = html.slice(html.indexOf(`<h3 id="${anchorOf(drillDowns()[0])}">`));
+    assert.match(section.slice(0, section.indexOf("<h3", 4)), /<td>[^<]*flow app-\d+-to-app-\d+/);
+  });
+
+  it("leaves the declared picture of 591 flows to its table, and fetches nothing", () => {
+    assert.ok(!page.some((p) => p.id === "declared-svg"));
+    const declared = html.slice(
+      html.indexOf('<section id="declared">'),
+      html.indexOf('<section id="full"'),
+    );
+    assert.match(declared, /class="too-dense"/);
+    assert.match(declared, /app-00000-to-app-00001/);
+    assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 });
 
