@@ -15,6 +15,7 @@
  * label set the selectors name): the other corner is asked with the engine's own evaluator.
  * Stacks are judged by declared-connectivity instead, which compares with the declared intent.
  */
+import { WELL_KNOWN_NAMESPACES } from "../lib/dead-peers";
 import type { EngineOptions, Endpoint, ModelProtocol, PodInfo, SourcedObject } from "../../engine";
 import {
   buildModel,
@@ -90,7 +91,13 @@ export function missingCornerFindings(
               urn: urnOf(policy.source),
             };
             if (!protectedNamespaces.has(namespace)) {
-              if (partial || model.namespaces.get(namespace)?.declared) continue;
+              // Namespaces every cluster has (kube-system runs DNS) exist though no input declares them.
+              if (
+                partial ||
+                model.namespaces.get(namespace)?.declared ||
+                WELL_KNOWN_NAMESPACES.includes(namespace)
+              )
+                continue;
               findings.push({
                 ...base,
                 message: `${where} (${policy.source ?? "input"}) names namespace ${namespace}, which the input neither protects nor declares: nothing there is known to need this ${direction}`,

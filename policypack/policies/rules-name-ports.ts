@@ -45,6 +45,31 @@ function isProbeRule(rule: NormalRule, probeSource: string | undefined): boolean
 
 const EXAMPLE = "ports: [{protocol: TCP, port: 8080}]";
 
+/** 169.254.0.0/16, where istio-cni SNATs ambient kubelet probes (169.254.7.127 by default). */
+const LINK_LOCAL = parseCidrRange("169.254.0.0/16");
+
+/**
+ * A rule from one link-local /32 is most likely the ambient probe source; without the mesh fact
+ * the pack cannot tell, so the advice names the fact instead of a port list probes cannot use.
+ */
+function probeHint(rule: NormalRule, probeSource: string | undefined): string {
+  const peers = rule.written?.peers;
+  const oneLinkLocalHost =
+    probeSource === undefined &&
+    LINK_LOCAL !== undefined &&
+    peers !== undefined &&
+    peers !== "any" &&
+    peers.length === 1 &&
+    peers[0].kind === "ipBlock" &&
+    peers[0].family === 4 &&
+    peers[0].cidr.lo === peers[0].cidr.hi &&
+    peers[0].cidr.lo >= LINK_LOCAL.lo &&
+    peers[0].cidr.hi <= LINK_LOCAL.hi;
+  return oneLinkLocalHost
+    ? "; or, if this address is the ambient mesh's kubelet probe source (probes use every port), give the mesh fact (--facts with mesh.probeSource)"
+    : "";
+}
+
 export const rulesNamePorts = resourcePolicy({
   name: "rules-name-ports",
   description:
@@ -85,7 +110,7 @@ export const rulesNamePorts = resourcePolicy({
             policy,
             `${rule.path}.ports`,
             "is missing or empty: the rule admits every port of its peers",
-            `list the ports the flow needs, e.g. ${EXAMPLE}`,
+            `list the ports the flow needs, e.g. ${EXAMPLE}${probeHint(rule, probeSource)}`,
           ),
         );
         continue;
