@@ -84,7 +84,7 @@ const urnOf = (urns: Map<string, string>, p: NormalAuthorizationPolicy) =>
 export const meshedNamespaceAuthorization = stackPolicy({
   name: "meshed-namespace-authorization",
   description:
-    "Every meshed namespace in the stack has a namespace-wide ALLOW AuthorizationPolicy and a namespace PeerAuthentication (STRICT, or PERMISSIVE with a DENY policy for plaintext).",
+    "Every meshed namespace has a namespace-wide ALLOW AuthorizationPolicy and a namespace PeerAuthentication (STRICT, or PERMISSIVE with a DENY policy for plaintext).",
   enforcementLevel: "mandatory",
   prevents:
     "Every TCP port open between two meshed namespaces: the CNI only sees HBONE on 15008, so without ztunnel authorization nothing tells application ports apart.",
