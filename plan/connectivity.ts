@@ -100,20 +100,30 @@ export const STACK_LAYERS: readonly (LayerSpec & { kinds: readonly ConnectionKin
   },
 ];
 
-/** The addresses an external end of the pictures stands for, in one direction. */
-function rangesOfLabel(
-  label: string,
-  direction: "egress" | "ingress",
+/**
+ * The addresses an external end of the pictures stands for, in one direction, by its label.
+ * Memoised per stack: a large stack asks for the same few labels tens of thousands of times.
+ */
+function labelRanges(
   names: readonly ExternalName[],
-): Ipv4Range[] {
-  // Merged ends are labelled "a, b"; unnamed ones by their CIDRs ("x/n, y/m" or "x/n except …").
-  const parts = label.split(/, | except /);
-  const named = resolveExternalNames(names).filter(
-    (n) => (!n.direction || n.direction === direction) && parts.includes(n.label),
-  );
-  if (named.length > 0) return named.flatMap((n) => n.ranges);
-  const first = parseCidrRange(parts[0]);
-  return first ? [first] : [];
+): (label: string, direction: "egress" | "ingress") => Ipv4Range[] {
+  const resolved = resolveExternalNames(names);
+  const known = new Map<string, Ipv4Range[]>();
+  return (label, direction) => {
+    const key = `${direction}\u0000${label}`;
+    let ranges = known.get(key);
+    if (!ranges) {
+      // Merged ends are labelled "a, b"; unnamed ones by their CIDRs ("x/n, y/m" or "x/n except …").
+      const parts = label.split(/, | except /);
+      const named = resolved.filter(
+        (n) => (!n.direction || n.direction === direction) && parts.includes(n.label),
+      );
+      const first = named.length > 0 ? undefined : parseCidrRange(parts[0]);
+      ranges = named.length > 0 ? named.flatMap((n) => n.ranges) : first ? [first] : [];
+      known.set(key, ranges);
+    }
+    return ranges;
+  };
 }
 
 function overlaps(a: readonly Ipv4Range[], b: readonly Ipv4Range[]): boolean {
@@ -171,7 +181,15 @@ export function stackConnectionReasons(
   const internet = names.find(
     (n) => n.label === EXTERNAL_NAMES.internet && n.direction === "egress",
   )!;
-  const declared = declarations(config, connections);
+  const internetRanges = externalNameRanges(internet);
+  const rangesOfLabel = labelRanges(names);
+  const cidrRanges = new Map<string, Ipv4Range[]>();
+  const declaredRanges = (cidr: string, direction: "egress" | "ingress"): Ipv4Range[] => {
+    if (direction === "egress" && cidr === INTERNET_CIDR) return internetRanges;
+    let ranges = cidrRanges.get(cidr);
+    if (!ranges) cidrRanges.set(cidr, (ranges = [parseCidrRange(cidr) ?? []].flat()));
+    return ranges;
+  };
   const endMatches = (
     end: Endpoint,
     peer: EngineConnection["from"],
@@ -179,15 +197,33 @@ export function stackConnectionReasons(
   ): boolean => {
     if (end.kind === "workload") return peer.kind === "namespace" && peer.name === end.namespace;
     if (peer.kind !== "external") return false;
-    const ranges =
-      direction === "egress" && end.cidr === INTERNET_CIDR
-        ? externalNameRanges(internet)
-        : [parseCidrRange(end.cidr) ?? []].flat();
-    return overlaps(ranges, rangesOfLabel(peer.text, direction, names));
+    return overlaps(declaredRanges(end.cidr, direction), rangesOfLabel(peer.text, direction));
   };
+  // A workload end matches only its own namespace and an external end only external peers, so
+  // the declarations are grouped by that much of their ends, in declaration order: a connection
+  // looks at its own group only (scanning every declaration per connection was quadratic).
+  const endGroup = (end: Endpoint): string =>
+    end.kind === "workload" ? `namespace ${end.namespace}` : "external";
+  const peerGroup = (peer: EngineConnection["from"]): string | undefined =>
+    peer.kind === "namespace"
+      ? `namespace ${peer.name}`
+      : peer.kind === "external"
+        ? "external"
+        : undefined;
+  const byEnds = new Map<string, Declaration[]>();
+  for (const d of declarations(config, connections)) {
+    const key = `${endGroup(d.from)}\u0000${endGroup(d.to)}`;
+    const group = byEnds.get(key);
+    if (group) group.push(d);
+    else byEnds.set(key, [d]);
+  }
   const order = STACK_LAYERS.map((l) => l.id);
   return (c) => {
-    const behind = declared.filter(
+    const from = peerGroup(c.from);
+    const to = peerGroup(c.to);
+    const candidates =
+      from === undefined || to === undefined ? [] : (byEnds.get(`${from}\u0000${to}`) ?? []);
+    const behind = candidates.filter(
       (d) => endMatches(d.from, c.from, "ingress") && endMatches(d.to, c.to, "egress"),
     );
     const layers = [...new Set(behind.map((d) => d.layer))].sort(
