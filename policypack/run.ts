@@ -274,9 +274,13 @@ export function evaluateResources(resources: CapturedResource[], config?: PackCo
     isType: () => false,
     asType: () => undefined,
   }));
+  // By URN, the first of a URN as a scan would find it: a search per resource was quadratic.
+  const stackByUrn = new Map<string, PolicyResource>();
+  for (const resource of stackResources)
+    if (!stackByUrn.has(resource.urn)) stackByUrn.set(resource.urn, resource);
   for (const resource of stackResources) {
     const parentUrn = resource.opts.parent;
-    const parent = parentUrn ? stackResources.find((r) => r.urn === parentUrn) : undefined;
+    const parent = parentUrn ? stackByUrn.get(parentUrn) : undefined;
     if (parent) resource.parent = parent;
   }
   for (const policy of enabled) {

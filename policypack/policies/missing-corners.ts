@@ -16,7 +16,14 @@
  * Stacks are judged by declared-connectivity instead, which compares with the declared intent.
  */
 import { WELL_KNOWN_NAMESPACES } from "../lib/dead-peers";
-import type { EngineOptions, Endpoint, ModelProtocol, PodInfo, SourcedObject } from "../../engine";
+import type {
+  EngineOptions,
+  Endpoint,
+  EndpointMatcher,
+  ModelProtocol,
+  PodInfo,
+  SourcedObject,
+} from "../../engine";
 import {
   buildModel,
   connectionsToList,
@@ -60,10 +67,48 @@ export function missingCornerFindings(
   const protectedNamespaces = new Set(
     model.policies.flatMap((p) => (p.namespace === undefined ? [] : [p.namespace])),
   );
+  // Pods by namespace, and namespaces by label: a matcher's pod hint narrows the pods it can
+  // match (as the evaluator and the matrix use it), so a large input is not scanned whole for
+  // every peer of every rule (that was quadratic in the input).
+  const podsByNamespace = new Map<string, PodInfo[]>();
+  for (const p of model.pods) {
+    const list = podsByNamespace.get(p.namespace);
+    if (list) list.push(p);
+    else podsByNamespace.set(p.namespace, [p]);
+  }
+  const namespacesByLabel = new Map<string, string[]>();
+  for (const ns of model.namespaces.values())
+    for (const [key, value] of Object.entries(ns.labels)) {
+      const label = `${key}\u0000${value}`;
+      const list = namespacesByLabel.get(label);
+      if (list) list.push(ns.name);
+      else namespacesByLabel.set(label, [ns.name]);
+    }
+  const podIndex = new Map(model.pods.map((p, i) => [p, i]));
+  // In model order, as a scan of every pod would find them (the findings keep their order).
+  const podsIn = (namespaces: readonly string[]): PodInfo[] =>
+    [...new Set(namespaces)]
+      .flatMap((n) => podsByNamespace.get(n) ?? [])
+      .sort((a, b) => podIndex.get(a)! - podIndex.get(b)!);
+  const candidates = (hint: EndpointMatcher["podHint"]): readonly PodInfo[] => {
+    switch (hint.kind) {
+      case "none":
+        return [];
+      case "namespaces":
+        return podsIn(hint.names);
+      case "namespaceLabel":
+        return podsIn(
+          hint.values.flatMap((v) => namespacesByLabel.get(`${hint.key}\u0000${v}`) ?? []),
+        );
+      default:
+        return model.pods;
+    }
+  };
   const findings: Finding[] = [];
   for (const policy of model.policies) {
     if (policy.namespace === undefined) continue;
-    const locals = model.pods.filter((p) => policy.selects(p));
+    // A namespaced policy selects pods of its own namespace only.
+    const locals = (podsByNamespace.get(policy.namespace) ?? []).filter((p) => policy.selects(p));
     for (const direction of ["ingress", "egress"] as const) {
       const other = direction === "ingress" ? "egress" : "ingress";
       for (const rule of policy[direction]) {
@@ -78,9 +123,11 @@ export function missingCornerFindings(
             continue;
           if (shape?.kind === "ipBlock") continue;
           const byNamespace = new Map<string, PodInfo[]>();
-          for (const p of model.pods) {
+          for (const p of candidates(peer.podHint)) {
             if (p.namespace === policy.namespace || !peer.matchPod(p)) continue;
-            byNamespace.set(p.namespace, [...(byNamespace.get(p.namespace) ?? []), p]);
+            const list = byNamespace.get(p.namespace);
+            if (list) list.push(p);
+            else byNamespace.set(p.namespace, [p]);
           }
           for (const [namespace, remotes] of byNamespace) {
             if (namespace.startsWith("[")) continue; // the representative "any other namespace"
