@@ -1,6 +1,6 @@
 /** Renders a stack offline: validated config, every registered resource, and the k8s manifests. */
 import * as path from "path";
-import { loadStackConfig, PROJECT_ROOT, readStackFile, stackFilePath } from "../config/load";
+import { PROJECT_ROOT, readStackFile, stackConfigFromEngine, stackFilePath } from "../config/load";
 import type { StackConfig } from "../config/types";
 import { runProgram, type CapturedResource } from "./mockRuntime";
 
@@ -54,11 +54,14 @@ export function manifestsOf(resources: readonly CapturedResource[]): Record<stri
  * the real program under the mock engine.
  */
 export async function renderStack(stack: string, rootDir = PROJECT_ROOT): Promise<RenderResult> {
-  const config = loadStackConfig(stack, rootDir);
+  // Read once: the validated config and the program's engine config come from the same text (a
+  // large stack file took as long to parse twice as some whole plans take).
+  const engineConfig = readStackFile(stackFilePath(stack, rootDir));
+  const config = stackConfigFromEngine(engineConfig);
   const resources = await runProgram(path.join(PROJECT_ROOT, "index.ts"), {
     project: PROJECT_NAME,
     stack,
-    config: readStackFile(stackFilePath(stack, rootDir)),
+    config: engineConfig,
   });
   return { stack, config, resources, manifests: manifestsOf(resources) };
 }
