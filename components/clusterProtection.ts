@@ -3,32 +3,11 @@ import type { StackConfig } from "../config/types";
 import { patchForceTransformation } from "./adoption";
 import { renderNamespaceAuthorization } from "./authorization";
 import { CertManagerInstall } from "./certManager";
-import { expandConnections, type Connection } from "./connections";
+import { connectionsByNamespace, expandConnections, type Connection } from "./connections";
 import { NamespaceProtection } from "./namespaceProtection";
 
 /** The validated stack config. */
 export type ClusterProtectionArgs = StackConfig;
-
-/**
- * The connections touching each namespace (either end), in declaration order: grouped once, since
- * filtering every connection for every namespace was quadratic in large stacks.
- */
-function connectionsByNamespace(connections: readonly Connection[]): Map<string, Connection[]> {
-  const byNamespace = new Map<string, Connection[]>();
-  for (const connection of connections) {
-    const ends = new Set(
-      [connection.from, connection.to].flatMap((end) =>
-        end.kind === "workload" ? [end.namespace] : [],
-      ),
-    );
-    for (const namespace of ends) {
-      const list = byNamespace.get(namespace);
-      if (list) list.push(connection);
-      else byNamespace.set(namespace, [connection]);
-    }
-  }
-  return byNamespace;
-}
 
 /**
  * The whole cluster's zero-trust setup: one NamespaceProtection per declared namespace, rendered

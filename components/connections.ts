@@ -301,3 +301,26 @@ export function expandConnections(config: StackConfig): Connection[] {
   }
   return [...base, ...meshConnections(config, served)];
 }
+
+/**
+ * The connections touching each namespace (either end), in declaration order: grouped once, since
+ * filtering every connection for every namespace was quadratic in large stacks.
+ */
+export function connectionsByNamespace(
+  connections: readonly Connection[],
+): Map<string, Connection[]> {
+  const byNamespace = new Map<string, Connection[]>();
+  for (const connection of connections) {
+    const ends = new Set(
+      [connection.from, connection.to].flatMap((end) =>
+        end.kind === "workload" ? [end.namespace] : [],
+      ),
+    );
+    for (const namespace of ends) {
+      const list = byNamespace.get(namespace);
+      if (list) list.push(connection);
+      else byNamespace.set(namespace, [connection]);
+    }
+  }
+  return byNamespace;
+}

@@ -4,7 +4,7 @@
  */
 import { renderNamespaceAuthorization, type IstioSource } from "../components/authorization";
 import { cornerPorts, type Direction } from "../components/rules";
-import type { Connection } from "../components/connections";
+import { connectionsByNamespace, type Connection } from "../components/connections";
 import type { StackConfig } from "../config/types";
 import { describeEndpoint, describePorts } from "./summary";
 
@@ -85,13 +85,13 @@ export function renderFlowCatalogue(
     "Every row is one corner of a declared connection; the policies contain exactly these allows.",
     "",
   ];
+  // Each namespace looks at the connections touching it (filtering them all per namespace was
+  // quadratic in large stacks); its authorization needs no others (as in ClusterProtection).
+  const touching = connectionsByNamespace(connections);
   for (const ns of config.namespaces) {
-    const inbound = connections.filter(
-      (c) => c.to.kind === "workload" && c.to.namespace === ns.name,
-    );
-    const outbound = connections.filter(
-      (c) => c.from.kind === "workload" && c.from.namespace === ns.name,
-    );
+    const mine = touching.get(ns.name) ?? [];
+    const inbound = mine.filter((c) => c.to.kind === "workload" && c.to.namespace === ns.name);
+    const outbound = mine.filter((c) => c.from.kind === "workload" && c.from.namespace === ns.name);
     out.push(`## ${ns.name}`, "");
     out.push(
       `${ns.purpose}. ${ns.meshed ? "Istio ambient mesh." : "Outside the mesh."}${ns.kubeApi ? " Uses the Kubernetes API." : ""}`,
@@ -100,7 +100,7 @@ export function renderFlowCatalogue(
     if (ns.notes) out.push(ns.notes, "");
     out.push("**In**", "", ...table(inbound, "Ingress", config));
     out.push("**Out**", "", ...table(outbound, "Egress", config));
-    if (ns.meshed && config.cluster.mesh) out.push(...identityLayer(config, ns.name, connections));
+    if (ns.meshed && config.cluster.mesh) out.push(...identityLayer(config, ns.name, mine));
     for (const calico of ns.calicoPolicies) {
       const rules = [...calico.ingress, ...calico.egress].map(
         (r) => `${r.action} ${r.protocol ?? "any"} ${r.nets.join(", ")}`,
