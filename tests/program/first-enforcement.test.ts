@@ -26,7 +26,9 @@ import {
 
 import { renderStack, type RenderResult } from "../../plan/render";
 
-const isKubernetesPolicy = (m: Record<string, unknown>): m is NetworkPolicyManifest & object =>
+/** A rendered manifest read as the Kubernetes NetworkPolicy the builder wrote. */
+type Policy = Record<string, unknown> & NetworkPolicyManifest;
+const isKubernetesPolicy = (m: Record<string, unknown>): m is Policy =>
   m.apiVersion === "networking.k8s.io/v1" && m.kind === "NetworkPolicy";
 const isBaseline = (m: NetworkPolicyManifest) =>
   m.metadata.name === baselinePolicyName(m.metadata.namespace);
@@ -46,14 +48,17 @@ function withoutBaselineCopies(manifests: readonly Record<string, unknown>[]) {
     const baseline = baselines.get(m.metadata.namespace);
     if (!baseline) return m;
     const spec = structuredClone(m.spec);
-    for (const direction of ["ingress", "egress"] as const) {
-      const own = spec[direction];
-      if (!own) continue;
-      const copied = new Set((baseline.spec[direction] ?? []).map(ruleKey));
+    const strip = <Rule>(own: Rule[] | undefined, copies: readonly Rule[] | undefined) => {
+      if (!own) return undefined;
+      const copied = new Set((copies ?? []).map(ruleKey));
       const kept = own.filter((rule) => !copied.has(ruleKey(rule)));
       removed += own.length - kept.length;
-      (spec as Record<string, unknown>)[direction] = kept;
-    }
+      return kept;
+    };
+    const ingress = strip(spec.ingress, baseline.spec.ingress);
+    const egress = strip(spec.egress, baseline.spec.egress);
+    if (ingress) spec.ingress = ingress;
+    if (egress) spec.egress = egress;
     return { ...m, spec };
   });
   return { stripped, removed };
@@ -90,8 +95,8 @@ describe("first enforcement: pod-scoped objects carry the baseline's namespace-w
       const namespace = object.metadata.namespace;
       const baseline = policies.find((m) => isBaseline(m) && m.metadata.namespace === namespace);
       assert.ok(baseline, `${namespace} has a baseline`);
-      const alone = new Evaluator(modelOf([object as unknown as Record<string, unknown>]));
-      const byBaseline = new Evaluator(modelOf([baseline as unknown as Record<string, unknown>]));
+      const alone = new Evaluator(modelOf([object]));
+      const byBaseline = new Evaluator(modelOf([baseline]));
       const wanted = object.spec.podSelector.matchLabels ?? {};
       const selected = alone.model.pods.filter(
         (pod) =>
