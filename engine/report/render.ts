@@ -2,6 +2,7 @@
  * Human reports: markdown matrix, Mermaid flowchart and a self-contained HTML page whose pictures
  * are laid out by ELK (engine/report/layout.ts) and drawn as inline SVG (no scripts, no CDN).
  */
+import * as conn from "../model/connections";
 import type { ClusterModel } from "../model/types";
 import { formatRangeAsCidr } from "../model/ipv4";
 import type { ClassConnectivity } from "../evaluate/matrix";
