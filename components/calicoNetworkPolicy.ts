@@ -36,7 +36,9 @@ export class CalicoNetworkPolicy extends pulumi.ComponentResource {
         metadata: manifest.metadata,
         spec: manifest.spec,
       },
-      { parent: this },
+      // Children do not inherit dependsOn from their component: pass it on, so an order set on
+      // the component (namespaceProtection.ts: after the baseline) holds for the resource itself.
+      { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
     );
     this.registerOutputs({ ...args, policyName: manifest.metadata.name });
   }

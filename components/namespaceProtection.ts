@@ -25,7 +25,9 @@ export interface NamespaceProtectionArgs {
  * Zero-trust protection for one namespace: a baseline NetworkPolicy that selects every pod and
  * denies both directions while carrying the namespace-wide allows (one object, so an update never
  * leaves the namespace denied without its allows), pod-scoped allow objects, and Calico policies.
- * The baseline depends on the pod-scoped objects so allows exist before the deny on first deploy.
+ * The baseline depends on the pod-scoped objects so their allows exist before it denies, and each
+ * pod-scoped object carries the baseline's namespace-wide allows of its directions, so whichever
+ * isolates a pod first already admits what it will finally admit; the Calico policies come last.
  */
 export class NamespaceProtection extends pulumi.ComponentResource {
   /**
@@ -74,18 +76,28 @@ export class NamespaceProtection extends pulumi.ComponentResource {
     this.scopedPolicies = scoped.map((manifest) =>
       render(`${name}-${manifest.metadata.name}`, manifest, { parent: this }),
     );
+    this.baseline = render(`${name}-baseline`, baseline, {
+      parent: this,
+      dependsOn: this.scopedPolicies,
+    });
+    // The Calico policies come after the baseline. A Calico policy that applies to an endpoint
+    // ends its tier with a deny, so created first on a first enforcement it would isolate its pods
+    // with only its own rules (ICMP) until the baseline exists. After the baseline, what remains is
+    // the other way round and smaller: for a moment the baseline isolates the pods and ICMP alone
+    // is denied until the Calico policy exists. The update direction stays safe because a Calico
+    // policy carries what Kubernetes policies cannot say (ICMP and other protocols), so no allow
+    // moves between it and the baseline; if one ever did move from the baseline into a Calico
+    // policy, the baseline would drop it first (docs/rollout.md, "The first-enforcement window").
+    // On delete Pulumi goes the reverse way: the Calico policies, then the baseline, then the
+    // pod-scoped objects, which carry the baseline's allows (components/rules.ts).
     this.calicoPolicies = args.config.calicoPolicies.map(
       (policy) =>
         new CalicoNetworkPolicy(
           `${name}-${policy.name}`,
           { namespace: args.namespace, policy, ...(staged ? { staged } : {}) },
-          { parent: this },
+          { parent: this, dependsOn: [this.baseline] },
         ),
     );
-    this.baseline = render(`${name}-baseline`, baseline, {
-      parent: this,
-      dependsOn: [...this.scopedPolicies, ...this.calicoPolicies],
-    });
     // Istio authorization has no staged kind: it is rendered as written whatever the rollout
     // (docs/rollout.md, "What staging does not cover").
     if (args.authorization) {

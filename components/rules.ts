@@ -274,9 +274,27 @@ export function scopedPolicyName(
 }
 
 /**
+ * A pod-scoped object's own rules, then the baseline's rules of the same direction that it does not
+ * already have (same peer and ports, compared as rendered), in the baseline's order.
+ */
+function withBaselineRules<Rule>(own: readonly Rule[], baseline: readonly Rule[]): Rule[] {
+  const present = new Set(own.map((rule) => JSON.stringify(rule)));
+  return [...own, ...baseline.filter((rule) => !present.has(JSON.stringify(rule)))];
+}
+
+/**
  * The NetworkPolicies of one protected namespace: the baseline first (selects every pod, denies
  * both directions, carries the namespace-wide allows), then one object per pod selector used by
  * pod-scoped corners, with only the directions it adds.
+ *
+ * Each pod-scoped object also carries the baseline's namespace-wide allows of its own directions.
+ * On a first enforcement (the first `pulumi up`, or a promotion from staged) the pods are not
+ * isolated yet, and the first object that selects a pod isolates it in the directions it lists;
+ * the pod-scoped objects are created before the baseline (namespaceProtection.ts), so without
+ * these copies their pods would lose DNS, the API, scrapes, the mesh and the namespace's flows
+ * until the baseline exists (docs/rollout.md, "The first-enforcement window"). Verdicts once every
+ * object exists do not change: a pod selected by both admits the union, and the copies are already
+ * in it through the baseline.
  */
 export function renderNamespacePolicies(
   namespace: string,
@@ -290,9 +308,14 @@ export function renderNamespacePolicies(
     const key = labelsKey(corner.localLabels);
     if (key) scoped.set(key, [...(scoped.get(key) ?? []), corner]);
   }
-  const policies = [
-    buildPolicy(baselinePolicyName(namespace), namespace, {}, ["Ingress", "Egress"], wide),
-  ];
+  const baseline = buildPolicy(
+    baselinePolicyName(namespace),
+    namespace,
+    {},
+    ["Ingress", "Egress"],
+    wide,
+  );
+  const policies = [baseline];
   const taken = new Map([[baselinePolicyName(namespace), "{}"]]);
   for (const [key, group] of scoped) {
     const labels = group[0].localLabels;
@@ -306,7 +329,12 @@ export function renderNamespacePolicies(
     const types = (["Ingress", "Egress"] as const).filter((d) =>
       group.some((c) => c.direction === d),
     );
-    policies.push(buildPolicy(name, namespace, labels, [...types], group));
+    const policy = buildPolicy(name, namespace, labels, [...types], group);
+    if (policy.spec.ingress)
+      policy.spec.ingress = withBaselineRules(policy.spec.ingress, baseline.spec.ingress ?? []);
+    if (policy.spec.egress)
+      policy.spec.egress = withBaselineRules(policy.spec.egress, baseline.spec.egress ?? []);
+    policies.push(policy);
   }
   return policies;
 }

@@ -16,6 +16,7 @@ import type {
   ClusterModel,
   ConnectionSet,
   EndpointMatcher,
+  ModelProtocol,
   Ipv4Range,
   NormalPolicy,
   NormalRule,
@@ -24,6 +25,7 @@ import type {
 import {
   connectionsToList,
   formatRef,
+  isFlowAllowed,
   OTHER_NAMESPACE,
   parseCidrRange,
   peerShape,
@@ -242,11 +244,77 @@ interface PeerSite {
   readonly ports: ReturnType<typeof portKeys>;
 }
 
+const isNamespaceWide = (policy: NormalPolicy): boolean =>
+  policy.ref.kind === "NetworkPolicy" && policy.written.podSelector?.requirements.length === 0;
+
+/**
+ * The rules of pod-scoped Kubernetes policies that repeat, as written, a rule of a namespace-wide
+ * Kubernetes policy of the same namespace and direction. The program renders such copies on
+ * purpose (components/rules.ts: a pod-scoped object carries the baseline's namespace-wide allows,
+ * for the first enforcement), and in any tree they add nothing: a pod both policies select admits
+ * the union, which already holds the rule through the namespace-wide one. Read once, there.
+ */
+function writtenRuleKey(rule: NormalRule): string | undefined {
+  // Where a rule is written (paths, the spelling of a protocol) is not what it says.
+  const unwritten = new Set(["path", "matcher", "protocolText"]);
+  return rule.written
+    ? JSON.stringify(rule.written, (key, value: unknown) =>
+        unwritten.has(key) ? undefined : typeof value === "bigint" ? value.toString() : value,
+      )
+    : undefined;
+}
+
+function namespaceWideCopies(model: ClusterModel): Set<NormalRule> {
+  const copies = new Set<NormalRule>();
+  const wide = model.policies.filter(isNamespaceWide);
+  for (const policy of model.policies) {
+    if (policy.ref.kind !== "NetworkPolicy" || isNamespaceWide(policy)) continue;
+    for (const direction of ["ingress", "egress"] as const) {
+      if (!policy.appliesTo[direction]) continue;
+      const written = new Set(
+        wide
+          .filter((w) => w.namespace === policy.namespace && w.appliesTo[direction])
+          .flatMap((w) => w[direction].map(writtenRuleKey)),
+      );
+      for (const rule of policy[direction]) {
+        const key = writtenRuleKey(rule);
+        if (key !== undefined && written.has(key)) copies.add(rule);
+      }
+    }
+  }
+  return copies;
+}
+
+/**
+ * Does the input admit every port of a pod-to-pod flow draft, by the engine's verdict? A port
+ * range is not judged port by port: it counts as not admitted, so its finding stays.
+ */
+function admittedEndToEnd(model: ClusterModel, flow: FlowDraft): boolean {
+  const end = (e: FlowEnd) => ({ namespace: e.namespace!, podLabels: e.podLabels ?? {} });
+  return (
+    flow.ports.size > 0 &&
+    [...flow.ports].every((key) => {
+      const [port, protocol] = key.split("/");
+      return (
+        /^\d+$/.test(port) &&
+        isFlowAllowed(model, {
+          from: end(flow.from),
+          to: end(flow.to),
+          port: Number(port),
+          protocol: protocol as ModelProtocol,
+        })
+      );
+    })
+  );
+}
+
 function sitesOf(model: ClusterModel): PeerSite[] {
   const out: PeerSite[] = [];
+  const copies = namespaceWideCopies(model);
   for (const policy of model.policies) {
     for (const direction of ["ingress", "egress"] as const) {
       for (const rule of policy[direction]) {
+        if (copies.has(rule)) continue;
         const remote = direction === "ingress" ? rule.sources : rule.destinations;
         const ports = portKeys(rule.connections(EXTERNAL));
         const field = direction === "ingress" ? "from" : "to";
@@ -1367,7 +1435,10 @@ export function importPolicies(
     .sort((a, b) => (JSON.stringify([a.from, a.to]) < JSON.stringify([b.from, b.to]) ? -1 : 1))
     .map((f) => {
       const name = flowName(f.from, f.to, taken);
-      if (f.from.namespace && f.to.namespace) {
+      // A flow the input admits end to end is not dropped by the cluster, whatever corners were
+      // read for it: its other corner can be a rule that repeats a namespace-wide one and was read
+      // there (namespaceWideCopies).
+      if (f.from.namespace && f.to.namespace && !admittedEndToEnd(model, f)) {
         const [from, to] = [pairEnd(f.from, facts), pairEnd(f.to, facts)];
         const onlyEgress = [...f.cornerPorts.egress].filter((p) => !f.cornerPorts.ingress.has(p));
         const onlyIngress = [...f.cornerPorts.ingress].filter((p) => !f.cornerPorts.egress.has(p));

@@ -1,10 +1,10 @@
 /**
  * Helpers for the adoption steps of scripts/e2e/run (docs/migration.md, step 5):
  *
- *   tsx scripts/e2e/adoption.ts order <manifests.yaml> <first.yaml> <second.yaml>
- *       splits the plan in the order Pulumi creates it: pod-scoped allows and Calico policies
- *       first, then each namespace's baseline (components/namespaceProtection.ts `dependsOn`);
- *       for the kubectl stand-in of --kubectl-only
+ *   tsx scripts/e2e/adoption.ts order <manifests.yaml> <first.yaml> <second.yaml> <third.yaml>
+ *       splits the plan in the order Pulumi creates it: pod-scoped allows (and the Istio objects)
+ *       first, then each namespace's baseline, then the Calico policies
+ *       (components/namespaceProtection.ts `dependsOn`); for the kubectl stand-in of --kubectl-only
  *   tsx scripts/e2e/adoption.ts samples <tree.yaml> <manifests.yaml> <sample.json>...
  *       judges `kubectl get … -A -o json` samples taken during the takeover (judgeSamples)
  *   tsx scripts/e2e/adoption.ts leftovers <tree.yaml> <manifests.yaml> <live.json>...
@@ -27,16 +27,20 @@ export const isBaseline = (o: KubeObject): boolean =>
 const spec = (o: KubeObject): unknown => normaliseSpec(o.kind, o.apiVersion, o.spec);
 const same = (a: KubeObject, b: KubeObject): boolean => differences(spec(a), spec(b)).length === 0;
 
-function order(plan: KubeObject[], first: string, second: string): number {
+const isCalicoPolicy = (o: KubeObject): boolean =>
+  o.kind === "NetworkPolicy" && o.apiVersion === "projectcalico.org/v3";
+
+function order(plan: KubeObject[], first: string, second: string, third: string): number {
   const write = (file: string, objects: KubeObject[]) =>
     writeFileSync(file, objects.map((o) => `---\n${stringify(o)}`).join(""));
-  write(
-    first,
-    plan.filter((o) => !isBaseline(o)),
-  );
-  write(second, plan.filter(isBaseline));
+  const scoped = plan.filter((o) => !isBaseline(o) && !isCalicoPolicy(o));
+  const baselines = plan.filter(isBaseline);
+  const calico = plan.filter(isCalicoPolicy);
+  write(first, scoped);
+  write(second, baselines);
+  write(third, calico);
   console.log(
-    `${plan.filter((o) => !isBaseline(o)).length} pod-scoped/Calico objects first, then ${plan.filter(isBaseline).length} baselines`,
+    `${scoped.length} pod-scoped objects first, then ${baselines.length} baselines, then ${calico.length} Calico policies`,
   );
   return 0;
 }
@@ -108,8 +112,11 @@ export function oldOnly(tree: readonly KubeObject[], plan: readonly KubeObject[]
  * adopted, and how many show every old object of another name gone. Each sample is judged by
  * what a namespace needs to be neither open nor cut off:
  * - once a namespace has a baseline it keeps one, and it is always the tree's or the plan's;
- * - the plan's baseline only appears once the namespace's other planned Kubernetes and Calico
- *   policies exist (the allows that moved out of it);
+ * - the plan's baseline only appears once the namespace's other planned Kubernetes policies exist
+ *   (the allows that moved out of it);
+ * - a planned Calico policy that the tree does not already hold only appears once the namespace
+ *   has a baseline (it ends its tier with a deny: before any baseline it would isolate its pods
+ *   with only its own rules; namespaceProtection.ts orders it after the baseline);
  * - an old object under another name is gone only once the namespace has its new baseline and
  *   all its planned policies (delete after create);
  * - an Istio ALLOW policy for the whole namespace, or its PeerAuthentication, only appears once
@@ -123,7 +130,9 @@ export function judgeSamples(
 ): { problems: string[]; adopted: number; retired: number } {
   const old = new Map(tree.filter(isBaseline).map((o) => [o.metadata.namespace!, o]));
   const neu = new Map(plan.filter(isBaseline).map((o) => [o.metadata.namespace!, o]));
-  const planned = byNamespace(plan.filter((p) => isCni(p) && !isBaseline(p)));
+  const planned = byNamespace(plan.filter((p) => isCni(p) && !isBaseline(p) && !isCalicoPolicy(p)));
+  const treeHolds = (o: KubeObject) => tree.some((t) => keyOf(t) === keyOf(o) && same(t, o));
+  const newCalico = plan.filter((p) => isCalicoPolicy(p) && !treeHolds(p));
   const authorizations = byNamespace(plan.filter(isAuthorization));
   const stale = oldOnly(tree, plan);
   const problems: string[] = [];
@@ -151,6 +160,12 @@ export function judgeSamples(
       if (isNew && !isOld && missing.length > 0)
         problems.push(`sample ${i}: ${ns} has its new baseline without ${missing.join(", ")}`);
       if (isNew && missing.length === 0) complete.add(ns);
+    }
+    for (const o of newCalico) {
+      const ns = o.metadata.namespace!;
+      const live = items.find((l) => keyOf(l) === keyOf(o));
+      if (live && same(live, o) && !items.some((l) => isBaseline(l) && l.metadata.namespace === ns))
+        problems.push(`sample ${i}: ${keyOf(o)} is there before ${ns} has a baseline`);
     }
     for (const o of stale) {
       const ns = o.metadata.namespace!;
@@ -262,7 +277,7 @@ function main(argv: string[]): number {
   const read = (f: string) => parseManifests(readFileSync(f, "utf8"));
   switch (command) {
     case "order":
-      return order(read(args[0]), args[1], args[2]);
+      return order(read(args[0]), args[1], args[2], args[3]);
     case "samples":
       return samples(read(args[0]), read(args[1]), args.slice(2));
     case "leftovers":

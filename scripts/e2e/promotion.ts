@@ -80,13 +80,45 @@ export function swapProblems(
   return { problems, swapped: staged.length };
 }
 
+type Rule = Record<string, unknown>;
+const RULE_LISTS = { Ingress: "ingress", Egress: "egress" } as const;
+
+/**
+ * The baseline's rules that a Kubernetes pod-scoped object does not carry in the directions it
+ * lists (both specs as the API server gives them back: ports defaulted to TCP, empty lists
+ * dropped), as `egress[2]`-style paths into the baseline. Empty means that the pods it selects,
+ * isolated by it alone, already admit everything the baseline admits them in those directions.
+ */
+export function baselineRulesMissing(object: KubeObject, baseline: KubeObject): string[] {
+  const spec = (o: KubeObject) =>
+    (normaliseSpec(o.kind, o.apiVersion, o.spec) ?? {}) as {
+      policyTypes?: string[];
+      ingress?: Rule[];
+      egress?: Rule[];
+    };
+  const own = spec(object);
+  const wide = spec(baseline);
+  return (own.policyTypes ?? ["Ingress"]).flatMap((type) => {
+    const list = RULE_LISTS[type as keyof typeof RULE_LISTS];
+    if (!list) return [`policyTypes ${type}`];
+    const carried = own[list] ?? [];
+    return (wide[list] ?? []).flatMap((rule, i) =>
+      carried.some((c) => differences(c, rule).length === 0) ? [] : [`${list}[${i}]`],
+    );
+  });
+}
+
 /**
  * The sampling verdict of a promotion. Per sample of the namespace's policies:
- *  - the enforced baseline never exists without all of the namespace's enforced objects (its
- *    allows), and no staged object is gone before every enforced one exists (create before delete);
- *  - `isolatedWithoutBaseline` counts samples where an enforced pod-scoped or Calico object exists
- *    without the enforced baseline: the pods it selects are isolated without the baseline's
- *    namespace-wide allows (the first-enforcement window, docs/rollout.md);
+ *  - the enforced baseline never exists without all of the namespace's enforced Kubernetes
+ *    pod-scoped objects (their allows), and no staged object is gone before every enforced one
+ *    exists (create before delete);
+ *  - the first-enforcement window is judged: an enforced Kubernetes pod-scoped object present
+ *    before the enforced baseline isolates the pods it selects, so it must carry the baseline's
+ *    rules of its directions (components/rules.ts); `isolatedWithoutBaseline` lists those samples;
+ *  - an enforced Calico policy never exists before the enforced baseline (it ends its tier with a
+ *    deny, so it would isolate its pods with only its own rules; namespaceProtection.ts orders it
+ *    after the baseline);
  *  - the transition is covered: one sample at least shows the staged state (every staged object,
  *    no enforced one) and one the promoted state (every enforced object, no staged one).
  */
@@ -106,9 +138,13 @@ export function judgePromotionSamples(
   const staged = ofNamespace(stagedPlan).filter(isStaged).map(keyOf);
   const enforced = ofNamespace(enforcedPlan).filter((o) => !isStaged(o));
   const enforcedKeys = enforced.map(keyOf);
-  const baselineKey = enforced.filter(isBaseline).map(keyOf)[0];
+  const baseline = enforced.find(isBaseline);
+  const baselineKey = baseline && keyOf(baseline);
+  const isKubernetes = (o: KubeObject) => o.apiVersion === "networking.k8s.io/v1";
+  const scopedKeys = enforced.filter((o) => isKubernetes(o) && !isBaseline(o)).map(keyOf);
+  const calicoKeys = new Set(enforced.filter((o) => !isKubernetes(o)).map(keyOf));
   const problems: string[] = [];
-  if (!baselineKey) problems.push(`the enforced plan has no baseline for ${namespace}`);
+  if (!baseline) problems.push(`the enforced plan has no baseline for ${namespace}`);
   const isolatedWithoutBaseline: { sample: number; objects: string[] }[] = [];
   let stagedState = 0;
   let promotedState = 0;
@@ -117,17 +153,32 @@ export function judgePromotionSamples(
     const present = new Set(items.map(keyOf));
     const enforcedMissing = enforcedKeys.filter((k) => !present.has(k));
     const enforcedPresent = enforcedKeys.filter((k) => present.has(k));
+    const scopedMissing = scopedKeys.filter((k) => !present.has(k));
     const stagedMissing = staged.filter((k) => !present.has(k));
-    if (baselineKey && present.has(baselineKey) && enforcedMissing.length > 0)
+    if (baselineKey && present.has(baselineKey) && scopedMissing.length > 0)
       problems.push(
-        `sample ${i}: ${namespace} has its enforced baseline without ${enforcedMissing.join(", ")}`,
+        `sample ${i}: ${namespace} has its enforced baseline without ${scopedMissing.join(", ")}`,
       );
     if (stagedMissing.length > 0 && enforcedMissing.length > 0)
       problems.push(
         `sample ${i}: ${stagedMissing.join(", ")} deleted before ${enforcedMissing.join(", ")} exist`,
       );
-    if (baselineKey && !present.has(baselineKey) && enforcedPresent.length > 0)
+    if (baseline && baselineKey && !present.has(baselineKey) && enforcedPresent.length > 0) {
       isolatedWithoutBaseline.push({ sample: i, objects: enforcedPresent });
+      for (const live of items.filter((o) => enforcedPresent.includes(keyOf(o)))) {
+        if (calicoKeys.has(keyOf(live))) {
+          problems.push(
+            `sample ${i}: ${keyOf(live)} exists before the enforced baseline: it isolates its pods with only its own rules`,
+          );
+          continue;
+        }
+        const missing = baselineRulesMissing(live, baseline);
+        if (missing.length > 0)
+          problems.push(
+            `sample ${i}: ${keyOf(live)} isolates its pods before the enforced baseline without the baseline's ${missing.join(", ")}`,
+          );
+      }
+    }
     if (stagedMissing.length === 0 && enforcedPresent.length === 0) stagedState++;
     if (enforcedMissing.length === 0 && stagedMissing.length === staged.length) promotedState++;
   });
@@ -180,9 +231,9 @@ function main(argv: string[]): number {
       );
       for (const p of verdict.problems.slice(0, 20)) console.log(`  ${p}`);
       const window = verdict.isolatedWithoutBaseline;
-      // Reported, not judged: no dependsOn order closes this window (docs/rollout.md, "5. Promote").
+      // Judged above: each of these objects carries the baseline's rules of its directions.
       console.log(
-        `first-enforcement window (reported, not judged): ${window.length} samples show enforced pod-scoped/Calico objects, which isolate the pods they select, before the enforced baseline with the namespace-wide allows exists`,
+        `first-enforcement window (judged): ${window.length} samples show enforced pod-scoped objects before the enforced baseline; each must carry the baseline's namespace-wide rules of its directions`,
       );
       for (const w of window.slice(0, 5))
         console.log(`  sample ${w.sample}: ${w.objects.join(", ")}`);

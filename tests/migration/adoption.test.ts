@@ -107,6 +107,38 @@ describe("adoption sampling (scripts/e2e/adoption.ts)", () => {
     ]);
   });
 
+  it("accepts a new Calico policy after the baseline, and finds one before any baseline", () => {
+    const icmp: KubeObject = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "NetworkPolicy",
+      metadata: { name: "b-allow-icmp", namespace: "b" },
+      spec: {
+        selector: "all()",
+        types: ["Ingress"],
+        ingress: [{ action: "Allow", protocol: "ICMP" }],
+      },
+    };
+    const withCalico = [...plan, baseline("b", 7), icmp];
+    const after = judgeSamples(tree, withCalico, [
+      [baseline("a", 1)],
+      [baseline("a", 2), scoped, baseline("b", 7)],
+      [baseline("a", 2), scoped, baseline("b", 7), icmp],
+    ]);
+    assert.deepStrictEqual(after.problems, []);
+    const before = judgeSamples(tree, withCalico, [
+      [baseline("a", 1), icmp],
+      [baseline("a", 2), scoped, baseline("b", 7), icmp],
+    ]);
+    assert.deepStrictEqual(before.problems, [
+      "sample 0: projectcalico.org/v3/NetworkPolicy/b/b-allow-icmp is there before b has a baseline",
+    ]);
+    // A Calico policy the tree already holds as planned was there before: it is not new.
+    assert.deepStrictEqual(
+      judgeSamples([...tree, icmp], withCalico, [[baseline("a", 1), icmp]]).problems,
+      [],
+    );
+  });
+
   describe("field managers (held before, released after)", () => {
     const managed = (o: KubeObject, ...managers: string[]): KubeObject => ({
       ...o,

@@ -179,8 +179,14 @@ describe("internet ingress is judged on the whole policy", () => {
         asPolicyEngineSees(rendered.resources),
         packConfigFromFacts(factsFromStackConfig(stack)),
       ).filter((v) => v.policyName === INGRESS);
-      assert.equal(violations.length, 1, JSON.stringify(violations, null, 2));
-      assert.match(violations[0].message, /api is not an edge namespace/);
+      // The baseline, and the pod-scoped object of api that carries the baseline's ingress allows
+      // (components/rules.ts, first enforcement): each object admits the internet, each is named.
+      assert.deepEqual(
+        violations.map((v) => v.resourceName).sort(),
+        ["api-api-api-295134b1", "api-baseline"],
+        JSON.stringify(violations, null, 2),
+      );
+      for (const v of violations) assert.match(v.message, /api is not an edge namespace/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

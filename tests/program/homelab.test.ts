@@ -385,18 +385,29 @@ describe("homelab stack under the mock engine", function () {
     assert.equal((loki?.props.config as { meshed: boolean }).meshed, true);
   });
 
-  it("orders the rollout: pod-scoped allows and Calico policies exist before the namespace's deny", () => {
+  it("orders the rollout: pod-scoped allows before the namespace's deny, Calico policies after it", () => {
     const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
     const lokiBaseline = result.resources.find((r) => r.name === "loki-baseline");
     const deps = (lokiBaseline?.dependencies ?? []).map((u) => byUrn.get(u)?.name);
     assert.deepEqual(deps.sort(), ["loki-loki-loki-4f0ca558", "loki-loki-promtail-f991a37b"]);
     const defaultBaseline = result.resources.find((r) => r.name === "default-baseline");
-    const defaultDeps = (defaultBaseline?.dependencies ?? []).map((u) => byUrn.get(u)?.type);
+    assert.ok(defaultBaseline);
+    const defaultDeps = (defaultBaseline.dependencies ?? []).map((u) => byUrn.get(u)?.type);
     assert.ok(
-      // dependsOn a component waits for its children: the Calico custom resource itself.
-      defaultDeps.includes("kubernetes:projectcalico.org/v3:NetworkPolicy"),
+      defaultDeps.length > 0 &&
+        defaultDeps.every((t) => t === "kubernetes:networking.k8s.io/v1:NetworkPolicy"),
       JSON.stringify(defaultDeps),
     );
+    // The Calico custom resource itself (not only its component) waits for the baseline: a Calico
+    // policy created first would isolate its pods with only ICMP (docs/rollout.md).
+    const calico = result.resources.filter(
+      (r) =>
+        r.type === "kubernetes:projectcalico.org/v3:NetworkPolicy" &&
+        (r.props.metadata as { namespace?: string } | undefined)?.namespace === "default",
+    );
+    assert.ok(calico.length > 0);
+    for (const policy of calico)
+      assert.ok(policy.dependencies.includes(defaultBaseline.urn), policy.name);
   });
 
   it("renders deterministically", async () => {

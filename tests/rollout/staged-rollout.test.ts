@@ -217,15 +217,21 @@ describe("staged rollout", function () {
       for (const ns of ["default", "loki"]) {
         const baseline = enforced.resources.find((r) => r.name === `${ns}-baseline`);
         assert.ok(baseline);
-        if (!live.has(baseline.urn)) continue;
-        // dependsOn on a component means its children: resolve to custom resources.
-        const required = enforced.resources.filter(
+        const ofNamespace = enforced.resources.filter(
           (r) =>
             r.custom &&
             r.urn !== baseline.urn &&
             (r.props.metadata as Meta | undefined)?.namespace === ns,
         );
-        for (const r of required)
+        // The Calico policies come after the baseline (a Calico policy applying to a pod ends its
+        // tier with a deny: created first it would isolate the pod with only ICMP).
+        for (const r of ofNamespace.filter((r) => r.type === CALICO))
+          assert.ok(
+            live.has(baseline.urn) || !live.has(r.urn),
+            `step ${i}: ${ns} Calico ${r.name} live before the baseline`,
+          );
+        if (!live.has(baseline.urn)) continue;
+        for (const r of ofNamespace.filter((r) => r.type !== CALICO))
           assert.ok(live.has(r.urn), `step ${i}: ${ns} baseline live without ${r.name}`);
         for (const dep of baseline.dependencies) assert.ok(byUrn.has(dep));
       }
