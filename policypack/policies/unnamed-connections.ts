@@ -14,6 +14,9 @@
  */
 import {
   buildModel,
+  type ClusterModel,
+  type EndpointMatcher,
+  type NormalRule,
   connectionsToList,
   type CornerDecision,
   type Endpoint,
@@ -35,17 +38,47 @@ const MAX_PORTS = 16;
 const pod = (p: PodInfo): Endpoint => ({ kind: "pod", pod: p });
 
 /** The allowing rule names its peer: neither "any" nor the whole cluster. */
-function namesPeer(decision: CornerDecision): boolean {
-  const by = decision.decidedBy;
-  if (!decision.isolated || !by || by.action !== "Allow" || by.peer === "any") return false;
-  const shape = peerShape(by.rule, by.peer);
-  const wholeCluster =
+function isWholeCluster(rule: NormalRule, peer: EndpointMatcher): boolean {
+  const shape = peerShape(rule, peer);
+  return (
     shape?.kind === "pods" &&
     shape.namespaces !== "own" &&
     shape.namespaces.length === 0 &&
-    shape.pods.length === 0;
-  return !wholeCluster;
+    shape.pods.length === 0
+  );
 }
+
+function namesPeer(decision: CornerDecision): boolean {
+  const by = decision.decidedBy;
+  if (!decision.isolated || !by || by.action !== "Allow" || by.peer === "any") return false;
+  return !isWholeCluster(by.rule, by.peer);
+}
+
+/**
+ * The namespaces whose pods a corner of `direction` may admit without naming the peer: a rule
+ * without peers or with a whole-cluster peer, a Pass, or (for a cluster-wide policy or a tier whose
+ * defaultAction is Pass) every namespace. Only pairs of such namespaces can be findings, so the
+ * pairwise walk below stays near linear on inputs whose rules name their peers.
+ */
+function unnamedCorners(model: ClusterModel, direction: "ingress" | "egress"): Set<string> | "all" {
+  if (model.tiers && [...model.tiers.values()].some((t) => t.defaultAction === "Pass"))
+    return "all";
+  const namespaces = new Set<string>();
+  for (const policy of model.policies)
+    for (const rule of policy[direction]) {
+      if (rule.action !== "Allow" && rule.action !== "Pass") continue;
+      const remote = direction === "ingress" ? rule.sources : rule.destinations;
+      const unnamed =
+        rule.action === "Pass" || remote === "any" || remote.some((p) => isWholeCluster(rule, p));
+      if (!unnamed) continue;
+      if (policy.namespace === undefined) return "all";
+      namespaces.add(policy.namespace);
+    }
+  return namespaces;
+}
+
+const within = (set: Set<string> | "all", namespace: string): boolean =>
+  set === "all" || set.has(namespace);
 
 const ruleText = (decision: CornerDecision): string =>
   decision.decidedBy
@@ -66,8 +99,11 @@ export function unnamedConnectionFindings(
     if (protectedNamespaces.has(p.namespace))
       podsOf.set(p.namespace, [...(podsOf.get(p.namespace) ?? []), p]);
   const findings: Finding[] = [];
-  for (const [from, sources] of [...podsOf].sort(([a], [b]) => (a < b ? -1 : 1)))
-    for (const [to, destinations] of [...podsOf].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const egressUnnamed = unnamedCorners(model, "egress");
+  const ingressUnnamed = unnamedCorners(model, "ingress");
+  const sorted = [...podsOf].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [from, sources] of sorted.filter(([ns]) => within(egressUnnamed, ns)))
+    for (const [to, destinations] of sorted.filter(([ns]) => within(ingressUnnamed, ns))) {
       if (from === to) continue;
       const open = new Map<string, { egress: CornerDecision; ingress: CornerDecision }>();
       for (const s of sources)
