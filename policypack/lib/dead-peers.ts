@@ -86,6 +86,50 @@ function typoDeadness(
   return undefined;
 }
 
+interface NamespaceIndex {
+  /** Each known namespace's labels as a selector sees them (the API server's name label added). */
+  readonly labels: ReadonlyMap<string, Labels>;
+  /** `key=value` → the namespaces carrying that label. */
+  readonly byLabel: ReadonlyMap<string, readonly string[]>;
+}
+
+const indexes = new WeakMap<ReadonlyMap<string, Labels>, NamespaceIndex>();
+
+function indexOf(knownNamespaces: ReadonlyMap<string, Labels>): NamespaceIndex {
+  const cached = indexes.get(knownNamespaces);
+  if (cached) return cached;
+  const labels = new Map<string, Labels>();
+  const byLabel = new Map<string, string[]>();
+  for (const [name, own] of knownNamespaces) {
+    const seen = { ...own, ...namespaceLabels(name) };
+    labels.set(name, seen);
+    for (const [key, value] of Object.entries(seen)) {
+      const names = byLabel.get(`${key}=${value}`);
+      if (names) names.push(name);
+      else byLabel.set(`${key}=${value}`, [name]);
+    }
+  }
+  const index = { labels, byLabel };
+  indexes.set(knownNamespaces, index);
+  return index;
+}
+
+/**
+ * Whether the selector matches some known namespace. An `In` requirement narrows the candidates
+ * to the namespaces carrying one of its values (one lookup, instead of every namespace per peer).
+ */
+function matchesSomeKnown(
+  selector: LabelSelectorMatcher,
+  knownNamespaces: ReadonlyMap<string, Labels>,
+): boolean {
+  const index = indexOf(knownNamespaces);
+  const narrowing = selector.requirements.find((r) => r.operator === "In");
+  const candidates = narrowing
+    ? narrowing.values.flatMap((v) => index.byLabel.get(`${narrowing.key}=${v}`) ?? [])
+    : [...index.labels.keys()];
+  return candidates.some((name) => selector.matches(index.labels.get(name) ?? {}));
+}
+
 /** Every dead peer of the policy, judged against the known namespaces (name → labels). */
 export function deadPeers(
   policy: NormalPolicy,
@@ -110,10 +154,7 @@ export function deadPeers(
     }
     const selector = peer.namespaceSelector;
     if (!selector || selector.requirements.length === 0) continue;
-    const matchesKnown = [...knownNamespaces].some(([name, labels]) =>
-      selector.matches({ ...labels, ...namespaceLabels(name) }),
-    );
-    if (matchesKnown) continue;
+    if (matchesSomeKnown(selector, knownNamespaces)) continue;
     const named = selector.requirements.find(
       (r) =>
         r.key !== NAMESPACE_NAME_LABEL &&

@@ -61,7 +61,12 @@ interface Judged {
  * policies allow it at their end); cut off means the engine lets none of the policy's pods have
  * it at this end.
  */
-function cutFlow(view: StackView, dead: DeadPeer, dnsPort: number): CutFlow | undefined {
+function cutFlow(
+  model: ClusterModel,
+  evaluator: Evaluator,
+  dead: DeadPeer,
+  dnsPort: number,
+): CutFlow | undefined {
   const rule = dead.policy[dead.direction].find((r) => r.path === dead.rulePath);
   if (!rule || dead.meantNamespace === undefined) return undefined;
   const meant = dead.meantNamespace;
@@ -79,11 +84,6 @@ function cutFlow(view: StackView, dead: DeadPeer, dnsPort: number): CutFlow | un
     : connectionsToList(rule.possibleConnections).flatMap(({ protocol, ranges }) =>
         ranges.slice(0, 1).map(([port]) => ({ protocol, port })),
       );
-  const model: ClusterModel = buildModel(view.manifests, {
-    ipBlockMatchesPods: false,
-    extraNamespaces: [meant],
-  });
-  const evaluator = new Evaluator(model);
   const locals = model.pods.filter(
     (p) => p.namespace === dead.policy.namespace && dead.policy.selects(p),
   );
@@ -124,10 +124,22 @@ function judgeAll(
   const view = readStack(resources, facts, policyName);
   const known = knownNamespaces(view);
   const dnsPort = factFor(view.facts, "dns", plainYaml)?.port ?? DNS_PORT;
-  const judged: Judged[] = [];
-  for (const { policy, urn } of view.netpols)
-    for (const dead of deadPeers(policy, known))
-      judged.push({ dead, urn, cut: cutFlow(view, dead, dnsPort) });
+  const found = view.netpols.flatMap(({ policy, urn }) =>
+    deadPeers(policy, known).map((dead) => ({ dead, urn })),
+  );
+  if (found.length === 0) return { view, judged: [] };
+  // One model for every dead peer: the namespaces they were meant for exist in it.
+  const meant = [...new Set(found.flatMap(({ dead }) => dead.meantNamespace ?? []))];
+  const model: ClusterModel = buildModel(view.manifests, {
+    ipBlockMatchesPods: false,
+    extraNamespaces: meant,
+  });
+  const evaluator = new Evaluator(model);
+  const judged: Judged[] = found.map(({ dead, urn }) => ({
+    dead,
+    urn,
+    cut: cutFlow(model, evaluator, dead, dnsPort),
+  }));
   return { view, judged };
 }
 
