@@ -48,7 +48,7 @@ import {
   packConfigFromFacts,
   type Violation,
 } from "../policypack/run";
-import { givenFacts } from "./lib/facts";
+import { addFactsOptions, givenFacts } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
 import {
   EXIT_NEGATIVE,
@@ -57,7 +57,6 @@ import {
   namespaceOption,
   program,
   runProgram,
-  stackOptions,
   UsageError,
 } from "./lib/program";
 
@@ -295,12 +294,11 @@ export function run(argv: readonly string[]): Promise<number> {
       "<paths...>",
       "files, directories (recursively; a kustomization.yaml is followed) or - for standard input",
     );
-  for (const option of stackOptions(
+  addFactsOptions(
+    command,
     "judge PATH as stack NAME's output, with the cluster facts of Pulumi.NAME.yaml",
-  ))
-    command.addOption(option);
-  command
-    .addOption(new Option("--facts <file>", "judge with the cluster facts in this JSON file"))
+    "judge with the cluster facts in this JSON file",
+  )
     .addOption(new Option("--config <file>", "a --policy-pack-config file, applied on top"))
     .addOption(
       new Option(

@@ -22,17 +22,9 @@ import {
   renderConnlist,
 } from "../engine";
 import { addEngineOptions, type EngineFlags, engineOptionsFrom } from "./lib/engine-options";
-import { factsFromFile } from "./lib/facts";
+import { addFactsOptions, factsFromFile } from "./lib/facts";
 import { readInputs } from "./lib/inputs";
-import {
-  EXIT_OK,
-  main,
-  namespaceOption,
-  program,
-  runProgram,
-  stackOptions,
-  UsageError,
-} from "./lib/program";
+import { EXIT_OK, main, namespaceOption, program, runProgram, UsageError } from "./lib/program";
 import { modelNotes } from "./model-notes";
 
 interface ListFlags extends EngineFlags {
@@ -141,17 +133,11 @@ export function run(argv: readonly string[]): Promise<number> {
       "<paths...>",
       "files, directories (recursively; a kustomization.yaml is followed) or - for standard input",
     );
-  for (const option of stackOptions(
+  addFactsOptions(
+    command,
     "judge with the cluster semantics of Pulumi.NAME.yaml (Calico ipBlocks, its mesh)",
-  ))
-    command.addOption(option);
-  command
-    .addOption(
-      new Option(
-        "--facts <file>",
-        "the cluster facts (mesh) in a JSON file (policypack/lib/facts.ts)",
-      ),
-    )
+    "the cluster facts (mesh) in a JSON file (policypack/lib/facts.ts)",
+  )
     .addOption(
       new Option("-o, --output <format>", "output format").choices(CONNLIST_FORMATS).default("txt"),
     )

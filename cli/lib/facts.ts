@@ -84,11 +84,13 @@ export function givenFacts(options: FactsOptions): GivenFacts | undefined {
 }
 
 /** `--stack NAME`, `--stack-dir DIR` and `--facts FILE`: where a CLI gets the cluster facts. */
-export function addFactsOptions(command: Command, stackDescription: string): Command {
+export function addFactsOptions(
+  command: Command,
+  stackDescription: string,
+  factsDescription = "the cluster facts in a JSON file (see policypack/lib/facts.ts)",
+): Command {
   for (const option of stackOptions(stackDescription)) command.addOption(option);
-  return command.addOption(
-    new Option("--facts <file>", "the cluster facts in a JSON file (see policypack/lib/facts.ts)"),
-  );
+  return command.addOption(new Option("--facts <file>", factsDescription));
 }
 
 export interface StackFacts {

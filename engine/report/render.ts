@@ -292,6 +292,27 @@ export function renderMermaidMarkdown(
 }
 
 /** The page asks for this viewport width (a laptop screen); pictures are laid out to fit it. */
+/** A hidden-by-default layer's own picture, toggled by its checkbox. */
+async function layerSection(
+  layer: { readonly id: string; readonly label: string },
+  graph: PictureGraph,
+  pictureBlock: (graph: PictureGraph, id: string) => Promise<string>,
+): Promise<string> {
+  const body =
+    graph.edges.length > 0
+      ? await pictureBlock(
+          // Inside a layer picture its edges are shown whatever their primary layer.
+          { ...graph, edges: graph.edges.map((e) => ({ ...e, layer: layer.id })) },
+          `layer-svg-${layerClass(layer.id)}`,
+        )
+      : "<p>Nothing in this layer.</p>";
+  return [
+    `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
+    body,
+    "</div>",
+  ].join("\n");
+}
+
 export const PAGE_WIDTH = 1280;
 const PAGE_MARGIN = 24;
 export const MAX_PICTURE_WIDTH = PAGE_WIDTH - 2 * PAGE_MARGIN;
@@ -530,17 +551,7 @@ export async function renderConnectivityPage(
       // Hub pictures (everyone to DNS) read best flat: groups would stack them side by side.
       const flat = { ...pictureOptions, namespaceGroups: () => [] };
       const graph = fullPicture(connections, [], flat, inLayer(layer));
-      parts.push(
-        `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
-        graph.edges.length > 0
-          ? await pictureBlock(
-              // Inside a layer picture its edges are shown whatever their primary layer.
-              { ...graph, edges: graph.edges.map((e) => ({ ...e, layer: layer.id })) },
-              `layer-svg-${layerClass(layer.id)}`,
-            )
-          : "<p>Nothing in this layer.</p>",
-        "</div>",
-      );
+      parts.push(await layerSection(layer, graph, pictureBlock));
     }
   } else {
     const grouping = groupNamespaces(namespaces, (n) => aggregationKey(model, n, options));
@@ -561,16 +572,7 @@ export async function renderConnectivityPage(
     );
     for (const layer of layers.filter((l) => l.hiddenByDefault)) {
       const graph = aggregatePicture(connections.filter(inLayer(layer)), grouping, pictureOptions);
-      parts.push(
-        `<div class="layer-picture ${layerClass(layer.id)}"><h3>Layer: ${escapeHtml(layer.label)}</h3>`,
-        graph.edges.length > 0
-          ? await pictureBlock(
-              { ...graph, edges: graph.edges.map((e) => ({ ...e, layer: layer.id })) },
-              `layer-svg-${layerClass(layer.id)}`,
-            )
-          : "<p>Nothing in this layer.</p>",
-        "</div>",
-      );
+      parts.push(await layerSection(layer, graph, pictureBlock));
     }
     for (const [i, group] of grouping.groups.entries()) {
       // Hidden layers stay out of drill-downs (the per-namespace tables list them).
